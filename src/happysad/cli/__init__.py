@@ -1,0 +1,1 @@
+"""Console entry points. Each imports TensorFlow only after its input is validated."""

@@ -1,0 +1,56 @@
+"""`happysad-train`: the Hydra app that composes conf/, validates it, and trains.
+
+Usage: `happysad-train [group=option ...] [key=value ...]`, `happysad-train --cfg job`,
+`happysad-train -m optimizer.lr=1e-3,3e-4`.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import hydra
+from omegaconf import DictConfig
+
+from happysad.config import validate
+from happysad.errors import HappysadError
+from happysad.paths import config_dir
+
+log = logging.getLogger("happysad")
+
+
+def _overrides() -> list[str]:
+    from hydra.core.hydra_config import HydraConfig
+
+    try:
+        return list(HydraConfig.get().overrides.task)
+    except ValueError:
+        return []
+
+
+def _run_dir() -> str:
+    from hydra.core.hydra_config import HydraConfig
+
+    return HydraConfig.get().runtime.output_dir
+
+
+@hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
+def app(cfg: DictConfig) -> float | None:
+    """Validate, train, and return the objective (best validation accuracy) for sweepers."""
+    try:
+        validate(cfg)
+        from happysad.train import train
+
+        summary = train(cfg, run_dir=_run_dir(), overrides=_overrides())
+    except HappysadError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(err.exit_code)
+    return summary.get("best_val_accuracy")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

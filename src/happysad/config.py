@@ -1,0 +1,237 @@
+"""Validate a composed config before any work starts (no TensorFlow, no file reads).
+
+Structured schemas (dataclasses) catch unknown keys and wrong types in the fixed-shape
+groups; explicit checks catch values that are the right type but wrong (ratios that do
+not sum to 1, negative sizes...). Every error is one line that starts with the dotted key,
+so a typo costs a second, not a minute of TensorFlow import.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from omegaconf import MISSING, DictConfig, ListConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from happysad.errors import ConfigError
+
+INTERPOLATIONS = ("area", "bilinear", "nearest", "cubic", "lanczos")
+BAD_FILE_POLICIES = ("skip", "quarantine")
+CACHE_MODES = ("memory", "disk", "none")
+SOURCES = ("folder", "demo")
+HEADS = ("auto", "none")
+
+
+@dataclass
+class SplitConf:
+    train: float = 0.7
+    val: float = 0.2
+    test: float = 0.1
+    seed: int = 42
+    group_duplicates: bool = True
+
+
+@dataclass
+class DemoConf:
+    per_class: int = 400
+    image_size: int = 128
+    seed: int = 0
+    n_corrupt: int = 4
+
+
+@dataclass
+class DataConf:
+    source: str = "folder"
+    root: str = MISSING
+    class_names: list[str] | None = None
+    image_size: list[int] = field(default_factory=lambda: [64, 64])
+    channels: int = 3
+    interpolation: str = "area"
+    keep_aspect: bool = False
+    batch_size: int = 32
+    split: SplitConf = field(default_factory=SplitConf)
+    extensions: list[str] = field(default_factory=list)
+    recursive: bool = True
+    bad_files: str = "skip"
+    quarantine_dir: str | None = None
+    min_images_per_class: int = 2
+    cache: str = "memory"
+    workers: int = 0
+    demo: DemoConf | None = None
+
+
+@dataclass
+class TrainerConf:
+    epochs: int = 30
+    threshold: float = 0.5
+    verbose: Any = "auto"
+    deterministic: bool = False
+    intra_op_threads: int = 0
+    inter_op_threads: int = 0
+    metrics: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TrackingConf:
+    enabled: bool = True
+    uri: str | None = None
+    artifact_location: str | None = None
+    experiment: str = "happysad"
+    run_name: str | None = None
+    tags: dict[str, Any] = field(default_factory=dict)
+    log_model: bool = True
+
+
+_SCHEMAS = {"data": DataConf, "trainer": TrainerConf, "tracking": TrackingConf}
+_TOP_LEVEL = ("paths", "data", "model", "optimizer", "callbacks", "trainer", "tracking")
+
+
+def _fail(key: str, value: Any, why: str) -> None:
+    raise ConfigError(f"{key}={value!r}: {why}")
+
+
+def _check_schema(cfg: DictConfig, group: str) -> None:
+    """Merge the group onto its schema; OmegaConf names unknown keys and bad types."""
+    try:
+        OmegaConf.merge(OmegaConf.structured(_SCHEMAS[group]), cfg[group])
+    except OmegaConfBaseException as err:
+        full_key = getattr(err, "full_key", None) or ""
+        key = f"{group}.{full_key}" if full_key else group
+        msg = str(err).splitlines()[0] if str(err) else type(err).__name__
+        if "not in struct" in msg or "Key '" in msg and "not in" in msg:
+            known = ", ".join(sorted(OmegaConf.structured(_SCHEMAS[group]).keys()))
+            msg = f"unknown key (did you mistype it? known keys of {group}: {known})"
+        raise ConfigError(f"{key}: {msg}") from None
+
+
+def _positive_int(key: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        _fail(key, value, "must be a positive integer")
+
+
+def _check_data(d: DictConfig) -> None:
+    if d.source not in SOURCES:
+        _fail("data.source", d.source, f"must be one of {', '.join(SOURCES)}")
+    size = d.image_size
+    if not isinstance(size, ListConfig | list) or len(size) != 2:
+        _fail("data.image_size", OmegaConf.to_container(size) if size is not None else size,
+              "must be [height, width]")
+    for i, v in enumerate(size):
+        _positive_int(f"data.image_size[{i}]", v)
+    if d.channels not in (1, 3):
+        _fail("data.channels", d.channels, "must be 1 (grayscale) or 3 (RGB)")
+    _positive_int("data.batch_size", d.batch_size)
+    if d.interpolation not in INTERPOLATIONS:
+        _fail("data.interpolation", d.interpolation, f"must be one of {', '.join(INTERPOLATIONS)}")
+    ratios = {k: d.split[k] for k in ("train", "val", "test")}
+    for k, v in ratios.items():
+        if isinstance(v, bool) or not isinstance(v, int | float) or not 0.0 <= v <= 1.0:
+            _fail(f"data.split.{k}", v, "must be a number in [0, 1]")
+    if not math.isclose(sum(ratios.values()), 1.0, abs_tol=1e-6):
+        _fail("data.split", ratios, f"train+val+test must sum to 1 (they sum to {sum(ratios.values()):g})")
+    if ratios["train"] <= 0:
+        _fail("data.split.train", ratios["train"], "must be > 0: there is nothing to train on")
+    if d.bad_files not in BAD_FILE_POLICIES:
+        _fail("data.bad_files", d.bad_files, f"must be one of {', '.join(BAD_FILE_POLICIES)}")
+    if d.bad_files == "quarantine" and not d.quarantine_dir:
+        _fail("data.quarantine_dir", d.quarantine_dir, "must name a folder when data.bad_files=quarantine")
+    if d.cache not in CACHE_MODES:
+        _fail("data.cache", d.cache, f"must be one of {', '.join(CACHE_MODES)}")
+    if d.min_images_per_class < 1:
+        _fail("data.min_images_per_class", d.min_images_per_class, "must be >= 1")
+    if d.workers < 0:
+        _fail("data.workers", d.workers, "must be >= 0 (0 = one per CPU)")
+    if not d.extensions:
+        _fail("data.extensions", list(d.extensions), "must list at least one file extension")
+    for i, ext in enumerate(d.extensions):
+        if not str(ext).startswith("."):
+            _fail(f"data.extensions[{i}]", ext, "must start with a dot, e.g. .jpg")
+    if d.class_names is not None:
+        names = list(d.class_names)
+        if len(names) < 2:
+            _fail("data.class_names", names, "must name at least 2 classes (or be null)")
+        if len(set(names)) != len(names):
+            _fail("data.class_names", names, "must not repeat a class")
+    if d.source == "demo":
+        if d.demo is None:
+            _fail("data.demo", None, "must be set when data.source=demo")
+        _positive_int("data.demo.per_class", d.demo.per_class)
+        _positive_int("data.demo.image_size", d.demo.image_size)
+        if d.demo.n_corrupt < 0:
+            _fail("data.demo.n_corrupt", d.demo.n_corrupt, "must be >= 0")
+
+
+def _check_model(m: DictConfig) -> None:
+    if not isinstance(m, DictConfig):
+        _fail("model", m, "must be a mapping (pick one with model=<name>)")
+    layers = m.get("layers")
+    if not isinstance(layers, ListConfig) or len(layers) == 0:
+        _fail("model.layers", layers, "must be a non-empty list of layers")
+    for i, layer in enumerate(layers):
+        if not isinstance(layer, DictConfig) or not isinstance(layer.get("_target_"), str):
+            _fail(f"model.layers[{i}]", layer, "needs a `_target_` naming a Keras layer")
+    head = m.get("head", "auto")
+    if head not in HEADS:
+        _fail("model.head", head, f"must be one of {', '.join(HEADS)}")
+    scale = m.get("input_scale")
+    if scale is not None and (not isinstance(scale, int | float) or scale <= 0):
+        _fail("model.input_scale", scale, "must be a positive number or null")
+    known = {"name", "input_scale", "layers", "head", "loss"}
+    for key in m:
+        if key not in known:
+            _fail(f"model.{key}", m[key], f"unknown key (known: {', '.join(sorted(known))})")
+
+
+def _check_optimizer(o: DictConfig) -> None:
+    if not isinstance(o, DictConfig) or not isinstance(o.get("_target_"), str):
+        _fail("optimizer", o, "needs a `_target_`, e.g. keras.optimizers.Adam")
+    lr = o.get("lr")
+    if isinstance(lr, bool) or not isinstance(lr, int | float) or lr <= 0:
+        _fail("optimizer.lr", lr, "must be a positive number")
+    if "learning_rate" in o:
+        _fail("optimizer.learning_rate", o.learning_rate, "use optimizer.lr for the learning rate")
+
+
+def _check_callbacks(c: DictConfig) -> None:
+    if not isinstance(c, DictConfig):
+        _fail("callbacks", c, "must be a mapping of name -> {_target_: ...}")
+    for name, cb in c.items():
+        if cb is None:
+            continue
+        if not isinstance(cb, DictConfig) or not isinstance(cb.get("_target_"), str):
+            _fail(f"callbacks.{name}", cb, "needs a `_target_`, e.g. keras.callbacks.EarlyStopping")
+
+
+def _check_trainer(t: DictConfig) -> None:
+    _positive_int("trainer.epochs", t.epochs)
+    if not 0.0 < t.threshold < 1.0:
+        _fail("trainer.threshold", t.threshold, "must be strictly between 0 and 1")
+    if t.verbose not in ("auto", 0, 1, 2):
+        _fail("trainer.verbose", t.verbose, "must be auto, 0, 1 or 2")
+    for key in ("intra_op_threads", "inter_op_threads"):
+        if t[key] < 0:
+            _fail(f"trainer.{key}", t[key], "must be >= 0 (0 = TensorFlow's default)")
+
+
+def _check_tracking(t: DictConfig) -> None:
+    if t.enabled and not t.uri:
+        _fail("tracking.uri", t.uri, "must be set when tracking.enabled=true")
+    if not t.experiment:
+        _fail("tracking.experiment", t.experiment, "must be a non-empty name")
+
+
+def validate(cfg: DictConfig) -> None:
+    """Check the whole training config; raise ConfigError naming the first bad key."""
+    for key in _TOP_LEVEL:
+        if key not in cfg or cfg[key] is None:
+            _fail(key, None, f"is missing: pick one with {key}=<option>")
+    for group in _SCHEMAS:
+        _check_schema(cfg, group)
+    _check_data(cfg.data)
+    _check_model(cfg.model)
+    _check_optimizer(cfg.optimizer)
+    _check_callbacks(cfg.callbacks)
+    _check_trainer(cfg.trainer)
+    _check_tracking(cfg.tracking)

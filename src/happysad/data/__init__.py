@@ -1,0 +1,1 @@
+"""Data: demo generation, folder scanning, splitting, decoding and tf.data pipelines."""

@@ -1,0 +1,516 @@
+"""Deterministic synthetic happy/sad face dataset, drawn with OpenCV.
+
+Why: the framework must run end to end (train, evaluate, serve) without downloading a real
+dataset, in CI and on a laptop. The faces vary in everything *except* the label signal, which is
+the sign of the mouth's curvature (smile: corners above the centre; frown: corners below), so a
+small CNN can learn it while colour, position, size, noise and blur are nuisance factors.
+
+Every image has its own sub-seed derived from ``(seed, class, index)``, so the same arguments give
+byte-identical files and growing ``per_class`` keeps the first images unchanged. A few corrupt
+files are planted on purpose so the data-cleaning path is exercised by the demo too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+VERSION = 1
+"""Bump whenever the drawing changes, so ``ensure_demo_dataset`` never reuses stale images."""
+
+MARKER = "DEMO_DATASET.json"
+CLASSES: tuple[str, str] = ("happy", "sad")
+
+_HARD_FRACTION = 0.03  # near-neutral mouths: still correctly signed, just barely curved
+_PNG_FRACTION = 0.3  # the rest are JPEG, so both decoders are exercised
+_TRUNCATE_FRACTION = 0.4
+_SHIFT = 4  # cv2 fixed-point bits: sub-pixel geometry keeps small faces smooth
+_ONE = 1 << _SHIFT
+
+_DEFAULT_STYLE: dict[str, Any] = {
+    "palette": "default",  # "default" | "alt" (other background/skin colours)
+    "scale_range": (0.55, 0.85),  # face height as a fraction of the image side
+    "line_width_range": (0.02, 0.045),  # stroke width as a fraction of the image side
+    "offset_range": 0.08,  # max face-centre offset from the image centre, fraction of the side
+    "noise": 8.0,  # max std of the additive gaussian pixel noise (0-255 scale)
+    "rotation_deg": 10.0,  # max absolute in-plane rotation of the face
+}
+_PALETTES = ("default", "alt")
+
+# Colours are RGB; the image is converted to BGR only when encoded.
+_SKIN = {
+    "default": [
+        (255, 224, 196),
+        (241, 194, 125),
+        (224, 172, 105),
+        (198, 134, 66),
+        (141, 85, 36),
+        (92, 56, 32),
+        (250, 215, 80),  # classic smiley yellow
+    ],
+    "alt": [
+        (120, 200, 110),
+        (120, 160, 235),
+        (185, 130, 215),
+        (170, 170, 170),
+        (240, 140, 60),
+        (240, 150, 180),
+    ],
+}
+_HAIR = {
+    "default": [(25, 20, 20), (70, 45, 30), (120, 80, 45), (220, 190, 120), (160, 60, 30)],
+    "alt": [(30, 60, 160), (20, 120, 60), (200, 60, 150), (240, 240, 240)],
+}
+_DARK_INK = [(20, 20, 25), (40, 25, 20), (25, 35, 70), (50, 50, 50)]
+_LIGHT_INK = [(240, 240, 240), (250, 235, 220), (225, 225, 235)]
+_DARK_MOUTH = [(130, 25, 35), (30, 20, 20), (90, 40, 30), (160, 40, 60), (60, 10, 10)]
+_LIGHT_MOUTH = [(245, 205, 205), (250, 250, 250), (235, 130, 130)]
+
+
+@dataclass(frozen=True)
+class _Style:
+    palette: str
+    scale_range: tuple[float, float]
+    line_width_range: tuple[float, float]
+    offset_range: float
+    noise: float
+    rotation_deg: float
+
+
+def _range(key: str, value: Any, lo: float, hi: float) -> tuple[float, float]:
+    try:
+        a, b = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise ValueError(f"style[{key!r}] must be a (min, max) pair, got {value!r}") from None
+    if not (lo <= a <= b <= hi):
+        raise ValueError(f"style[{key!r}] must satisfy {lo} <= min <= max <= {hi}, got {value!r}")
+    return (a, b)
+
+
+def _scalar(key: str, value: Any, lo: float, hi: float) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"style[{key!r}] must be a number, got {value!r}") from None
+    if not (lo <= v <= hi):
+        raise ValueError(f"style[{key!r}] must be in [{lo}, {hi}], got {value!r}")
+    return v
+
+
+def _resolve_style(style: dict | None) -> _Style:
+    """Merge ``style`` over the defaults; unknown keys fail loudly (a typo must not be ignored)."""
+    style = dict(style or {})
+    unknown = sorted(set(style) - set(_DEFAULT_STYLE))
+    if unknown:
+        raise ValueError(
+            f"unknown style key {unknown[0]!r} (known: {', '.join(sorted(_DEFAULT_STYLE))})"
+        )
+    s = {**_DEFAULT_STYLE, **style}
+    if s["palette"] not in _PALETTES:
+        raise ValueError(f"style['palette'] must be one of {_PALETTES}, got {s['palette']!r}")
+    return _Style(
+        palette=str(s["palette"]),
+        scale_range=_range("scale_range", s["scale_range"], 0.2, 1.2),
+        line_width_range=_range("line_width_range", s["line_width_range"], 0.005, 0.1),
+        offset_range=_scalar("offset_range", s["offset_range"], 0.0, 0.3),
+        noise=_scalar("noise", s["noise"], 0.0, 80.0),
+        rotation_deg=_scalar("rotation_deg", s["rotation_deg"], 0.0, 45.0),
+    )
+
+
+def _style_dict(st: _Style) -> dict[str, Any]:
+    d = asdict(st)
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
+
+
+def _args_dict(per_class: int, image_size: int, seed: int, n_corrupt: int, st: _Style) -> dict:
+    return {
+        "per_class": int(per_class),
+        "image_size": int(image_size),
+        "seed": int(seed),
+        "n_corrupt": int(n_corrupt),
+        "style": _style_dict(st),
+    }
+
+
+# --------------------------------------------------------------------------- drawing helpers
+
+
+def _fp(v: float) -> int:
+    return round(float(v) * _ONE)
+
+
+def _pt(p: tuple[float, float]) -> tuple[int, int]:
+    return (_fp(p[0]), _fp(p[1]))
+
+
+def _pts(arr: np.ndarray) -> np.ndarray:
+    return np.round(arr * _ONE).astype(np.int32).reshape(-1, 1, 2)
+
+
+def _col(c: Any) -> tuple[int, int, int]:
+    return tuple(min(255, max(0, round(float(x)))) for x in c)  # type: ignore[return-value]
+
+
+def _lum(c: Any) -> float:
+    return 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2]
+
+
+def _pick(rng: np.random.Generator, items: list, jitter: float = 0.0) -> tuple[int, int, int]:
+    base = np.asarray(items[int(rng.integers(len(items)))], dtype=np.float64)
+    return _col(base + rng.uniform(-jitter, jitter, 3))
+
+
+def _bg_colour(rng: np.random.Generator, palette: str) -> np.ndarray:
+    if palette == "default":  # light, muted
+        return rng.uniform(110, 250, 3)
+    c = rng.uniform(10, 90, 3)  # dark and saturated
+    c[int(rng.integers(3))] += rng.uniform(60, 140)
+    return c
+
+
+def _background(rng: np.random.Generator, size: int, palette: str) -> np.ndarray:
+    c1 = np.clip(_bg_colour(rng, palette), 0, 255).astype(np.float32)
+    c2 = np.clip(_bg_colour(rng, palette), 0, 255).astype(np.float32)
+    theta = rng.uniform(0, 2 * math.pi)
+    if rng.random() < 0.5:
+        img = np.empty((size, size, 3), np.uint8)
+        img[:] = np.round(c1).astype(np.uint8)
+        return img
+    ramp = np.linspace(0.0, 1.0, size, dtype=np.float32)
+    t = ramp[None, :] * np.float32(math.cos(theta)) + ramp[:, None] * np.float32(math.sin(theta))
+    t -= t.min()
+    t /= max(float(t.max()), 1e-6)
+    img = c1 + (c2 - c1) * t[..., None]
+    return np.round(img).astype(np.uint8)
+
+
+def _render_face(
+    rng: np.random.Generator, happy: bool, size: int, st: _Style
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Draw one RGB face. All random draws are label-independent; the label only flips the sign
+    of the mouth curvature, so nothing else can leak the class."""
+    s = float(size)
+    img = _background(rng, size, st.palette)
+
+    # Face geometry; local coordinates are relative to the face centre before rotation.
+    ry = rng.uniform(*st.scale_range) * s / 2
+    rx = ry * rng.uniform(0.72, 0.95)
+    cx = s / 2 + rng.uniform(-1, 1) * st.offset_range * s
+    cy = s / 2 + rng.uniform(-1, 1) * st.offset_range * s
+    angle = rng.uniform(-st.rotation_deg, st.rotation_deg)
+    ca, sa = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+
+    def P(lx: float, ly: float) -> tuple[float, float]:
+        return (cx + lx * ca - ly * sa, cy + lx * sa + ly * ca)
+
+    def PA(local: np.ndarray) -> np.ndarray:
+        x, y = local[:, 0], local[:, 1]
+        return np.stack([cx + x * ca - y * sa, cy + x * sa + y * ca], axis=1)
+
+    lw = max(1.0, rng.uniform(*st.line_width_range) * s)
+    thick = max(1, round(lw))
+    aa = cv2.LINE_AA
+
+    def ellipse(c: tuple[float, float], ax: float, ay: float, colour, thickness: int) -> None:
+        axes = (max(_fp(ax), 1), max(_fp(ay), 1))
+        cv2.ellipse(img, _pt(c), axes, angle, 0, 360, colour, thickness, aa, _SHIFT)
+
+    skin = _pick(rng, _SKIN[st.palette], jitter=15)
+    dark_face = _lum(skin) < 110
+    ink = _pick(rng, _LIGHT_INK if dark_face else _DARK_INK, jitter=10)
+    mouth_col = _pick(rng, _LIGHT_MOUTH if dark_face else _DARK_MOUTH, jitter=10)
+
+    # Behind the face: hair cap and ears.
+    if rng.random() < 0.35:
+        hair = _pick(rng, _HAIR[st.palette], jitter=12)
+        ellipse(P(0, -ry * rng.uniform(0.12, 0.25)), rx * 1.08, ry * 0.95, hair, -1)
+    if rng.random() < 0.3:
+        ear_y = -ry * rng.uniform(0.0, 0.15)
+        ear = _col(np.asarray(skin) * 0.9)
+        for side in (-1, 1):
+            ellipse(P(side * rx * 0.97, ear_y), rx * 0.15, ry * 0.2, ear, -1)
+
+    ellipse((cx, cy), rx, ry, skin, -1)
+    bg_at_face = img[int(np.clip(cy, 0, s - 1)), int(np.clip(cx - rx - 2, 0, s - 1))]
+    if rng.random() < 0.6 or abs(_lum(skin) - _lum(bg_at_face)) < 35:
+        outline = _col(np.asarray(skin) * 0.45)
+        ellipse((cx, cy), rx, ry, outline, max(1, round(lw * 0.8)))
+
+    # Eyes.
+    ey = -ry * rng.uniform(0.12, 0.32)
+    ex = rx * rng.uniform(0.3, 0.5)
+    er = rx * rng.uniform(0.08, 0.17)
+    ery = er * rng.uniform(0.8, 1.4)
+    eye_style = int(rng.choice(4, p=[0.45, 0.35, 0.12, 0.08]))
+    pupil_off = rng.uniform(-0.3, 0.3, 2) * er
+    pupil_col = _pick(rng, _DARK_INK, jitter=10)
+    for side in (-1, 1):
+        c = P(side * ex, ey)
+        if eye_style == 0:  # solid dots
+            ellipse(c, er * 0.8, ery * 0.8, ink, -1)
+        elif eye_style == 1:  # white with a pupil
+            ellipse(c, er, ery, (250, 250, 250), -1)
+            ellipse(c, er, ery, _col(np.asarray(skin) * 0.4), max(1, round(lw * 0.5)))
+            pc = P(side * ex + pupil_off[0], ey + pupil_off[1])
+            ellipse(pc, er * 0.45, er * 0.45, pupil_col, -1)
+        elif eye_style == 2:  # rings
+            ellipse(c, er, ery, ink, max(1, round(lw * 0.7)))
+        else:  # dashes
+            seg = PA(np.array([[side * ex - er, ey], [side * ex + er, ey]]))
+            cv2.polylines(img, [_pts(seg)], False, ink, thick, aa, _SHIFT)
+
+    # Eyebrows: tilt is random and label-independent (so it is noise, not a shortcut).
+    if rng.random() < 0.45:
+        by = ey - ery - rx * rng.uniform(0.08, 0.18)
+        half = er * rng.uniform(0.8, 1.3)
+        tilt = math.radians(rng.uniform(-12, 12))
+        for side in (-1, 1):
+            dx, dy = half * math.cos(tilt), half * math.sin(tilt) * side
+            seg = PA(np.array([[side * ex - dx, by - dy], [side * ex + dx, by + dy]]))
+            cv2.polylines(img, [_pts(seg)], False, ink, thick, aa, _SHIFT)
+
+    if eye_style != 3 and rng.random() < 0.1:  # glasses
+        gr = max(er, ery) * 1.6
+        gt = max(1, round(lw * 0.7))
+        for side in (-1, 1):
+            ellipse(P(side * ex, ey), gr, gr, ink, gt)
+        bridge = PA(np.array([[-ex + gr, ey], [ex - gr, ey]]))
+        cv2.polylines(img, [_pts(bridge)], False, ink, gt, aa, _SHIFT)
+
+    # Mouth geometry is sampled before the nose so the nose can stay clear of it.
+    hw = rx * rng.uniform(0.38, 0.62)
+    my = ry * rng.uniform(0.38, 0.55)
+    hard = bool(rng.random() < _HARD_FRACTION)
+    open_mouth = bool(rng.random() < 0.25) and not hard
+    k = rng.uniform(0.05, 0.12) if hard else rng.uniform(0.3, 0.7)  # sag / half-width
+    if open_mouth:
+        k = max(k, 0.45)
+    mouth_thick = max(1, round(lw * rng.uniform(1.0, 1.6)))
+
+    nose_style = int(rng.choice(4, p=[0.5, 0.2, 0.15, 0.15]))  # 0 = none
+    mouth_top = my - k * hw / 2 - mouth_thick
+    ny = ey + 0.55 * (mouth_top - ey)
+    nl = 0.3 * (mouth_top - ey)
+    if nose_style == 1:  # short vertical line
+        seg = PA(np.array([[0, ny - nl / 2], [0, ny + nl / 2]]))
+        cv2.polylines(img, [_pts(seg)], False, ink, max(1, round(lw * 0.7)), aa, _SHIFT)
+    elif nose_style == 2:  # dot
+        ellipse(P(0, ny), nl * 0.3, nl * 0.25, _col(np.asarray(skin) * 0.6), -1)
+    elif nose_style == 3:  # "L"
+        seg = PA(np.array([[0, ny - nl / 2], [-nl * 0.2, ny + nl / 2], [nl * 0.2, ny + nl / 2]]))
+        cv2.polylines(img, [_pts(seg)], False, ink, max(1, round(lw * 0.7)), aa, _SHIFT)
+
+    # The label: a parabola whose centre sags below the corners (smile) or rises above (frown).
+    sag = (1.0 if happy else -1.0) * k * hw
+    xs = np.linspace(-hw, hw, 25)
+    ys = my + sag * (1 - (xs / hw) ** 2) - sag / 2  # centred on my whatever the sign
+    curve = PA(np.stack([xs, ys], axis=1))
+    if open_mouth:
+        cv2.fillPoly(img, [_pts(curve)], mouth_col, aa, _SHIFT)  # closed by the chord
+        cv2.polylines(img, [_pts(curve)], True, mouth_col, max(1, mouth_thick // 2), aa, _SHIFT)
+    else:
+        cv2.polylines(img, [_pts(curve)], False, mouth_col, mouth_thick, aa, _SHIFT)
+
+    # Camera-ish degradations: occasional blur, then noise and a small gain/offset.
+    blur = rng.random() < 0.2
+    sigma = rng.uniform(0.4, 1.2) * s / 128
+    noise_std = rng.uniform(0.0, st.noise)
+    gain, bias = rng.uniform(0.9, 1.1), rng.uniform(-12, 12)
+    if blur:
+        img = cv2.GaussianBlur(img, (0, 0), sigma)
+    out = img.astype(np.float32) * np.float32(gain) + np.float32(bias)
+    if noise_std > 0:
+        out += rng.standard_normal(out.shape, dtype=np.float32) * np.float32(noise_std)
+    img = np.clip(np.round(out), 0, 255).astype(np.uint8)
+
+    meta = {
+        "hard": hard,
+        "curvature": float(sag / hw),  # > 0 smile, < 0 frown (image y points down)
+        "mouth": curve,  # (25, 2) pixel coordinates of the mouth curve
+    }
+    return img, meta
+
+
+def _encode(rng: np.random.Generator, rgb: np.ndarray, ext: str) -> bytes:
+    bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+    if ext == ".png":
+        params = [cv2.IMWRITE_PNG_COMPRESSION, 3]
+    else:
+        params = [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(75, 96))]
+    ok, buf = cv2.imencode(ext, bgr, params)
+    if not ok:  # pragma: no cover - cv2 only fails here on a broken build
+        raise RuntimeError(f"cv2 could not encode {ext}")
+    return buf.tobytes()
+
+
+def _corrupt_files(seed: int, n: int, size: int, st: _Style) -> list[tuple[str, bytes]]:
+    """The bad files a real scraped dataset tends to have, cycling through four kinds."""
+    files: list[tuple[str, bytes]] = []
+    for i in range(n):
+        cls, cycle, kind = CLASSES[i % 2], i // 4, i % 4
+        if kind == 0:
+            files.append((f"{cls}/{cls}_empty_{cycle:02d}.jpg", b""))
+        elif kind == 1:
+            files.append((f"{cls}/{cls}_text_{cycle:02d}.png", b"this is not an image\n"))
+        elif kind == 2:
+            rng = np.random.default_rng([seed, 2, cycle])
+            face, _ = _render_face(rng, bool(cycle % 2 == 0), size, st)
+            data = _encode(rng, face, ".jpg")
+            name = f"{cls}/{cls}_truncated_{cycle:02d}.jpg"
+            files.append((name, data[: int(len(data) * _TRUNCATE_FRACTION)]))
+        else:
+            name = "notes.txt" if cycle == 0 else f"notes_{cycle:02d}.txt"
+            text = b"Demo dataset notes: not an image; the cleaning step should skip this file.\n"
+            files.append((f"{cls}/{name}", text))
+    return files
+
+
+def _write_dataset(target: Path, args: dict, st: _Style) -> dict[str, Any]:
+    per_class, size, seed = args["per_class"], args["image_size"], args["seed"]
+    counts = {"happy": 0, "sad": 0, "jpg": 0, "png": 0, "corrupt": 0}
+    hard_files: list[str] = []
+    for ci, cls in enumerate(CLASSES):
+        (target / cls).mkdir(parents=True, exist_ok=True)
+        for i in range(per_class):
+            rng = np.random.default_rng([seed, ci, i])  # per-image sub-seed
+            ext = ".png" if rng.random() < _PNG_FRACTION else ".jpg"
+            face, meta = _render_face(rng, cls == "happy", size, st)
+            rel = f"{cls}/{cls}_{i:05d}{ext}"
+            (target / rel).write_bytes(_encode(rng, face, ext))
+            counts[cls] += 1
+            counts[ext[1:]] += 1
+            if meta["hard"]:
+                hard_files.append(rel)
+    corrupt = _corrupt_files(seed, args["n_corrupt"], size, st)
+    for rel, data in corrupt:
+        (target / rel).write_bytes(data)
+    counts["corrupt"] = len(corrupt)
+    info = {
+        "version": VERSION,
+        "args": args,
+        "classes": list(CLASSES),
+        "counts": counts,
+        "corrupt_files": [rel for rel, _ in corrupt],
+        "hard_files": hard_files,
+    }
+    text = json.dumps(info, indent=2, sort_keys=True) + "\n"
+    (target / MARKER).write_text(text, encoding="utf-8")
+    return json.loads(text)
+
+
+def _check_args(per_class: int, image_size: int, n_corrupt: int) -> None:
+    if int(per_class) < 1:
+        raise ValueError(f"per_class must be >= 1, got {per_class}")
+    if not 32 <= int(image_size) <= 2048:
+        raise ValueError(f"image_size must be in [32, 2048], got {image_size}")
+    if int(n_corrupt) < 0:
+        raise ValueError(f"n_corrupt must be >= 0, got {n_corrupt}")
+
+
+def _is_nonempty_dir(p: Path) -> bool:
+    return p.is_dir() and any(p.iterdir())
+
+
+def generate_demo_dataset(
+    out_dir: str | Path,
+    per_class: int = 400,
+    image_size: int = 128,
+    seed: int = 0,
+    n_corrupt: int = 4,
+    style: dict | None = None,
+) -> dict:
+    """Write the dataset to ``out_dir`` and return its marker dict.
+
+    Files are generated in a temporary sibling and moved into place with one ``os.replace``, so
+    an interrupted run never leaves a half dataset behind. Refuses (FileExistsError) to touch an
+    existing non-empty ``out_dir``: it may hold user files.
+    """
+    _check_args(per_class, image_size, n_corrupt)
+    st = _resolve_style(style)
+    args = _args_dict(per_class, image_size, seed, n_corrupt, st)
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"{out} exists and is not a directory")
+    if _is_nonempty_dir(out):
+        raise FileExistsError(f"{out} already exists and is not empty")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f"{out.name}.tmp-{os.getpid()}-", dir=out.parent))
+    try:
+        info = _write_dataset(tmp, args, st)
+        if out.is_dir() and not any(out.iterdir()):
+            with contextlib.suppress(OSError):  # racing creator; replace below decides
+                out.rmdir()
+        try:
+            os.replace(tmp, out)
+        except OSError:
+            if out.exists():
+                raise FileExistsError(f"{out} appeared while generating") from None
+            raise
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return info
+
+
+def _read_marker(path: Path) -> dict | None:
+    try:
+        return json.loads((path / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def ensure_demo_dataset(
+    out_dir: str | Path,
+    per_class: int = 400,
+    image_size: int = 128,
+    seed: int = 0,
+    n_corrupt: int = 4,
+    *,
+    style: dict | None = None,
+) -> Path:
+    """Return ``out_dir`` holding the demo dataset for these args, generating it only if missing.
+
+    Reuses a matching dataset (cheap: reads one JSON file), so every training run can call this.
+    Never deletes anything: a folder with other args or other content is an error to resolve by
+    hand. Safe under concurrent callers, because generation ends with one atomic rename.
+    """
+    _check_args(per_class, image_size, n_corrupt)
+    out = Path(out_dir)
+    st = _resolve_style(style)
+    want = {"version": VERSION, "args": _args_dict(per_class, image_size, seed, n_corrupt, st)}
+    want = json.loads(json.dumps(want))
+
+    def check_existing() -> bool:
+        if not out.exists() or (out.is_dir() and not any(out.iterdir())):
+            return False
+        info = _read_marker(out)
+        have = None if info is None else {"version": info.get("version"), "args": info.get("args")}
+        if have != want:
+            what = "other demo-dataset args" if info is not None else "files that are not this demo"
+            raise ValueError(
+                f"{out} already exists with {what}; delete it or choose another data.root"
+            )
+        return True
+
+    if check_existing():
+        return out
+    try:
+        generate_demo_dataset(out, per_class, image_size, seed, n_corrupt, style)
+    except FileExistsError:
+        if not check_existing():  # pragma: no cover - only if it vanished again meanwhile
+            raise
+    return out
+
+
+__all__ = ["CLASSES", "MARKER", "VERSION", "ensure_demo_dataset", "generate_demo_dataset"]

@@ -1,0 +1,124 @@
+"""The one image preprocessing function shared by scan, training, evaluation, predict and serving.
+
+Images are decoded with OpenCV from bytes (so a file is read once and hashed from the same
+bytes), converted to 8-bit RGB (or grayscale) whatever their depth or channel count, and
+resized to the model's input size. Pixels stay uint8 in [0, 255]: the model's first layer
+scales them, so no caller can forget or duplicate the scaling.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+_INTERPOLATION = {
+    "area": cv2.INTER_AREA,
+    "bilinear": cv2.INTER_LINEAR,
+    "nearest": cv2.INTER_NEAREST,
+    "cubic": cv2.INTER_CUBIC,
+    "lanczos": cv2.INTER_LANCZOS4,
+}
+
+
+class ImageDecodeError(ValueError):
+    """The bytes are not an image OpenCV can decode; the message says why in a few words."""
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    """Everything needed to turn image bytes into a model input; saved with every model."""
+
+    image_size: tuple[int, int] = (64, 64)  # (height, width)
+    channels: int = 3
+    interpolation: str = "area"
+    keep_aspect: bool = False
+
+    def to_dict(self) -> dict:
+        return {
+            "image_size": list(self.image_size),
+            "channels": self.channels,
+            "interpolation": self.interpolation,
+            "keep_aspect": self.keep_aspect,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Preprocessing:
+        return cls(
+            image_size=(int(d["image_size"][0]), int(d["image_size"][1])),
+            channels=int(d.get("channels", 3)),
+            interpolation=str(d.get("interpolation", "area")),
+            keep_aspect=bool(d.get("keep_aspect", False)),
+        )
+
+
+def decode(data: bytes) -> np.ndarray:
+    """Decode image bytes to uint8 RGB (H, W, 3); grayscale, alpha and 16-bit are converted."""
+    if not data:
+        raise ImageDecodeError("empty file")
+    buf = np.frombuffer(data, dtype=np.uint8)
+    try:
+        img = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+    except cv2.error as err:  # e.g. a header claiming more pixels than OpenCV's limit
+        raise ImageDecodeError(f"OpenCV refused it ({str(err).strip().splitlines()[-1]})") from None
+    if img is None:
+        raise ImageDecodeError("not a decodable image")
+    if img.size == 0:
+        raise ImageDecodeError("image has no pixels")
+    return to_rgb8(img)
+
+
+def to_rgb8(img: np.ndarray) -> np.ndarray:
+    """Convert an OpenCV image of any depth/channel layout to uint8 RGB (H, W, 3)."""
+    if img.dtype == np.uint16:
+        img = (img >> 8).astype(np.uint8)
+    elif img.dtype in (np.float32, np.float64):
+        img = np.clip(img * 255.0 if img.max() <= 1.0 else img, 0, 255).astype(np.uint8)
+    elif img.dtype != np.uint8:
+        img = cv2.normalize(img, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+    if img.ndim == 2:
+        return cv2.cvtColor(img, cv2.COLOR_GRAY2RGB)
+    channels = img.shape[2]
+    if channels == 1:
+        return cv2.cvtColor(img, cv2.COLOR_GRAY2RGB)
+    if channels == 3:
+        return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    if channels == 4:
+        # Composite over white: transparent backgrounds (common in PNG faces) become white,
+        # not the arbitrary colour stored under alpha=0.
+        bgr = img[:, :, :3].astype(np.float32)
+        alpha = img[:, :, 3:4].astype(np.float32) / 255.0
+        out = bgr * alpha + 255.0 * (1.0 - alpha)
+        return cv2.cvtColor(out.round().astype(np.uint8), cv2.COLOR_BGR2RGB)
+    raise ImageDecodeError(f"unsupported channel count {channels}")
+
+
+def resize(img: np.ndarray, prep: Preprocessing) -> np.ndarray:
+    """Resize uint8 RGB to prep.image_size (stretch, or letterbox when keep_aspect)."""
+    h, w = prep.image_size
+    interp = _INTERPOLATION[prep.interpolation]
+    if prep.keep_aspect:
+        scale = min(h / img.shape[0], w / img.shape[1])
+        nh, nw = max(1, round(img.shape[0] * scale)), max(1, round(img.shape[1] * scale))
+        small = cv2.resize(img, (nw, nh), interpolation=interp)
+        out = np.zeros((h, w, 3), dtype=np.uint8)
+        top, left = (h - nh) // 2, (w - nw) // 2
+        out[top : top + nh, left : left + nw] = small
+    elif img.shape[:2] == (h, w):
+        out = img
+    else:
+        out = cv2.resize(img, (w, h), interpolation=interp)
+    if prep.channels == 1:
+        out = cv2.cvtColor(out, cv2.COLOR_RGB2GRAY)[:, :, None]
+    return np.ascontiguousarray(out, dtype=np.uint8)
+
+
+def preprocess_bytes(data: bytes, prep: Preprocessing) -> np.ndarray:
+    """Bytes -> model input (H, W, C) uint8: the single path used everywhere."""
+    return resize(decode(data), prep)
+
+
+def preprocess_file(path: str, prep: Preprocessing) -> np.ndarray:
+    with open(path, "rb") as fh:
+        return preprocess_bytes(fh.read(), prep)

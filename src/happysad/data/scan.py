@@ -1,0 +1,226 @@
+"""Walk a folder-per-class tree, check every file, and report what cannot be used.
+
+The user's data folder is read-only to this module: files are never deleted or modified.
+Bad files are skipped and listed (path, reason); in the opt-in quarantine mode they are
+moved, intact, to a folder the user names.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import shutil
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from happysad.data.image import ImageDecodeError, decode
+from happysad.errors import DataError
+
+SYSTEM_FILES = {"thumbs.db", "desktop.ini", ".ds_store"}
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    """One usable image: where it is, its class, and what its bytes hash to."""
+
+    path: str  # absolute
+    relpath: str  # relative to the data root, '/'-separated
+    class_name: str
+    label: int
+    sha256: str
+    height: int
+    width: int
+    channels: int
+    size_bytes: int
+
+
+@dataclass(frozen=True)
+class Rejected:
+    path: str
+    class_name: str
+    reason: str
+    action: str = "skipped"
+
+
+@dataclass
+class ScanResult:
+    root: str
+    class_names: list[str]
+    records: list[ImageRecord]
+    rejected: list[Rejected] = field(default_factory=list)
+    ignored_folders: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        c = Counter(r.class_name for r in self.records)
+        return {name: c.get(name, 0) for name in self.class_names}
+
+    def summary(self) -> str:
+        """One line for the console, e.g. `803 files, 799 usable (happy 400, sad 399); 4 skipped: ...`."""
+        per_class = ", ".join(f"{k} {v}" for k, v in self.counts().items())
+        total = len(self.records) + len(self.rejected)
+        line = f"{total} files in {len(self.class_names)} classes, {len(self.records)} usable ({per_class})"
+        if self.rejected:
+            reasons = Counter(r.reason.split(" (")[0] for r in self.rejected)
+            action = "quarantined" if any(r.action == "quarantined" for r in self.rejected) else "skipped"
+            line += f"; {len(self.rejected)} {action}: " + ", ".join(
+                f"{n} {why}" for why, n in reasons.most_common()
+            )
+        if self.ignored_folders:
+            line += f"; folders not in data.class_names ignored: {', '.join(self.ignored_folders)}"
+        return line
+
+    def write_report(self, path: str | Path) -> Path:
+        """The cleaning report as CSV: path, class, reason, action."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=["path", "class_name", "reason", "action"])
+            w.writeheader()
+            for r in self.rejected:
+                w.writerow(asdict(r))
+        return path
+
+
+def discover_classes(root: str | Path, class_names: list[str] | None = None) -> tuple[list[str], list[str]]:
+    """Class names (sorted folder names, or the configured list) without reading any image.
+
+    Cheap on purpose: the model's output head depends on it and is built before the scan.
+    Returns (class_names, ignored_folders).
+    """
+    root_path = Path(root)
+    if not root_path.exists():
+        raise DataError(f"data.root={str(root)!r}: folder does not exist")
+    if not root_path.is_dir():
+        raise DataError(f"data.root={str(root)!r}: is a file, expected a folder with one sub-folder per class")
+    try:
+        folders = sorted(
+            p.name for p in root_path.iterdir() if p.is_dir() and not p.name.startswith(".")
+        )
+    except PermissionError:
+        raise DataError(f"data.root={str(root)!r}: permission denied") from None
+    if class_names:
+        missing = [c for c in class_names if c not in folders]
+        if missing:
+            raise DataError(
+                f"data.class_names: no folder {root_path / missing[0]} "
+                f"(sub-folders found: {', '.join(folders) or 'none'})"
+            )
+        return list(class_names), [f for f in folders if f not in class_names]
+    if len(folders) < 2:
+        raise DataError(
+            f"data.root={str(root)!r}: found {len(folders)} class folder(s) "
+            f"({', '.join(folders) or 'none'}); need one sub-folder per class and at least 2 classes"
+        )
+    return folders, []
+
+
+def _list_files(class_dir: Path, recursive: bool) -> list[Path]:
+    """Every entry below a class folder (symlinked folders are not followed: no loops)."""
+    out: list[Path] = []
+    if recursive:
+        for dirpath, dirnames, filenames in os.walk(class_dir, followlinks=False):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            out.extend(Path(dirpath) / f for f in sorted(filenames))
+    else:
+        out = sorted(p for p in class_dir.iterdir() if not p.is_dir())
+    return out
+
+
+def _check_file(path: Path, class_name: str, extensions: set[str]) -> tuple[dict | None, str | None]:
+    """Return (facts, None) for a usable image or (None, reason) for a bad one."""
+    name = path.name
+    if name.lower() in SYSTEM_FILES or name.startswith("._"):
+        return None, "system file"
+    if name.startswith("."):
+        return None, "hidden file"
+    if path.is_symlink() and not path.exists():
+        return None, "broken symlink"
+    ext = path.suffix.lower()
+    if ext not in extensions:
+        return None, f"not an image extension ({ext or 'none'})"
+    try:
+        data = path.read_bytes()
+    except PermissionError:
+        return None, "unreadable (permission denied)"
+    except OSError as err:
+        return None, f"unreadable ({err.strerror or err})"
+    if not data:
+        return None, "empty file"
+    try:
+        img = decode(data)
+    except ImageDecodeError as err:
+        return None, str(err)
+    return {
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "height": int(img.shape[0]),
+        "width": int(img.shape[1]),
+        "channels": int(img.shape[2]),
+        "size_bytes": len(data),
+    }, None
+
+
+def _quarantine(path: Path, root: Path, qdir: Path) -> Path:
+    """Move a bad file to qdir, keeping its relative path; never overwrite, never delete."""
+    dest = qdir / path.relative_to(root)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    candidate, n = dest, 1
+    while candidate.exists() or candidate.is_symlink():
+        candidate = dest.with_name(f"{dest.stem}.{n}{dest.suffix}")
+        n += 1
+    shutil.move(str(path), str(candidate))
+    return candidate
+
+
+def scan_folder(
+    root: str | Path,
+    class_names: list[str] | None = None,
+    extensions: list[str] | tuple[str, ...] = (".jpg", ".jpeg", ".png", ".bmp", ".webp"),
+    recursive: bool = True,
+    workers: int = 0,
+    quarantine_dir: str | Path | None = None,
+    min_images_per_class: int = 1,
+) -> ScanResult:
+    """Check every file under root/<class>/; decode each one to be sure it is usable."""
+    root_path = Path(root).resolve()
+    classes, ignored = discover_classes(root_path, class_names)
+    exts = {e.lower() for e in extensions}
+    jobs: list[tuple[Path, str, int]] = []
+    for label, cls in enumerate(classes):
+        jobs.extend((p, cls, label) for p in _list_files(root_path / cls, recursive))
+
+    n_workers = workers or os.cpu_count() or 1
+    with ThreadPoolExecutor(max_workers=n_workers) as pool:
+        results = list(pool.map(lambda j: _check_file(j[0], j[1], exts), jobs))
+
+    records: list[ImageRecord] = []
+    rejected: list[Rejected] = []
+    for (path, cls, label), (facts, reason) in zip(jobs, results, strict=True):
+        if facts is not None:
+            records.append(
+                ImageRecord(
+                    path=str(path),
+                    relpath=path.relative_to(root_path).as_posix(),
+                    class_name=cls,
+                    label=label,
+                    **facts,
+                )
+            )
+            continue
+        action = "skipped"
+        if quarantine_dir is not None and (path.exists() or path.is_symlink()):
+            dest = _quarantine(path, root_path, Path(quarantine_dir))
+            action = "quarantined"
+            reason = f"{reason} (moved to {dest})"
+        rejected.append(Rejected(path=str(path), class_name=cls, reason=reason, action=action))
+
+    result = ScanResult(str(root_path), classes, records, rejected, ignored)
+    for cls, n in result.counts().items():
+        if n < min_images_per_class:
+            raise DataError(
+                f"class folder {root_path / cls}: {n} usable image(s), need at least "
+                f"{min_images_per_class} (data.min_images_per_class); scan: {result.summary()}"
+            )
+    return result

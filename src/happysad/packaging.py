@@ -1,0 +1,219 @@
+"""Package a trained model with what it needs to be used: class names and preprocessing.
+
+One format everywhere: an MLflow pyfunc model directory holding the `.keras` file and a
+`happysad.json` metadata file. The same directory is saved into the run dir (usable with
+no tracking server) and logged to MLflow (`runs:/<id>/model`, `models:/<name>/<v>`), and
+`mlflow models serve` answers base64 images with class names and probabilities.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import numpy as np
+import pandas as pd
+
+from happysad.data.image import ImageDecodeError, Preprocessing, preprocess_bytes
+from happysad.errors import ModelLoadError
+from happysad.evaluate import predict_labels
+
+METADATA_FILE = "happysad.json"
+KERAS_FILE = "model.keras"
+INPUT_COLUMN = "image_b64"
+
+
+@dataclass
+class ModelMetadata:
+    class_names: list[str]
+    preprocessing: Preprocessing
+    threshold: float = 0.5
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "class_names": self.class_names,
+            "preprocessing": self.preprocessing.to_dict(),
+            "threshold": self.threshold,
+            **self.extra,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ModelMetadata:
+        known = {"class_names", "preprocessing", "threshold"}
+        return cls(
+            class_names=list(d["class_names"]),
+            preprocessing=Preprocessing.from_dict(d["preprocessing"]),
+            threshold=float(d.get("threshold", 0.5)),
+            extra={k: v for k, v in d.items() if k not in known},
+        )
+
+
+@dataclass
+class LoadedModel:
+    """A Keras model plus its metadata: everything predict needs, no config required."""
+
+    model: Any  # keras.Model
+    metadata: ModelMetadata
+    source: str
+
+    def predict_arrays(self, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
+        probs = self.model.predict(images, batch_size=batch_size, verbose=0)
+        return probs[:, 0] if probs.shape[-1] == 1 else probs
+
+    def label(self, probs: np.ndarray, threshold: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        return predict_labels(probs, self.metadata.threshold if threshold is None else threshold)
+
+
+def _load_keras(path: Path, safe_mode: bool = True) -> Any:
+    import keras
+
+    return keras.saving.load_model(path, compile=False, safe_mode=safe_mode)
+
+
+class HappysadPyfunc(mlflow.pyfunc.PythonModel):
+    """Serving wrapper: a DataFrame column of base64 image bytes -> class name + probabilities."""
+
+    def load_context(self, context: Any) -> None:
+        meta = json.loads(Path(context.artifacts["metadata"]).read_text())
+        self.metadata = ModelMetadata.from_dict(meta)
+        self.model = _load_keras(Path(context.artifacts["keras_model"]))
+
+    def predict(self, context: Any, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
+        prep = self.metadata.preprocessing
+        names = self.metadata.class_names
+        images, errors = [], []
+        for value in model_input[INPUT_COLUMN]:
+            try:
+                data = value if isinstance(value, bytes) else base64.b64decode(value, validate=True)
+                images.append(preprocess_bytes(data, prep))
+                errors.append("")
+            except (ImageDecodeError, ValueError) as err:
+                h, w = prep.image_size
+                images.append(np.zeros((h, w, prep.channels), dtype=np.uint8))
+                errors.append(f"{err}")
+        probs = self.model.predict(np.stack(images), verbose=0)
+        probs = probs[:, 0] if probs.shape[-1] == 1 else probs
+        pred, conf = predict_labels(probs, self.metadata.threshold)
+        out = pd.DataFrame({"class_name": [names[i] for i in pred], "probability": conf})
+        full = np.stack([1 - probs, probs], axis=1) if probs.ndim == 1 else probs
+        for i, name in enumerate(names):
+            out[f"p_{name}"] = full[:, i]
+        out["error"] = errors
+        bad = out["error"] != ""
+        out.loc[bad, "class_name"] = ""
+        out.loc[bad, ["probability"] + [f"p_{n}" for n in names]] = np.nan
+        return out
+
+
+def _signature(class_names: list[str]) -> Any:
+    from mlflow.models import ModelSignature
+    from mlflow.types import ColSpec, Schema
+
+    outputs = [ColSpec("string", "class_name"), ColSpec("double", "probability")]
+    outputs += [ColSpec("double", f"p_{n}") for n in class_names] + [ColSpec("string", "error")]
+    return ModelSignature(inputs=Schema([ColSpec("string", INPUT_COLUMN)]), outputs=Schema(outputs))
+
+
+def encode_image_b64(image_rgb: np.ndarray) -> str:
+    """PNG-encode an RGB uint8 image as base64 text (the serving request format)."""
+    import cv2
+
+    if image_rgb.shape[-1] == 1:
+        bgr = image_rgb[:, :, 0]
+    else:
+        bgr = cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR)
+    ok, buf = cv2.imencode(".png", bgr)
+    if not ok:
+        raise ValueError("could not encode image as PNG")
+    return base64.b64encode(buf.tobytes()).decode("ascii")
+
+
+def _requirements() -> list[str]:
+    """Pinned to what trained the model; given explicitly so MLflow skips slow inference."""
+    from importlib.metadata import version
+
+    pkgs = ["tensorflow", "keras", "mlflow", "opencv-python-headless", "numpy", "pandas"]
+    out = []
+    for p in pkgs:
+        try:
+            out.append(f"{p}=={version(p)}")
+        except Exception:
+            out.append(p)
+    return out
+
+
+def _model_kwargs(keras_path: Path, meta_path: Path, meta: ModelMetadata, example: np.ndarray | None) -> dict:
+    kwargs: dict[str, Any] = {
+        "python_model": HappysadPyfunc(),
+        "artifacts": {"keras_model": str(keras_path), "metadata": str(meta_path)},
+        "signature": _signature(meta.class_names),
+        "pip_requirements": _requirements(),
+    }
+    if example is not None:
+        kwargs["input_example"] = pd.DataFrame({INPUT_COLUMN: [encode_image_b64(example)]})
+    return kwargs
+
+
+def save_model(model: Any, meta: ModelMetadata, out_dir: str | Path, example: np.ndarray | None = None) -> Path:
+    """Write the MLflow model directory to out_dir (replacing it)."""
+    out_dir = Path(out_dir)
+    with tempfile.TemporaryDirectory() as tmp:
+        keras_path, meta_path = Path(tmp) / KERAS_FILE, Path(tmp) / METADATA_FILE
+        model.save(keras_path)
+        meta_path.write_text(json.dumps(meta.to_dict(), indent=2))
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        mlflow.pyfunc.save_model(path=str(out_dir), **_model_kwargs(keras_path, meta_path, meta, example))
+    return out_dir
+
+
+def log_model(model_dir: str | Path, meta: ModelMetadata, example: np.ndarray | None = None, name: str = "model") -> Any:
+    """Log an already-saved model directory to the active MLflow run as `name`."""
+    model_dir = Path(model_dir)
+    art = model_dir / "artifacts"
+    return mlflow.pyfunc.log_model(
+        name=name, **_model_kwargs(art / KERAS_FILE, art / METADATA_FILE, meta, example)
+    )
+
+
+def _from_dir(model_dir: Path, source: str, safe_mode: bool) -> LoadedModel:
+    keras_path = next(iter(sorted(model_dir.rglob(KERAS_FILE))), None)
+    meta_path = next(iter(sorted(model_dir.rglob(METADATA_FILE))), None)
+    if keras_path is None or meta_path is None:
+        raise ModelLoadError(f"{source}: no {KERAS_FILE} + {METADATA_FILE} inside; not a happysad model")
+    meta = ModelMetadata.from_dict(json.loads(meta_path.read_text()))
+    return LoadedModel(_load_keras(keras_path, safe_mode), meta, source)
+
+
+def load_model(ref: str, tracking_uri: str | None = None, safe_mode: bool = True) -> LoadedModel:
+    """Load by local path (model dir, Hydra run dir, or .keras with happysad.json beside it)
+    or by MLflow URI (`runs:/<id>/model`, `models:/<name>/<version>`, `models:/<name>@alias`)."""
+    if "://" in ref or ref.startswith(("runs:/", "models:/")):
+        if tracking_uri:
+            mlflow.set_tracking_uri(tracking_uri)
+            mlflow.set_registry_uri(tracking_uri)
+        try:
+            local = mlflow.artifacts.download_artifacts(artifact_uri=ref)
+        except Exception as err:
+            msg = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise ModelLoadError(f"{ref}: cannot download model ({msg})") from None
+        return _from_dir(Path(local), ref, safe_mode)
+    path = Path(ref)
+    if not path.exists():
+        raise ModelLoadError(f"{ref}: no such file or folder")
+    if path.is_file():
+        meta_path = path.parent / METADATA_FILE
+        if path.suffix != ".keras" or not meta_path.is_file():
+            raise ModelLoadError(f"{ref}: expected a model folder, or a .keras file with {METADATA_FILE} beside it")
+        meta = ModelMetadata.from_dict(json.loads(meta_path.read_text()))
+        return LoadedModel(_load_keras(path, safe_mode), meta, ref)
+    if (path / "model" / "MLmodel").is_file():  # a Hydra run dir
+        path = path / "model"
+    return _from_dir(path, ref, safe_mode)

@@ -1,0 +1,54 @@
+"""Where the project lives: the config folder and the root that `outputs/` hangs from.
+
+Paths are resolved once, absolutely, so a Hydra run dir or a sweep job never changes
+where the MLflow store, the demo data or the cache land.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from omegaconf import OmegaConf
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+_CHECKOUT_ROOT = _PACKAGE_DIR.parents[1]  # src/happysad -> repo root (editable install)
+
+
+def config_dir() -> Path:
+    """The `conf/` folder shipped with the checkout (or $HAPPYSAD_CONFIG_DIR)."""
+    env = os.environ.get("HAPPYSAD_CONFIG_DIR")
+    if env:
+        return Path(env).resolve()
+    candidate = _CHECKOUT_ROOT / "conf"
+    if (candidate / "config.yaml").is_file():
+        return candidate
+    raise RuntimeError(
+        "happysad cannot find its conf/ folder; set HAPPYSAD_CONFIG_DIR to the project's conf/"
+    )
+
+
+def project_root() -> Path:
+    """$HAPPYSAD_ROOT, else the checkout the package runs from, else the working directory."""
+    env = os.environ.get("HAPPYSAD_ROOT")
+    if env:
+        return Path(env).resolve()
+    if (_CHECKOUT_ROOT / "conf" / "config.yaml").is_file():
+        return _CHECKOUT_ROOT
+    return Path.cwd().resolve()
+
+
+def default_tracking_uri() -> str:
+    """The project's local SQLite store, as the `tracking=local` config resolves it."""
+    return os.environ.get("MLFLOW_TRACKING_URI") or (
+        f"sqlite:///{project_root() / 'outputs' / 'mlflow.db'}"
+    )
+
+
+def register_resolvers() -> None:
+    """Register `${happysad_root:}` for the configs (idempotent)."""
+    if not OmegaConf.has_resolver("happysad_root"):
+        OmegaConf.register_new_resolver("happysad_root", lambda: str(project_root()))
+
+
+register_resolvers()

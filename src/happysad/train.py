@@ -1,0 +1,256 @@
+"""The training job: validated config -> data -> model -> fit -> evaluate -> MLflow.
+
+Steps run in an order that fails cheaply: config errors and model-definition errors surface
+before the data folder is scanned, and everything after the MLflow run starts is inside
+it, so a failure leaves a FAILED run with whatever was logged so far.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from happysad.data.image import Preprocessing
+from happysad.errors import ConfigError
+from happysad.paths import project_root
+
+log = logging.getLogger(__name__)
+
+
+def _configure_tensorflow(cfg: DictConfig) -> None:
+    """Threads and determinism must be set before TensorFlow runs its first op."""
+    import keras
+    import tensorflow as tf
+
+    t = cfg.trainer
+    try:
+        if t.intra_op_threads:
+            tf.config.threading.set_intra_op_parallelism_threads(int(t.intra_op_threads))
+        if t.inter_op_threads:
+            tf.config.threading.set_inter_op_parallelism_threads(int(t.inter_op_threads))
+    except RuntimeError:  # already initialised (e.g. a second job in the same process)
+        log.warning("TensorFlow already initialised: trainer.*_op_threads ignored for this job")
+    keras.utils.set_random_seed(int(cfg.seed))
+    if t.deterministic:
+        tf.config.experimental.enable_op_determinism()
+
+
+def _build_callbacks(cfg: DictConfig) -> list[Any]:
+    from hydra.errors import InstantiationException
+    from hydra.utils import instantiate
+
+    out = []
+    for name, spec in (cfg.callbacks or {}).items():
+        if spec is None:
+            continue
+        try:
+            out.append(instantiate(spec, _convert_="all"))
+        except InstantiationException as err:
+            cause = err.__cause__ or err
+            msg = str(cause).strip().splitlines()
+            text = msg[-1] if msg else type(cause).__name__
+            if "Error locating target" in str(err):
+                text = f"cannot import {spec.get('_target_')!r}"
+            raise ConfigError(f"callbacks.{name}: {text}") from None
+    return out
+
+
+def _run_name(cfg: DictConfig, overrides: list[str]) -> str:
+    if cfg.tracking.run_name:
+        return str(cfg.tracking.run_name)
+    return ",".join(overrides) if overrides else "default"
+
+
+def _verbose(setting: Any) -> int:
+    if setting == "auto":
+        return 1 if sys.stdout.isatty() else 2
+    return int(setting)
+
+
+def train(cfg: DictConfig, run_dir: str | Path, overrides: list[str] | None = None) -> dict[str, Any]:
+    """Run one training job; return the final metrics (and the best validation figures)."""
+    t0 = time.time()
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    overrides = list(overrides or [])
+
+    _configure_tensorflow(cfg)
+    import keras
+
+    from happysad import model as model_lib
+    from happysad import packaging, plots
+    from happysad.data import demo, loader, pipeline, scan, split
+    from happysad.evaluate import evaluate_predictions, format_metrics
+    from happysad.tracking import Tracker, epoch_logger, flatten, git_info
+
+    d = cfg.data
+    if d.source == "demo":
+        demo.ensure_demo_dataset(
+            d.root,
+            per_class=int(d.demo.per_class),
+            image_size=int(d.demo.image_size),
+            seed=int(d.demo.seed),
+            n_corrupt=int(d.demo.n_corrupt),
+        )
+    class_names, ignored = scan.discover_classes(d.root, list(d.class_names) if d.class_names else None)
+    prep = Preprocessing(
+        image_size=(int(d.image_size[0]), int(d.image_size[1])),
+        channels=int(d.channels),
+        interpolation=str(d.interpolation),
+        keep_aspect=bool(d.keep_aspect),
+    )
+    model = model_lib.build_model(cfg.model, (*prep.image_size, prep.channels), len(class_names))
+    binary = model_lib.is_binary_output(model)
+    model.compile(
+        optimizer=model_lib.build_optimizer(cfg.optimizer),
+        loss=model_lib.resolve_loss(cfg.model, model),
+        metrics=model_lib.build_metrics(list(cfg.trainer.metrics), binary),
+    )
+    callbacks = _build_callbacks(cfg)
+
+    tracker = Tracker(cfg.tracking)
+    tags = {"happysad.overrides": " ".join(overrides) or "(none)", "model_name": str(cfg.model.name)}
+    tags.update(git_info(project_root()))
+    with tracker.run(_run_name(cfg, overrides), tags):
+        resolved = OmegaConf.to_container(cfg, resolve=True)
+        (run_dir / "config_resolved.yaml").write_text(OmegaConf.to_yaml(resolved))
+        tracker.log_params(flatten(resolved))
+        tracker.log_artifact(run_dir / "config_resolved.yaml", "config")
+        tracker.log_artifacts(run_dir / ".hydra", "config/hydra")
+
+        # --- data -----------------------------------------------------------------
+        scanned = scan.scan_folder(
+            d.root,
+            class_names=class_names,
+            extensions=list(d.extensions),
+            recursive=bool(d.recursive),
+            workers=int(d.workers),
+            quarantine_dir=d.quarantine_dir if d.bad_files == "quarantine" else None,
+            min_images_per_class=int(d.min_images_per_class),
+        )
+        log.info("scan %s: %s", d.root, scanned.summary())
+        data_dir = run_dir / "data"
+        scanned.write_report(data_dir / "cleaning_report.csv")
+        splits = split.split_records(
+            scanned.records,
+            class_names,
+            {k: float(d.split[k]) for k in ("train", "val", "test")},
+            seed=int(d.split.seed),
+            group_duplicates=bool(d.split.group_duplicates),
+        )
+        log.info("split: %s", splits.summary())
+        splits.write_manifest(data_dir / "split_manifest.csv")
+        splits.write_duplicates(data_dir / "duplicates.csv")
+        (data_dir / "summary.json").write_text(
+            json.dumps(
+                {"scan": scanned.summary(), "split": splits.summary(), "counts": splits.counts(),
+                 "rejected": len(scanned.rejected), "class_names": class_names},
+                indent=2,
+            )
+        )
+        tracker.log_artifacts(data_dir, "data")
+        fingerprint = splits.fingerprint()
+        tracker.set_tags({"dataset_fingerprint": fingerprint, "class_names": ",".join(class_names)})
+        tracker.log_metrics(
+            {f"n_{s}": float(len(splits[s])) for s in ("train", "val", "test")}
+            | {"n_rejected": float(len(scanned.rejected))}
+        )
+
+        cache_dir = Path(cfg.paths.cache_dir) if d.cache == "disk" else None
+        arrays = {
+            s: loader.load_images(splits[s], prep, workers=int(d.workers), cache_dir=cache_dir)
+            for s in ("train", "val", "test")
+        }
+
+        def ds(s: str, shuffle: bool = False) -> Any:
+            x, y = arrays[s]
+            y = y.astype("float32").reshape(-1, 1) if binary else y
+            return pipeline.make_dataset(x, y, int(d.batch_size), shuffle=shuffle, seed=int(cfg.seed))
+
+        has_val = len(splits.val) > 0
+        if not has_val:
+            callbacks = [c for c in callbacks if not isinstance(c, keras.callbacks.EarlyStopping | keras.callbacks.ModelCheckpoint)]
+            log.warning("data.split.val=0: no validation split; EarlyStopping/ModelCheckpoint disabled")
+
+        # --- fit ------------------------------------------------------------------
+        t_fit = time.time()
+        history = model.fit(
+            ds("train", shuffle=True),
+            validation_data=ds("val") if has_val else None,
+            epochs=int(cfg.trainer.epochs),
+            callbacks=[*callbacks, epoch_logger(tracker)],
+            verbose=_verbose(cfg.trainer.verbose),
+            shuffle=False,  # the train dataset reshuffles itself each epoch
+        )
+        fit_seconds = time.time() - t_fit
+        hist = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+        epochs_run = len(next(iter(hist.values()), []))
+        log.info("trained %d epochs in %.1f s", epochs_run, fit_seconds)
+
+        # --- evaluate -------------------------------------------------------------
+        eval_split = "test" if len(splits.test) else ("val" if has_val else "train")
+        if eval_split != "test":
+            log.warning("data.split.test=0: reporting metrics on the %s split instead", eval_split)
+        x_eval, y_eval = arrays[eval_split]
+        probs = model.predict(x_eval, batch_size=int(d.batch_size), verbose=0)
+        probs = probs[:, 0] if binary else probs
+        ev = evaluate_predictions(y_eval, probs, class_names, float(cfg.trainer.threshold), prefix=f"{eval_split}_")
+        summary: dict[str, Any] = dict(ev.metrics)
+        summary.update({"epochs_run": epochs_run, "fit_seconds": fit_seconds,
+                        "train_images_per_second": len(splits.train) * epochs_run / max(fit_seconds, 1e-9)})
+        for k in ("val_accuracy", "val_loss"):
+            if k in hist:
+                best = max(hist[k]) if "accuracy" in k else min(hist[k])
+                summary[f"best_{k}"] = best
+        tracker.log_metrics({k: v for k, v in summary.items() if isinstance(v, int | float)})
+        (run_dir / "metrics.json").write_text(json.dumps(summary, indent=2))
+        tracker.log_artifact(run_dir / "metrics.json")
+        log.info("%s metrics (%d images): %s", eval_split, len(y_eval), format_metrics(ev.metrics, f"{eval_split}_"))
+
+        # --- plots ----------------------------------------------------------------
+        plot_dir = run_dir / "plots"
+        plots.save_figure(plots.plot_history(hist), plot_dir / "curves.png")
+        plots.save_figure(plots.plot_confusion_matrix(ev.confusion, class_names), plot_dir / "confusion_matrix.png")
+        plots.save_figure(plots.plot_roc_pr(ev.y_true, ev.probs, class_names), plot_dir / "roc_pr.png")
+        plots.save_figure(
+            plots.plot_sample_grid(x_eval, ev.y_true, ev.y_pred, ev.confidence, class_names,
+                                   paths=[r.relpath for r in splits[eval_split]]),
+            plot_dir / "samples.png",
+        )
+        tracker.log_artifacts(plot_dir, "plots")
+        tb = cfg.callbacks.get("tensorboard") if cfg.callbacks else None
+        if tb is not None and tb.get("log_dir"):
+            tracker.log_artifacts(tb.log_dir, "tensorboard")
+
+        # --- model ----------------------------------------------------------------
+        meta = packaging.ModelMetadata(
+            class_names=class_names,
+            preprocessing=prep,
+            threshold=float(cfg.trainer.threshold),
+            extra={"run_id": tracker.run_id, "model_name": str(cfg.model.name),
+                   "dataset_fingerprint": fingerprint, "happysad_version": _version()},
+        )
+        example = x_eval[0] if len(x_eval) else None
+        model_dir = packaging.save_model(model, meta, run_dir / "model", example=example)
+        if tracker.enabled and cfg.tracking.log_model:
+            packaging.log_model(model_dir, meta, example=example)
+        summary["model_dir"] = str(model_dir)
+        summary["run_id"] = tracker.run_id
+        summary["run_dir"] = str(run_dir)
+        tracker.log_metrics({"total_seconds": time.time() - t0})
+    if ignored:
+        log.info("folders not in data.class_names were ignored: %s", ", ".join(ignored))
+    log.info("model saved to %s%s", model_dir, f" and MLflow run {tracker.run_id}" if tracker.run_id else "")
+    return summary
+
+
+def _version() -> str:
+    from happysad import __version__
+
+    return __version__

@@ -1,0 +1,178 @@
+"""Tests for the synthetic demo dataset (small sizes: the whole file runs in a few seconds)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from happysad.data import demo
+from happysad.data.demo import MARKER, ensure_demo_dataset, generate_demo_dataset
+
+SMALL = {"per_class": 10, "image_size": 64}
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "make_demo_data.py"
+
+
+def _hashes(root: Path) -> dict[str, str]:
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _decodes(path: Path) -> bool:
+    # imdecode from bytes is the project's decode path (cv2.imread tolerates truncated JPEGs).
+    data = np.frombuffer(path.read_bytes(), np.uint8)
+    return data.size > 0 and cv2.imdecode(data, cv2.IMREAD_UNCHANGED) is not None
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    root = tmp_path_factory.mktemp("demo") / "data"
+    return root, generate_demo_dataset(root, **SMALL, seed=3)
+
+
+def test_deterministic_same_seed(tmp_path: Path) -> None:
+    a = _hashes(Path(ensure_demo_dataset(tmp_path / "a", **SMALL, seed=5)))
+    b = _hashes(Path(ensure_demo_dataset(tmp_path / "b", **SMALL, seed=5)))
+    assert a == b
+    c = _hashes(Path(ensure_demo_dataset(tmp_path / "c", **SMALL, seed=6)))
+    shared = [k for k in a if k in c and k.startswith(("happy/happy_0", "sad/sad_0"))]
+    assert shared and all(a[k] != c[k] for k in shared)
+
+
+def test_layout_and_counts(dataset: tuple[Path, dict]) -> None:
+    root, info = dataset
+    assert sorted(p.name for p in root.iterdir()) == sorted([MARKER, "happy", "sad"])
+    assert json.loads((root / MARKER).read_text()) == info
+    assert info["version"] == demo.VERSION and info["args"]["seed"] == 3
+    corrupt = set(info["corrupt_files"])
+    for cls in ("happy", "sad"):
+        images = [
+            p
+            for p in (root / cls).iterdir()
+            if p.suffix in (".jpg", ".png") and f"{cls}/{p.name}" not in corrupt
+        ]
+        assert len(images) == info["counts"][cls] == 10
+        assert all(p.name.startswith(f"{cls}_") for p in images)
+    assert info["counts"]["jpg"] + info["counts"]["png"] == 20
+
+
+def test_images_decode_to_requested_size(dataset: tuple[Path, dict]) -> None:
+    root, info = dataset
+    corrupt = set(info["corrupt_files"])
+    seen = 0
+    for p in root.glob("*/*"):
+        if p.relative_to(root).as_posix() in corrupt:
+            continue
+        img = cv2.imread(str(p), cv2.IMREAD_UNCHANGED)
+        assert img is not None and img.shape == (64, 64, 3) and img.dtype == np.uint8, p
+        seen += 1
+    assert seen == 20
+
+
+def test_corrupt_files_planted(dataset: tuple[Path, dict]) -> None:
+    root, info = dataset
+    names = sorted(Path(f).name for f in info["corrupt_files"])
+    assert names == ["happy_empty_00.jpg", "happy_truncated_00.jpg", "notes.txt", "sad_text_00.png"]
+    assert {Path(f).parent.name for f in info["corrupt_files"]} == {"happy", "sad"}
+    for rel in info["corrupt_files"]:
+        assert (root / rel).is_file() and not _decodes(root / rel), rel
+    assert (root / "happy" / "happy_empty_00.jpg").stat().st_size == 0
+    assert (root / "happy" / "happy_truncated_00.jpg").read_bytes()[:2] == b"\xff\xd8"
+
+
+def test_corrupt_counts_cycle(tmp_path: Path) -> None:
+    none = generate_demo_dataset(tmp_path / "none", per_class=2, image_size=32, n_corrupt=0)
+    assert none["corrupt_files"] == [] and none["counts"]["corrupt"] == 0
+    many = generate_demo_dataset(tmp_path / "many", per_class=2, image_size=32, n_corrupt=6)
+    assert len(set(many["corrupt_files"])) == 6
+    assert all((tmp_path / "many" / f).is_file() for f in many["corrupt_files"])
+
+
+def test_ensure_reuses_and_refuses_mismatch(tmp_path: Path) -> None:
+    root = tmp_path / "data"
+    assert ensure_demo_dataset(root, **SMALL) == root
+    marker, image = root / MARKER, root / "happy" / "happy_00000.jpg"
+    if not image.exists():
+        image = root / "happy" / "happy_00000.png"
+    before = (marker.stat().st_mtime_ns, image.stat().st_mtime_ns)
+    assert ensure_demo_dataset(root, **SMALL) == root
+    assert (marker.stat().st_mtime_ns, image.stat().st_mtime_ns) == before
+    with pytest.raises(ValueError, match=r"delete it or choose another data\.root"):
+        ensure_demo_dataset(root, per_class=11, image_size=64)
+    assert (marker.stat().st_mtime_ns, image.stat().st_mtime_ns) == before
+
+    user = tmp_path / "user"
+    (user / "happy").mkdir(parents=True)
+    (user / "happy" / "mine.jpg").write_bytes(b"x")
+    with pytest.raises(ValueError, match="user"):
+        ensure_demo_dataset(user, **SMALL)
+    assert (user / "happy" / "mine.jpg").read_bytes() == b"x"
+    assert not list(tmp_path.glob("*.tmp-*"))
+
+
+def test_generate_refuses_nonempty_dir(tmp_path: Path) -> None:
+    (tmp_path / "keep.txt").write_text("mine")
+    with pytest.raises(FileExistsError):
+        generate_demo_dataset(tmp_path, **SMALL)
+    assert (tmp_path / "keep.txt").read_text() == "mine"
+
+
+def test_style_validation() -> None:
+    with pytest.raises(ValueError, match="colour_scheme"):
+        demo._resolve_style({"colour_scheme": "x"})
+    with pytest.raises(ValueError, match="palette"):
+        demo._resolve_style({"palette": "neon"})
+    with pytest.raises(ValueError, match="scale_range"):
+        demo._resolve_style({"scale_range": (0.9, 0.5)})
+
+
+def _pair(seed: int, style: dict | None = None, size: int = 64):
+    st = demo._resolve_style(style)
+    happy = demo._render_face(np.random.default_rng(seed), True, size, st)
+    sad = demo._render_face(np.random.default_rng(seed), False, size, st)
+    return happy, sad
+
+
+def test_mouth_is_the_label_signal() -> None:
+    """Same sub-seed, flipped label: only the mouth changes, and it curves the right way."""
+    for seed in range(12):
+        (h_img, h_meta), (s_img, s_meta) = _pair(seed, {"noise": 0.0})
+        assert h_meta["curvature"] > 0 > s_meta["curvature"]
+        assert h_meta["curvature"] == -s_meta["curvature"]
+        for meta, happy in ((h_meta, True), (s_meta, False)):
+            m = meta["mouth"]
+            corners_y, centre_y = (m[0, 1] + m[-1, 1]) / 2, m[len(m) // 2, 1]
+            assert (centre_y > corners_y) == happy  # image y grows downwards
+        diff = np.abs(h_img.astype(int) - s_img.astype(int)).sum(axis=2) > 30
+        ys, xs = np.nonzero(diff)
+        assert ys.size > 0
+        mouth = h_meta["mouth"]
+        # every changed pixel lies near the mouth: nothing else depends on the label
+        assert ys.min() >= mouth[:, 1].min() - 12 and ys.max() <= mouth[:, 1].max() + 12
+        assert xs.min() >= mouth[:, 0].min() - 12 and xs.max() <= mouth[:, 0].max() + 12
+
+
+def test_alt_palette_changes_colours() -> None:
+    for seed in range(5):
+        (d_img, _), _ = _pair(seed)
+        (a_img, _), _ = _pair(seed, {"palette": "alt"})
+        assert np.abs(d_img.mean(axis=(0, 1)) - a_img.mean(axis=(0, 1))).max() > 10
+
+
+def test_script_summary_and_refusal(tmp_path: Path) -> None:
+    out = tmp_path / "cli"
+    cmd = [sys.executable, str(SCRIPT), "--out", str(out), "--per-class", "3"]
+    done = subprocess.run([*cmd, "--image-size", "32"], capture_output=True, text=True, check=True)
+    summary = json.loads(done.stdout)
+    assert summary["counts"]["happy"] == 3 and (out / MARKER).is_file()
+    again = subprocess.run(cmd, capture_output=True, text=True)
+    assert again.returncode == 2 and len(again.stderr.strip().splitlines()) == 1
