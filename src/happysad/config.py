@@ -100,7 +100,7 @@ def _check_schema(cfg: DictConfig, group: str) -> None:
         full_key = getattr(err, "full_key", None) or ""
         key = f"{group}.{full_key}" if full_key else group
         msg = str(err).splitlines()[0] if str(err) else type(err).__name__
-        if "not in struct" in msg or "Key '" in msg and "not in" in msg:
+        if "not in struct" in msg or ("Key '" in msg and "not in" in msg):
             known = ", ".join(sorted(OmegaConf.structured(_SCHEMAS[group]).keys()))
             msg = f"unknown key (did you mistype it? known keys of {group}: {known})"
         raise ConfigError(f"{key}: {msg}") from None
@@ -116,8 +116,11 @@ def _check_data(d: DictConfig) -> None:
         _fail("data.source", d.source, f"must be one of {', '.join(SOURCES)}")
     size = d.image_size
     if not isinstance(size, ListConfig | list) or len(size) != 2:
-        _fail("data.image_size", OmegaConf.to_container(size) if size is not None else size,
-              "must be [height, width]")
+        _fail(
+            "data.image_size",
+            OmegaConf.to_container(size) if size is not None else size,
+            "must be [height, width]",
+        )
     for i, v in enumerate(size):
         _positive_int(f"data.image_size[{i}]", v)
     if d.channels not in (1, 3):
@@ -130,13 +133,21 @@ def _check_data(d: DictConfig) -> None:
         if isinstance(v, bool) or not isinstance(v, int | float) or not 0.0 <= v <= 1.0:
             _fail(f"data.split.{k}", v, "must be a number in [0, 1]")
     if not math.isclose(sum(ratios.values()), 1.0, abs_tol=1e-6):
-        _fail("data.split", ratios, f"train+val+test must sum to 1 (they sum to {sum(ratios.values()):g})")
+        _fail(
+            "data.split",
+            ratios,
+            f"train+val+test must sum to 1 (they sum to {sum(ratios.values()):g})",
+        )
     if ratios["train"] <= 0:
         _fail("data.split.train", ratios["train"], "must be > 0: there is nothing to train on")
     if d.bad_files not in BAD_FILE_POLICIES:
         _fail("data.bad_files", d.bad_files, f"must be one of {', '.join(BAD_FILE_POLICIES)}")
     if d.bad_files == "quarantine" and not d.quarantine_dir:
-        _fail("data.quarantine_dir", d.quarantine_dir, "must name a folder when data.bad_files=quarantine")
+        _fail(
+            "data.quarantine_dir",
+            d.quarantine_dir,
+            "must name a folder when data.bad_files=quarantine",
+        )
     if d.cache not in CACHE_MODES:
         _fail("data.cache", d.cache, f"must be one of {', '.join(CACHE_MODES)}")
     if d.min_images_per_class < 1:

@@ -64,8 +64,12 @@ def evaluate_predictions(
         p2 = np.clip(np.stack([1 - probs, probs], axis=1), 1e-7, 1 - 1e-7)
         m["log_loss"] = skm.log_loss(y_true, p2, labels=labels)
     else:
-        m["precision"] = skm.precision_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)
-        m["recall"] = skm.recall_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)
+        m["precision"] = skm.precision_score(
+            y_true, y_pred, labels=labels, average="macro", zero_division=0
+        )
+        m["recall"] = skm.recall_score(
+            y_true, y_pred, labels=labels, average="macro", zero_division=0
+        )
         m["f1"] = skm.f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)
         if present == set(labels):
             m["roc_auc"] = skm.roc_auc_score(y_true, probs, multi_class="ovr", labels=labels)

@@ -22,7 +22,11 @@ def _first_line(err: BaseException) -> str:
     while err.__cause__ is not None and isinstance(err, InstantiationException):
         err = err.__cause__
     text = str(err).strip().splitlines()
-    return text[-1] if isinstance(err, InstantiationException) and text else (text[0] if text else type(err).__name__)
+    return (
+        text[-1]
+        if isinstance(err, InstantiationException) and text
+        else (text[0] if text else type(err).__name__)
+    )
 
 
 def build_layer(spec: DictConfig | dict, key: str) -> keras.layers.Layer:
@@ -97,7 +101,9 @@ def is_binary_output(model: keras.Model) -> bool:
 def resolve_loss(model_cfg: DictConfig, model: keras.Model) -> Any:
     loss = model_cfg.get("loss", "auto")
     if loss in (None, "auto"):
-        return "binary_crossentropy" if is_binary_output(model) else "sparse_categorical_crossentropy"
+        return (
+            "binary_crossentropy" if is_binary_output(model) else "sparse_categorical_crossentropy"
+        )
     if isinstance(loss, DictConfig):
         return instantiate(loss, _convert_="all")
     return loss
@@ -117,7 +123,9 @@ def build_optimizer(opt_cfg: DictConfig) -> keras.optimizers.Optimizer:
             msg = f"cannot import {target!r} (e.g. keras.optimizers.Adam)"
         raise ConfigError(f"optimizer._target_={target!r}: {msg}") from None
     if not isinstance(opt, keras.optimizers.Optimizer):
-        raise ConfigError(f"optimizer._target_={target!r}: built a {type(opt).__name__}, not a keras optimizer")
+        raise ConfigError(
+            f"optimizer._target_={target!r}: built a {type(opt).__name__}, not a keras optimizer"
+        )
     return opt
 
 

@@ -67,7 +67,9 @@ class LoadedModel:
         probs = self.model.predict(images, batch_size=batch_size, verbose=0)
         return probs[:, 0] if probs.shape[-1] == 1 else probs
 
-    def label(self, probs: np.ndarray, threshold: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def label(
+        self, probs: np.ndarray, threshold: float | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         return predict_labels(probs, self.metadata.threshold if threshold is None else threshold)
 
 
@@ -85,7 +87,9 @@ class HappysadPyfunc(mlflow.pyfunc.PythonModel):
         self.metadata = ModelMetadata.from_dict(meta)
         self.model = _load_keras(Path(context.artifacts["keras_model"]))
 
-    def predict(self, context: Any, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
+    def predict(
+        self, context: Any, model_input: pd.DataFrame, params: dict | None = None
+    ) -> pd.DataFrame:
         prep = self.metadata.preprocessing
         names = self.metadata.class_names
         images, errors = [], []
@@ -149,7 +153,9 @@ def _requirements() -> list[str]:
     return out
 
 
-def _model_kwargs(keras_path: Path, meta_path: Path, meta: ModelMetadata, example: np.ndarray | None) -> dict:
+def _model_kwargs(
+    keras_path: Path, meta_path: Path, meta: ModelMetadata, example: np.ndarray | None
+) -> dict:
     kwargs: dict[str, Any] = {
         "python_model": HappysadPyfunc(),
         "artifacts": {"keras_model": str(keras_path), "metadata": str(meta_path)},
@@ -161,7 +167,9 @@ def _model_kwargs(keras_path: Path, meta_path: Path, meta: ModelMetadata, exampl
     return kwargs
 
 
-def save_model(model: Any, meta: ModelMetadata, out_dir: str | Path, example: np.ndarray | None = None) -> Path:
+def save_model(
+    model: Any, meta: ModelMetadata, out_dir: str | Path, example: np.ndarray | None = None
+) -> Path:
     """Write the MLflow model directory to out_dir (replacing it)."""
     out_dir = Path(out_dir)
     with tempfile.TemporaryDirectory() as tmp:
@@ -170,11 +178,18 @@ def save_model(model: Any, meta: ModelMetadata, out_dir: str | Path, example: np
         meta_path.write_text(json.dumps(meta.to_dict(), indent=2))
         if out_dir.exists():
             shutil.rmtree(out_dir)
-        mlflow.pyfunc.save_model(path=str(out_dir), **_model_kwargs(keras_path, meta_path, meta, example))
+        mlflow.pyfunc.save_model(
+            path=str(out_dir), **_model_kwargs(keras_path, meta_path, meta, example)
+        )
     return out_dir
 
 
-def log_model(model_dir: str | Path, meta: ModelMetadata, example: np.ndarray | None = None, name: str = "model") -> Any:
+def log_model(
+    model_dir: str | Path,
+    meta: ModelMetadata,
+    example: np.ndarray | None = None,
+    name: str = "model",
+) -> Any:
     """Log an already-saved model directory to the active MLflow run as `name`."""
     model_dir = Path(model_dir)
     art = model_dir / "artifacts"
@@ -187,7 +202,9 @@ def _from_dir(model_dir: Path, source: str, safe_mode: bool) -> LoadedModel:
     keras_path = next(iter(sorted(model_dir.rglob(KERAS_FILE))), None)
     meta_path = next(iter(sorted(model_dir.rglob(METADATA_FILE))), None)
     if keras_path is None or meta_path is None:
-        raise ModelLoadError(f"{source}: no {KERAS_FILE} + {METADATA_FILE} inside; not a happysad model")
+        raise ModelLoadError(
+            f"{source}: no {KERAS_FILE} + {METADATA_FILE} inside; not a happysad model"
+        )
     meta = ModelMetadata.from_dict(json.loads(meta_path.read_text()))
     return LoadedModel(_load_keras(keras_path, safe_mode), meta, source)
 
@@ -211,7 +228,9 @@ def load_model(ref: str, tracking_uri: str | None = None, safe_mode: bool = True
     if path.is_file():
         meta_path = path.parent / METADATA_FILE
         if path.suffix != ".keras" or not meta_path.is_file():
-            raise ModelLoadError(f"{ref}: expected a model folder, or a .keras file with {METADATA_FILE} beside it")
+            raise ModelLoadError(
+                f"{ref}: expected a model folder, or a .keras file with {METADATA_FILE} beside it"
+            )
         meta = ModelMetadata.from_dict(json.loads(meta_path.read_text()))
         return LoadedModel(_load_keras(path, safe_mode), meta, ref)
     if (path / "model" / "MLmodel").is_file():  # a Hydra run dir

@@ -45,8 +45,11 @@ def expand_inputs(inputs: list[str], recursive: bool = False) -> tuple[list[str]
         if p.is_dir():
             pattern = "**/*" if recursive else "*"
             found = sorted(
-                str(f) for f in p.glob(pattern)
-                if f.is_file() and f.suffix.lower() in IMAGE_EXTENSIONS and not f.name.startswith(".")
+                str(f)
+                for f in p.glob(pattern)
+                if f.is_file()
+                and f.suffix.lower() in IMAGE_EXTENSIONS
+                and not f.name.startswith(".")
             )
             if not found:
                 errors.append(Prediction(item, None, None, error="folder holds no image files"))

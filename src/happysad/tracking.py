@@ -7,6 +7,7 @@ beside the store, not in whatever directory the job happened to run from.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import subprocess
 from collections.abc import Iterator, Mapping
@@ -47,7 +48,10 @@ def git_info(cwd: Path) -> dict[str, str]:
             return {}
         dirty = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=cwd, capture_output=True, text=True, timeout=5,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=5,
         )
         return {
             "mlflow.source.git.commit": commit.stdout.strip(),
@@ -154,7 +158,9 @@ def epoch_logger(tracker: Tracker) -> Any:
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
             metrics = {k: float(v) for k, v in (logs or {}).items()}
             try:
-                metrics["lr"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+                metrics["lr"] = float(
+                    keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)
+                )
             except Exception:  # schedules etc.: skip rather than fail the epoch
                 pass
             tracker.log_metrics(metrics, step=epoch + 1)

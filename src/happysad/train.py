@@ -73,7 +73,9 @@ def _verbose(setting: Any) -> int:
     return int(setting)
 
 
-def train(cfg: DictConfig, run_dir: str | Path, overrides: list[str] | None = None) -> dict[str, Any]:
+def train(
+    cfg: DictConfig, run_dir: str | Path, overrides: list[str] | None = None
+) -> dict[str, Any]:
     """Run one training job; return the final metrics (and the best validation figures)."""
     t0 = time.time()
     run_dir = Path(run_dir)
@@ -98,7 +100,9 @@ def train(cfg: DictConfig, run_dir: str | Path, overrides: list[str] | None = No
             seed=int(d.demo.seed),
             n_corrupt=int(d.demo.n_corrupt),
         )
-    class_names, ignored = scan.discover_classes(d.root, list(d.class_names) if d.class_names else None)
+    class_names, ignored = scan.discover_classes(
+        d.root, list(d.class_names) if d.class_names else None
+    )
     prep = Preprocessing(
         image_size=(int(d.image_size[0]), int(d.image_size[1])),
         channels=int(d.channels),
@@ -115,7 +119,10 @@ def train(cfg: DictConfig, run_dir: str | Path, overrides: list[str] | None = No
     callbacks = _build_callbacks(cfg)
 
     tracker = Tracker(cfg.tracking)
-    tags = {"happysad.overrides": " ".join(overrides) or "(none)", "model_name": str(cfg.model.name)}
+    tags = {
+        "happysad.overrides": " ".join(overrides) or "(none)",
+        "model_name": str(cfg.model.name),
+    }
     tags.update(git_info(project_root()))
     with tracker.run(_run_name(cfg, overrides), tags):
         resolved = OmegaConf.to_container(cfg, resolve=True)
@@ -149,8 +156,13 @@ def train(cfg: DictConfig, run_dir: str | Path, overrides: list[str] | None = No
         splits.write_duplicates(data_dir / "duplicates.csv")
         (data_dir / "summary.json").write_text(
             json.dumps(
-                {"scan": scanned.summary(), "split": splits.summary(), "counts": splits.counts(),
-                 "rejected": len(scanned.rejected), "class_names": class_names},
+                {
+                    "scan": scanned.summary(),
+                    "split": splits.summary(),
+                    "counts": splits.counts(),
+                    "rejected": len(scanned.rejected),
+                    "class_names": class_names,
+                },
                 indent=2,
             )
         )
@@ -171,12 +183,22 @@ def train(cfg: DictConfig, run_dir: str | Path, overrides: list[str] | None = No
         def ds(s: str, shuffle: bool = False) -> Any:
             x, y = arrays[s]
             y = y.astype("float32").reshape(-1, 1) if binary else y
-            return pipeline.make_dataset(x, y, int(d.batch_size), shuffle=shuffle, seed=int(cfg.seed))
+            return pipeline.make_dataset(
+                x, y, int(d.batch_size), shuffle=shuffle, seed=int(cfg.seed)
+            )
 
         has_val = len(splits.val) > 0
         if not has_val:
-            callbacks = [c for c in callbacks if not isinstance(c, keras.callbacks.EarlyStopping | keras.callbacks.ModelCheckpoint)]
-            log.warning("data.split.val=0: no validation split; EarlyStopping/ModelCheckpoint disabled")
+            callbacks = [
+                c
+                for c in callbacks
+                if not isinstance(
+                    c, keras.callbacks.EarlyStopping | keras.callbacks.ModelCheckpoint
+                )
+            ]
+            log.warning(
+                "data.split.val=0: no validation split; EarlyStopping/ModelCheckpoint disabled"
+            )
 
         # --- fit ------------------------------------------------------------------
         t_fit = time.time()
@@ -200,10 +222,17 @@ def train(cfg: DictConfig, run_dir: str | Path, overrides: list[str] | None = No
         x_eval, y_eval = arrays[eval_split]
         probs = model.predict(x_eval, batch_size=int(d.batch_size), verbose=0)
         probs = probs[:, 0] if binary else probs
-        ev = evaluate_predictions(y_eval, probs, class_names, float(cfg.trainer.threshold), prefix=f"{eval_split}_")
+        ev = evaluate_predictions(
+            y_eval, probs, class_names, float(cfg.trainer.threshold), prefix=f"{eval_split}_"
+        )
         summary: dict[str, Any] = dict(ev.metrics)
-        summary.update({"epochs_run": epochs_run, "fit_seconds": fit_seconds,
-                        "train_images_per_second": len(splits.train) * epochs_run / max(fit_seconds, 1e-9)})
+        summary.update(
+            {
+                "epochs_run": epochs_run,
+                "fit_seconds": fit_seconds,
+                "train_images_per_second": len(splits.train) * epochs_run / max(fit_seconds, 1e-9),
+            }
+        )
         for k in ("val_accuracy", "val_loss"):
             if k in hist:
                 best = max(hist[k]) if "accuracy" in k else min(hist[k])
@@ -211,16 +240,32 @@ def train(cfg: DictConfig, run_dir: str | Path, overrides: list[str] | None = No
         tracker.log_metrics({k: v for k, v in summary.items() if isinstance(v, int | float)})
         (run_dir / "metrics.json").write_text(json.dumps(summary, indent=2))
         tracker.log_artifact(run_dir / "metrics.json")
-        log.info("%s metrics (%d images): %s", eval_split, len(y_eval), format_metrics(ev.metrics, f"{eval_split}_"))
+        log.info(
+            "%s metrics (%d images): %s",
+            eval_split,
+            len(y_eval),
+            format_metrics(ev.metrics, f"{eval_split}_"),
+        )
 
         # --- plots ----------------------------------------------------------------
         plot_dir = run_dir / "plots"
         plots.save_figure(plots.plot_history(hist), plot_dir / "curves.png")
-        plots.save_figure(plots.plot_confusion_matrix(ev.confusion, class_names), plot_dir / "confusion_matrix.png")
-        plots.save_figure(plots.plot_roc_pr(ev.y_true, ev.probs, class_names), plot_dir / "roc_pr.png")
         plots.save_figure(
-            plots.plot_sample_grid(x_eval, ev.y_true, ev.y_pred, ev.confidence, class_names,
-                                   paths=[r.relpath for r in splits[eval_split]]),
+            plots.plot_confusion_matrix(ev.confusion, class_names),
+            plot_dir / "confusion_matrix.png",
+        )
+        plots.save_figure(
+            plots.plot_roc_pr(ev.y_true, ev.probs, class_names), plot_dir / "roc_pr.png"
+        )
+        plots.save_figure(
+            plots.plot_sample_grid(
+                x_eval,
+                ev.y_true,
+                ev.y_pred,
+                ev.confidence,
+                class_names,
+                paths=[r.relpath for r in splits[eval_split]],
+            ),
             plot_dir / "samples.png",
         )
         tracker.log_artifacts(plot_dir, "plots")
@@ -233,8 +278,12 @@ def train(cfg: DictConfig, run_dir: str | Path, overrides: list[str] | None = No
             class_names=class_names,
             preprocessing=prep,
             threshold=float(cfg.trainer.threshold),
-            extra={"run_id": tracker.run_id, "model_name": str(cfg.model.name),
-                   "dataset_fingerprint": fingerprint, "happysad_version": _version()},
+            extra={
+                "run_id": tracker.run_id,
+                "model_name": str(cfg.model.name),
+                "dataset_fingerprint": fingerprint,
+                "happysad_version": _version(),
+            },
         )
         example = x_eval[0] if len(x_eval) else None
         model_dir = packaging.save_model(model, meta, run_dir / "model", example=example)
@@ -246,7 +295,11 @@ def train(cfg: DictConfig, run_dir: str | Path, overrides: list[str] | None = No
         tracker.log_metrics({"total_seconds": time.time() - t0})
     if ignored:
         log.info("folders not in data.class_names were ignored: %s", ", ".join(ignored))
-    log.info("model saved to %s%s", model_dir, f" and MLflow run {tracker.run_id}" if tracker.run_id else "")
+    log.info(
+        "model saved to %s%s",
+        model_dir,
+        f" and MLflow run {tracker.run_id}" if tracker.run_id else "",
+    )
     return summary
 
 

@@ -1,1 +1,7 @@
 """Console entry points. Each imports TensorFlow only after its input is validated."""
+
+import os
+
+# TensorFlow's C++ start-up chatter (CUDA probing on CPU machines, oneDNN notes) buries the
+# lines users need; errors still print. Set TF_CPP_MIN_LOG_LEVEL=0 to see everything.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

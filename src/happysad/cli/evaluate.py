@@ -16,14 +16,24 @@ from happysad.errors import DataError, HappysadError
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="happysad-eval", description="Evaluate a trained happysad model on a folder of images.")
-    p.add_argument("model", help="model folder, run dir, runs:/<id>/model or models:/<name>/<version>")
+    p = argparse.ArgumentParser(
+        prog="happysad-eval", description="Evaluate a trained happysad model on a folder of images."
+    )
+    p.add_argument(
+        "model", help="model folder, run dir, runs:/<id>/model or models:/<name>/<version>"
+    )
     p.add_argument("data_root", help="folder with one sub-folder per class")
-    p.add_argument("--threshold", type=float, default=None, help="binary threshold (default: the model's)")
+    p.add_argument(
+        "--threshold", type=float, default=None, help="binary threshold (default: the model's)"
+    )
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
-    p.add_argument("--out", default=None, help="folder for metrics.json, plots and the cleaning report")
-    p.add_argument("--tracking-uri", default=None, help="MLflow tracking URI for runs:/ and models:/")
+    p.add_argument(
+        "--out", default=None, help="folder for metrics.json, plots and the cleaning report"
+    )
+    p.add_argument(
+        "--tracking-uri", default=None, help="MLflow tracking URI for runs:/ and models:/"
+    )
     return p.parse_args(argv)
 
 
@@ -36,11 +46,15 @@ def run(args: argparse.Namespace) -> dict:
 
     loaded = load_model(args.model, tracking_uri=args.tracking_uri or default_tracking_uri())
     names = loaded.metadata.class_names
-    folders = sorted(c.name for c in Path(args.data_root).iterdir() if c.is_dir() and not c.name.startswith("."))
+    folders = sorted(
+        c.name for c in Path(args.data_root).iterdir() if c.is_dir() and not c.name.startswith(".")
+    )
     present = [n for n in names if (Path(args.data_root) / n).is_dir()]
     unknown = [f for f in folders if f not in names]
     if not present:
-        raise DataError(f"{args.data_root}: no sub-folder named after the model's classes ({', '.join(names)})")
+        raise DataError(
+            f"{args.data_root}: no sub-folder named after the model's classes ({', '.join(names)})"
+        )
     scanned = scan_folder(args.data_root, class_names=present)
     # Labels must be the model's indices, not positions in the subset found on disk.
     index = {n: i for i, n in enumerate(names)}
@@ -51,8 +65,14 @@ def run(args: argparse.Namespace) -> dict:
     probs = loaded.predict_arrays(images, batch_size=args.batch_size)
     threshold = loaded.metadata.threshold if args.threshold is None else args.threshold
     ev = evaluate_predictions(labels, probs, names, threshold, prefix="")
-    result = {"model": args.model, "data_root": args.data_root, "scan": scanned.summary(),
-              "threshold": threshold, "metrics": ev.metrics, "ignored_folders": unknown}
+    result = {
+        "model": args.model,
+        "data_root": args.data_root,
+        "scan": scanned.summary(),
+        "threshold": threshold,
+        "metrics": ev.metrics,
+        "ignored_folders": unknown,
+    }
     if args.out:
         from happysad import plots
 
@@ -60,11 +80,19 @@ def run(args: argparse.Namespace) -> dict:
         out.mkdir(parents=True, exist_ok=True)
         (out / "metrics.json").write_text(json.dumps(result, indent=2))
         scanned.write_report(out / "cleaning_report.csv")
-        plots.save_figure(plots.plot_confusion_matrix(ev.confusion, names), out / "confusion_matrix.png")
+        plots.save_figure(
+            plots.plot_confusion_matrix(ev.confusion, names), out / "confusion_matrix.png"
+        )
         plots.save_figure(plots.plot_roc_pr(ev.y_true, ev.probs, names), out / "roc_pr.png")
         plots.save_figure(
-            plots.plot_sample_grid(images, ev.y_true, ev.y_pred, ev.confidence, names,
-                                   paths=[r.relpath for r in records]),
+            plots.plot_sample_grid(
+                images,
+                ev.y_true,
+                ev.y_pred,
+                ev.confidence,
+                names,
+                paths=[r.relpath for r in records],
+            ),
             out / "samples.png",
         )
     result["headline"] = format_metrics(ev.metrics, prefix="")
@@ -74,7 +102,10 @@ def run(args: argparse.Namespace) -> dict:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.threshold is not None and not 0.0 < args.threshold < 1.0:
-        print(f"error: --threshold={args.threshold}: must be strictly between 0 and 1", file=sys.stderr)
+        print(
+            f"error: --threshold={args.threshold}: must be strictly between 0 and 1",
+            file=sys.stderr,
+        )
         return 2
     root = Path(args.data_root)
     if not root.is_dir():

@@ -20,25 +20,40 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         prog="happysad-predict",
         description="Predict class names with probabilities for images, using a trained happysad model.",
     )
-    p.add_argument("model", help="model folder, run dir, runs:/<id>/model or models:/<name>/<version>")
+    p.add_argument(
+        "model", help="model folder, run dir, runs:/<id>/model or models:/<name>/<version>"
+    )
     p.add_argument("inputs", nargs="+", help="image files, folders, or glob patterns")
     p.add_argument("--json", action="store_true", help="print one JSON object per line instead")
     p.add_argument("--recursive", action="store_true", help="descend into sub-folders of folders")
     p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--threshold", type=float, default=None,
-                   help="binary decision threshold (default: the one saved with the model)")
-    p.add_argument("--tracking-uri", default=None,
-                   help="MLflow tracking URI for runs:/ and models:/ (default: $MLFLOW_TRACKING_URI "
-                        "or the project's outputs/mlflow.db)")
-    p.add_argument("--unsafe", action="store_true",
-                   help="allow models with Lambda layers (runs arbitrary code: trusted models only)")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="binary decision threshold (default: the one saved with the model)",
+    )
+    p.add_argument(
+        "--tracking-uri",
+        default=None,
+        help="MLflow tracking URI for runs:/ and models:/ (default: $MLFLOW_TRACKING_URI "
+        "or the project's outputs/mlflow.db)",
+    )
+    p.add_argument(
+        "--unsafe",
+        action="store_true",
+        help="allow models with Lambda layers (runs arbitrary code: trusted models only)",
+    )
     return p.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.threshold is not None and not 0.0 < args.threshold < 1.0:
-        print(f"error: --threshold={args.threshold}: must be strictly between 0 and 1", file=sys.stderr)
+        print(
+            f"error: --threshold={args.threshold}: must be strictly between 0 and 1",
+            file=sys.stderr,
+        )
         return 2
     from happysad.paths import default_tracking_uri
     from happysad.predict import expand_inputs, predict_files
@@ -47,8 +62,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from happysad.packaging import load_model
 
-        loaded = load_model(args.model, tracking_uri=args.tracking_uri or default_tracking_uri(),
-                            safe_mode=not args.unsafe)
+        loaded = load_model(
+            args.model,
+            tracking_uri=args.tracking_uri or default_tracking_uri(),
+            safe_mode=not args.unsafe,
+        )
         results = predict_files(loaded, files, batch_size=args.batch_size, threshold=args.threshold)
     except HappysadError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -64,7 +64,11 @@ class ScanResult:
         line = f"{total} files in {len(self.class_names)} classes, {len(self.records)} usable ({per_class})"
         if self.rejected:
             reasons = Counter(r.reason.split(" (")[0] for r in self.rejected)
-            action = "quarantined" if any(r.action == "quarantined" for r in self.rejected) else "skipped"
+            action = (
+                "quarantined"
+                if any(r.action == "quarantined" for r in self.rejected)
+                else "skipped"
+            )
             line += f"; {len(self.rejected)} {action}: " + ", ".join(
                 f"{n} {why}" for why, n in reasons.most_common()
             )
@@ -84,7 +88,9 @@ class ScanResult:
         return path
 
 
-def discover_classes(root: str | Path, class_names: list[str] | None = None) -> tuple[list[str], list[str]]:
+def discover_classes(
+    root: str | Path, class_names: list[str] | None = None
+) -> tuple[list[str], list[str]]:
     """Class names (sorted folder names, or the configured list) without reading any image.
 
     Cheap on purpose: the model's output head depends on it and is built before the scan.
@@ -94,7 +100,9 @@ def discover_classes(root: str | Path, class_names: list[str] | None = None) -> 
     if not root_path.exists():
         raise DataError(f"data.root={str(root)!r}: folder does not exist")
     if not root_path.is_dir():
-        raise DataError(f"data.root={str(root)!r}: is a file, expected a folder with one sub-folder per class")
+        raise DataError(
+            f"data.root={str(root)!r}: is a file, expected a folder with one sub-folder per class"
+        )
     try:
         folders = sorted(
             p.name for p in root_path.iterdir() if p.is_dir() and not p.name.startswith(".")
@@ -129,7 +137,9 @@ def _list_files(class_dir: Path, recursive: bool) -> list[Path]:
     return out
 
 
-def _check_file(path: Path, class_name: str, extensions: set[str]) -> tuple[dict | None, str | None]:
+def _check_file(
+    path: Path, class_name: str, extensions: set[str]
+) -> tuple[dict | None, str | None]:
     """Return (facts, None) for a usable image or (None, reason) for a bad one."""
     name = path.name
     if name.lower() in SYSTEM_FILES or name.startswith("._"):

@@ -45,7 +45,9 @@ class Splits:
     def summary(self) -> str:
         parts = []
         for s, c in self.counts().items():
-            parts.append(f"{s} {sum(c.values())} (" + ", ".join(f"{k} {v}" for k, v in c.items()) + ")")
+            parts.append(
+                f"{s} {sum(c.values())} (" + ", ".join(f"{k} {v}" for k, v in c.items()) + ")"
+            )
         line = "; ".join(parts)
         cross = [d for d in self.duplicates if len(set(d["splits"].split("|"))) > 1]
         conflicts = [d for d in self.duplicates if len(set(d["classes"].split("|"))) > 1]
@@ -136,7 +138,9 @@ def split_records(
                     out[s].append(r)
                     where[r.relpath] = s
     if not out["train"]:
-        raise DataError("data.split: the train split is empty; add images or raise data.split.train")
+        raise DataError(
+            "data.split: the train split is empty; add images or raise data.split.train"
+        )
 
     duplicates = []
     for sha, group in by_hash.items():

@@ -1,0 +1,118 @@
+"""Config: every option of every group composes and validates; bad values name their key."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from omegaconf import OmegaConf
+
+from happysad.config import validate
+from happysad.errors import ConfigError
+from happysad.paths import config_dir
+
+from .conftest import run_cli
+
+GROUPS = ["data", "model", "optimizer", "callbacks", "trainer", "tracking", "paths"]
+
+
+def options(group: str) -> list[str]:
+    return sorted(p.stem for p in (config_dir() / group).glob("*.yaml"))
+
+
+@pytest.mark.parametrize(
+    "override",
+    [f"{g}={o}" for g in GROUPS for o in options(g)]
+    + [f"experiment={o}" for o in options("experiment")],
+)
+def test_every_option_composes_and_validates(compose, override: str) -> None:
+    cfg = compose([override], hydra_cfg=True)
+    validate(cfg)
+    # Everything but the run dir (which only exists inside a running app) resolves.
+    container = OmegaConf.to_container(cfg.data, resolve=True)
+    assert Path(container["root"]).is_absolute()
+
+
+def test_defaults_are_the_documented_ones(compose) -> None:
+    cfg = compose()
+    assert cfg.data.source == "demo"
+    assert (cfg.data.split.train, cfg.data.split.val, cfg.data.split.test) == (0.7, 0.2, 0.1)
+    assert cfg.model.name == "small_cnn"
+    assert cfg.tracking.uri.startswith("sqlite:////")  # absolute path, not relative to a run dir
+    assert cfg.tracking.uri.endswith("/outputs/mlflow.db")
+
+
+def test_seed_experiment_is_the_seed_network(compose) -> None:
+    cfg = compose(["experiment=seed"])
+    assert list(cfg.data.image_size) == [256, 256]
+    targets = [layer._target_.split(".")[-1] for layer in cfg.model.layers]
+    assert targets == [
+        "Conv2D",
+        "MaxPooling2D",
+        "Conv2D",
+        "MaxPooling2D",
+        "Conv2D",
+        "MaxPooling2D",
+        "Flatten",
+        "Dense",
+    ]
+    assert [layer.get("filters") for layer in cfg.model.layers if "filters" in layer] == [
+        16,
+        32,
+        16,
+    ]
+    assert cfg.model.layers[-1].units == 256 and cfg.model.head == "auto"
+
+
+BAD = [
+    (["data.split.train=0.5"], "data.split"),
+    (["data.split.val=-0.1", "data.split.train=0.9", "data.split.test=0.2"], "data.split.val"),
+    (["data.image_size=[0,64]"], "data.image_size[0]"),
+    (["data.image_size=[64]"], "data.image_size"),
+    (["data.batch_size=-4"], "data.batch_size"),
+    (["data.batch_size=abc"], "data.batch_size"),
+    (["data.channels=2"], "data.channels"),
+    (["data.interpolation=fancy"], "data.interpolation"),
+    (["data.bad_files=quarantine"], "data.quarantine_dir"),
+    (["data.cache=gpu"], "data.cache"),
+    (["data.class_names=[happy]"], "data.class_names"),
+    (["trainer.epochs=0"], "trainer.epochs"),
+    (["trainer.threshold=1.5"], "trainer.threshold"),
+    (["optimizer.lr=-1"], "optimizer.lr"),
+    (["model.head=maybe"], "model.head"),
+    (["model.layers=[]"], "model.layers"),
+    (["+data.colour=red"], "data.colour"),
+    (["+trainer.epoch=3"], "trainer.epoch"),
+]
+
+
+@pytest.mark.parametrize(("overrides", "key"), BAD)
+def test_invalid_values_name_the_key(compose, overrides: list[str], key: str) -> None:
+    cfg = compose(overrides)
+    with pytest.raises(ConfigError) as info:
+        validate(cfg)
+    msg = str(info.value)
+    assert msg.startswith(key), msg
+    assert "\n" not in msg
+
+
+def test_cli_rejects_bad_value_in_one_line_before_tensorflow(tmp_path: Path) -> None:
+    t0 = time.time()
+    res = run_cli("happysad-train", "data.split.train=0.9", f"paths.output_dir={tmp_path}")
+    elapsed = time.time() - t0
+    assert res.returncode == 2, res.stderr
+    lines = [line for line in res.stderr.splitlines() if line.strip()]
+    assert lines == [lines[0]] and lines[0].startswith("error: data.split="), res.stderr
+    assert "0.9" in lines[0]
+    # Nothing was scanned, generated or tracked.
+    assert not (tmp_path / "demo_data").exists()
+    assert not (tmp_path / "mlflow.db").exists()
+    # Validation happens before TensorFlow's multi-second import (generous bound for slow CI).
+    assert elapsed < 8, elapsed
+
+
+def test_cli_help_and_cfg_are_fast() -> None:
+    res = run_cli("happysad-train", "--cfg", "job", "trainer.epochs=7")
+    assert res.returncode == 0, res.stderr
+    assert "epochs: 7" in res.stdout

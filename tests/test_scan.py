@@ -1,0 +1,163 @@
+"""Scanning and cleaning: bad files are reported and skipped, user data is never touched."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from happysad.data.image import Preprocessing, decode, preprocess_bytes
+from happysad.data.scan import discover_classes, scan_folder
+from happysad.errors import DataError
+
+from .conftest import hash_tree, write_image
+
+
+def _face(seed: int, size: int = 20) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 255, (size, size, 3), dtype=np.uint8)
+
+
+@pytest.fixture
+def messy(tmp_path: Path) -> Path:
+    """Two classes of valid images plus one of each kind of bad file."""
+    root = tmp_path / "data"
+    for cls in ("happy", "sad"):
+        for i in range(4):
+            write_image(root / cls / f"{cls}{i}.jpg", _face(i + (10 if cls == "sad" else 0)))
+    happy = root / "happy"
+    (happy / "empty.jpg").write_bytes(b"")
+    (happy / "text.jpg").write_text("definitely not a jpeg")
+    (happy / "page.png").write_text("<html><body>404</body></html>")
+    good = (root / "happy" / "happy0.jpg").read_bytes()
+    (happy / "truncated.jpg").write_bytes(good[: len(good) // 3])
+    (happy / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    (happy / "Thumbs.db").write_bytes(b"\xd0\xcf\x11\xe0")
+    (happy / "notes.txt").write_text("labels by Ann")
+    (happy / "labels.csv").write_text("a,b\n")
+    # Valid but unusual: upper-case extension, grayscale, RGBA, 16-bit, nested folder.
+    write_image(root / "sad" / "UPPER.JPG", _face(99))
+    cv2.imwrite(str(root / "sad" / "gray.png"), _face(5)[:, :, 0])
+    rgba = np.dstack([_face(6), np.full((20, 20), 128, np.uint8)])
+    cv2.imwrite(str(root / "sad" / "rgba.png"), rgba)
+    cv2.imwrite(str(root / "sad" / "deep16.png"), (_face(7).astype(np.uint16) * 257))
+    write_image(root / "sad" / "nested" / "deeper" / "inner.png", _face(8))
+    (root / "sad" / "dangling.jpg").symlink_to(root / "nowhere.jpg")
+    return root
+
+
+def test_bad_files_are_reported_and_valid_ones_used(messy: Path) -> None:
+    res = scan_folder(messy, extensions=[".jpg", ".jpeg", ".png"])
+    reasons = {Path(r.path).name: r.reason for r in res.rejected}
+    assert reasons["empty.jpg"] == "empty file"
+    assert reasons["text.jpg"] == "not a decodable image"
+    assert reasons["page.png"] == "not a decodable image"
+    assert (
+        reasons["truncated.jpg"] in {"not a decodable image"}
+        or "truncated" in reasons["truncated.jpg"]
+    )
+    assert reasons[".DS_Store"] == "system file"
+    assert reasons["Thumbs.db"] == "system file"
+    assert reasons["notes.txt"].startswith("not an image extension")
+    assert reasons["labels.csv"].startswith("not an image extension")
+    assert reasons["dangling.jpg"] == "broken symlink"
+    used = {r.relpath for r in res.records}
+    assert {
+        "sad/UPPER.JPG",
+        "sad/gray.png",
+        "sad/rgba.png",
+        "sad/deep16.png",
+        "sad/nested/deeper/inner.png",
+    } <= used
+    assert res.counts() == {"happy": 4, "sad": 9}
+    assert all(r.channels == 3 for r in res.records)
+    assert "skipped" in res.summary() and "empty file" in res.summary()
+
+
+def test_truncated_jpeg_is_not_silently_used(messy: Path) -> None:
+    res = scan_folder(messy, extensions=[".jpg", ".png"])
+    # OpenCV may decode a truncated JPEG partially; either way it must not crash the scan and
+    # the file must be accounted for exactly once.
+    names = [Path(r.path).name for r in res.rejected] + [Path(r.path).name for r in res.records]
+    assert names.count("truncated.jpg") == 1
+
+
+def test_scan_never_modifies_the_data_folder(messy: Path, tmp_path: Path) -> None:
+    before = hash_tree(messy)
+    res = scan_folder(messy, extensions=[".jpg", ".png"])
+    res.write_report(tmp_path / "report.csv")
+    assert hash_tree(messy) == before
+
+
+def test_quarantine_moves_bad_files_intact(messy: Path, tmp_path: Path) -> None:
+    before = hash_tree(messy)
+    q = tmp_path / "quarantine"
+    res = scan_folder(messy, extensions=[".jpg", ".png"], quarantine_dir=q)
+    moved = hash_tree(q)
+    after = hash_tree(messy)
+    assert "happy/empty.jpg" in moved and "happy/notes.txt" in moved
+    for rel, digest in moved.items():
+        assert before[rel] == digest  # arrived byte-for-byte
+        assert rel not in after
+    assert set(after) | set(moved) == set(before)
+    assert all(r.action == "quarantined" for r in res.rejected)
+    assert {k: v for k, v in before.items() if k not in moved} == after  # the rest untouched
+
+
+def test_class_discovery_and_order(messy: Path) -> None:
+    assert discover_classes(messy) == (["happy", "sad"], [])
+    assert discover_classes(messy, ["sad", "happy"]) == (["sad", "happy"], [])
+    res = scan_folder(messy, class_names=["sad", "happy"], extensions=[".jpg", ".png"])
+    assert {r.class_name: r.label for r in res.records} == {"sad": 0, "happy": 1}
+
+
+@pytest.mark.parametrize(
+    ("setup", "needle"),
+    [
+        (lambda root: None, "does not exist"),
+        (lambda root: root.write_text("x"), "is a file"),
+        (lambda root: (root / "only").mkdir(parents=True), "at least 2 classes"),
+    ],
+)
+def test_root_errors_are_one_line_and_name_the_folder(tmp_path: Path, setup, needle: str) -> None:
+    root = tmp_path / "imgs"
+    setup(root)
+    with pytest.raises(DataError) as info:
+        discover_classes(root)
+    assert needle in str(info.value) and str(root) in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_missing_configured_class_is_named(messy: Path) -> None:
+    with pytest.raises(DataError, match=r"data\.class_names: no folder .*angry"):
+        discover_classes(messy, ["happy", "angry"])
+
+
+def test_empty_class_stops_with_what_is_missing(messy: Path) -> None:
+    shutil.rmtree(messy / "sad")
+    (messy / "sad").mkdir()
+    with pytest.raises(DataError, match=r"sad: 0 usable image"):
+        scan_folder(messy, extensions=[".jpg", ".png"], min_images_per_class=2)
+
+
+def test_preprocessing_converts_every_layout() -> None:
+    prep = Preprocessing(image_size=(8, 10))
+    gray = cv2.imencode(".png", np.full((4, 4), 200, np.uint8))[1].tobytes()
+    rgba = cv2.imencode(
+        ".png", np.dstack([np.zeros((4, 4, 3), np.uint8), np.zeros((4, 4), np.uint8)])
+    )[1].tobytes()
+    deep = cv2.imencode(".png", np.full((4, 4, 3), 65535, np.uint16))[1].tobytes()
+    for data in (gray, rgba, deep):
+        out = preprocess_bytes(data, prep)
+        assert out.shape == (8, 10, 3) and out.dtype == np.uint8
+    assert preprocess_bytes(gray, prep).min() == 200
+    assert preprocess_bytes(rgba, prep).min() == 255  # fully transparent -> white, not black
+    assert preprocess_bytes(deep, prep).min() == 255
+    bgr = np.zeros((4, 4, 3), np.uint8)
+    bgr[:, :, 2] = 255  # pure red in OpenCV's BGR
+    assert tuple(decode(cv2.imencode(".png", bgr)[1].tobytes())[0, 0]) == (255, 0, 0)  # RGB
+    letterboxed = preprocess_bytes(gray, Preprocessing(image_size=(8, 16), keep_aspect=True))
+    assert letterboxed.shape == (8, 16, 3) and letterboxed[:, 0].max() == 0
+    assert preprocess_bytes(gray, Preprocessing(image_size=(8, 8), channels=1)).shape == (8, 8, 1)

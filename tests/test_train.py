@@ -1,0 +1,262 @@
+"""End to end through the real CLI: train -> MLflow store -> model by URI -> predict."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import json
+import subprocess
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from mlflow.tracking import MlflowClient
+
+from .conftest import ROOT, run_cli, tiny_train_args
+
+pytestmark = pytest.mark.slow
+
+
+def _client(out: Path) -> MlflowClient:
+    return MlflowClient(tracking_uri=f"sqlite:///{out / 'mlflow.db'}")
+
+
+def _only_run(out: Path):
+    client = _client(out)
+    exp = client.get_experiment_by_name("happysad")
+    runs = client.search_runs([exp.experiment_id])
+    assert len(runs) == 1, [r.info.run_name for r in runs]
+    return client, runs[0]
+
+
+def _artifacts(client: MlflowClient, run_id: str, path: str = "") -> set[str]:
+    out = set()
+    for f in client.list_artifacts(run_id, path):
+        if f.is_dir:
+            out |= _artifacts(client, run_id, f.path)
+        else:
+            out.add(f.path)
+    return out
+
+
+@pytest.fixture(scope="module")
+def trained(
+    tmp_path_factory: pytest.TempPathFactory, demo_data: Path
+) -> tuple[Path, subprocess.CompletedProcess]:
+    out = tmp_path_factory.mktemp("run")
+    res = run_cli("happysad-train", *tiny_train_args(out, demo_data, "optimizer.lr=0.003"))
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    return out, res
+
+
+def test_run_records_params_metrics_and_status(trained) -> None:
+    out, res = trained
+    client, run = _only_run(out)
+    assert run.info.status == "FINISHED"
+    p = run.data.params
+    assert p["data.image_size"] == "[32, 32]"
+    assert p["trainer.epochs"] == "2"
+    assert p["optimizer.lr"] == "0.003"
+    assert p["model.layers.0._target_"] == "keras.layers.Conv2D"
+    assert p["data.root"].endswith("faces")
+    # One value per epoch, steps 1..2, for train and validation metrics.
+    for key in ("loss", "val_loss", "accuracy", "val_accuracy", "precision", "val_recall"):
+        hist = client.get_metric_history(run.info.run_id, key)
+        assert [m.step for m in hist] == [1, 2], key
+    m = run.data.metrics
+    for key in ("test_accuracy", "test_precision", "test_recall", "test_f1", "test_roc_auc"):
+        assert 0.0 <= m[key] <= 1.0, key
+    assert m["n_train"] + m["n_val"] + m["n_test"] == 80
+    assert m["n_rejected"] == 4
+    assert run.data.tags["dataset_fingerprint"]
+    assert run.data.tags["class_names"] == "happy,sad"
+    assert "trainer.epochs=2" in run.data.tags["happysad.overrides"]
+    # The console shows the cleaning summary and the test metrics.
+    assert "4 skipped" in res.stderr + res.stdout
+    assert "test metrics" in res.stderr + res.stdout
+
+
+def test_run_logs_every_artifact(trained) -> None:
+    out, _ = trained
+    client, run = _only_run(out)
+    arts = _artifacts(client, run.info.run_id)
+    expected = {
+        "config/config_resolved.yaml",
+        "config/hydra/config.yaml",
+        "config/hydra/overrides.yaml",
+        "data/cleaning_report.csv",
+        "data/split_manifest.csv",
+        "data/duplicates.csv",
+        "plots/curves.png",
+        "plots/confusion_matrix.png",
+        "plots/roc_pr.png",
+        "plots/samples.png",
+        "metrics.json",
+    }
+    assert expected <= arts, expected - arts
+    assert any(a.startswith("tensorboard/") for a in arts)
+    # Artifacts live beside the store, not in the working directory.
+    assert run.info.artifact_uri.startswith((out / "mlartifacts").as_uri())
+    assert not (ROOT / "mlartifacts").exists() and not (ROOT / "mlruns").exists()
+    report = client.download_artifacts(run.info.run_id, "data/cleaning_report.csv", str(out))
+    rows = list(csv.DictReader(Path(report).read_text().splitlines()))
+    assert len(rows) == 4 and all(r["action"] == "skipped" for r in rows)
+    manifest = client.download_artifacts(run.info.run_id, "data/split_manifest.csv", str(out))
+    rows = list(csv.DictReader(Path(manifest).read_text().splitlines()))
+    assert len(rows) == 80 and {r["split"] for r in rows} == {"train", "val", "test"}
+
+
+def test_model_loads_by_runs_uri_and_serves_base64(trained, demo_data: Path) -> None:
+    out, _ = trained
+    _, run = _only_run(out)
+    mlflow.set_tracking_uri(f"sqlite:///{out / 'mlflow.db'}")
+    model = mlflow.pyfunc.load_model(f"runs:/{run.info.run_id}/model")
+    imgs = sorted((demo_data / "sad").glob("*.png"))[:2]
+    df = pd.DataFrame(
+        {
+            "image_b64": [base64.b64encode(p.read_bytes()).decode() for p in imgs]
+            + [base64.b64encode(b"not an image").decode()]
+        }
+    )
+    pred = model.predict(df)
+    assert list(pred["class_name"][:2]) != [] and set(pred["class_name"][:2]) <= {"happy", "sad"}
+    assert ((pred["probability"][:2] >= 0.5) & (pred["probability"][:2] <= 1)).all()
+    np.testing.assert_allclose(pred["p_happy"][:2] + pred["p_sad"][:2], 1.0, rtol=1e-5)
+    assert pred["error"][2] and pred["class_name"][2] == ""
+
+
+def test_predict_cli_prints_class_names(trained, tmp_path: Path) -> None:
+    from happysad.data.demo import generate_demo_dataset
+
+    out, _ = trained
+    _, run = _only_run(out)
+    new = tmp_path / "new"
+    generate_demo_dataset(new, per_class=3, image_size=64, seed=99, n_corrupt=0)
+    (new / "broken.jpg").write_bytes(b"\xff\xd8 nope")
+    res = run_cli(
+        "happysad-predict",
+        f"runs:/{run.info.run_id}/model",
+        str(new / "happy"),
+        str(new / "sad" / "*.*"),
+        str(new / "broken.jpg"),
+        "--tracking-uri",
+        f"sqlite:///{out / 'mlflow.db'}",
+    )
+    assert res.returncode == 1, res.stderr  # one bad input, the rest still predicted
+    lines = [line.split("\t") for line in res.stdout.splitlines()]
+    assert len(lines) == 6
+    for path, cls, prob in lines:
+        assert Path(path).exists() and cls in {"happy", "sad"} and 0.5 <= float(prob) <= 1.0
+    assert "broken.jpg: not a decodable image" in res.stderr
+    # Local model folder, JSON output.
+    model_dir = next(out.rglob("model/MLmodel")).parent
+    res = run_cli("happysad-predict", str(model_dir), str(new / "happy"), "--json")
+    assert res.returncode == 0, res.stderr
+    rows = [json.loads(line) for line in res.stdout.splitlines()]
+    assert len(rows) == 3 and set(rows[0]["probabilities"]) == {"happy", "sad"}
+
+
+def test_eval_cli_reevaluates_a_saved_model(trained, demo_data: Path, tmp_path: Path) -> None:
+    out, _ = trained
+    run_dir = next(out.rglob("model/MLmodel")).parent.parent
+    res = run_cli(
+        "happysad-eval", str(run_dir), str(demo_data), "--json", "--out", str(tmp_path / "ev")
+    )
+    assert res.returncode == 0, res.stderr
+    result = json.loads(res.stdout)
+    assert result["metrics"]["n_images"] == 80
+    assert 0 <= result["metrics"]["accuracy"] <= 1
+    assert (tmp_path / "ev" / "confusion_matrix.png").stat().st_size > 5000
+
+
+def test_class_order_comes_from_the_model_not_from_code(demo_data: Path, tmp_path: Path) -> None:
+    """Train with class_names=[sad, happy]: index 1 is now 'happy', and predict must say so."""
+    from happysad.packaging import load_model
+
+    out = tmp_path / "rev"
+    res = run_cli(
+        "happysad-train",
+        *tiny_train_args(
+            out, demo_data, "data.class_names=[sad,happy]", "tracking=none", "trainer.epochs=1"
+        ),
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    model_dir = next(out.rglob("model/MLmodel")).parent
+    loaded = load_model(str(model_dir))
+    assert loaded.metadata.class_names == ["sad", "happy"]
+    img = sorted((demo_data / "happy").glob("*.jpg"))[0]
+    res = run_cli("happysad-predict", str(model_dir), str(img), "--json")
+    row = json.loads(res.stdout)
+    from happysad.data.image import preprocess_file
+
+    raw = float(
+        loaded.model.predict(
+            preprocess_file(str(img), loaded.metadata.preprocessing)[None], verbose=0
+        )[0, 0]
+    )
+    assert row["probabilities"]["happy"] == pytest.approx(raw, abs=1e-5)  # sigmoid = P(index 1)
+    assert row["class_name"] == ("happy" if raw >= 0.5 else "sad")
+    assert not (out / "mlflow.db").exists()  # tracking=none wrote no store
+
+
+def test_three_classes_get_a_softmax_head(three_class_data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "three"
+    res = run_cli(
+        "happysad-train",
+        *tiny_train_args(
+            out,
+            three_class_data,
+            "trainer.epochs=25",
+            "optimizer.lr=0.02",
+            "callbacks=none",
+            "data.image_size=[16,16]",
+        ),
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    _, run = _only_run(out)
+    assert run.data.tags["class_names"] == "blue,green,red"
+    assert run.data.metrics["test_accuracy"] >= 0.6
+    assert "test_precision_red" in run.data.metrics
+    red = np.zeros((24, 24, 3), np.uint8)
+    red[..., 0] = 220
+    import cv2
+
+    cv2.imwrite(str(tmp_path / "red.png"), cv2.cvtColor(red, cv2.COLOR_RGB2BGR))
+    model_dir = next(out.rglob("model/MLmodel")).parent
+    res = run_cli("happysad-predict", str(model_dir), str(tmp_path / "red.png"))
+    assert res.stdout.split("\t")[1] == "red", res.stdout + res.stderr
+
+
+def test_failure_inside_a_run_ends_failed_with_one_line(tmp_path: Path) -> None:
+    from .conftest import write_image
+
+    data = tmp_path / "data"
+    write_image(data / "happy" / "a.png", np.zeros((8, 8, 3), np.uint8))
+    write_image(data / "happy" / "b.png", np.ones((8, 8, 3), np.uint8))
+    (data / "sad").mkdir()
+    (data / "sad" / "only.jpg").write_text("not an image")
+    out = tmp_path / "out"
+    res = run_cli("happysad-train", *tiny_train_args(out, data))
+    assert res.returncode == 3
+    errors = [line for line in res.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "sad: 0 usable image" in errors[0] and "Traceback" not in res.stderr
+    _, run = _only_run(out)
+    assert run.info.status == "FAILED"
+
+
+def test_default_config_learns_the_demo_task(tmp_path: Path) -> None:
+    """The headline promise: `make train` (default config, demo data) reaches >= 0.95."""
+    res = run_cli(
+        "happysad-train",
+        f"paths.output_dir={tmp_path}",
+        "trainer.verbose=2",
+        "callbacks.tensorboard=null",
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    _, run = _only_run(tmp_path)
+    assert run.data.metrics["test_accuracy"] >= 0.95, run.data.metrics
+    assert run.data.metrics["test_precision"] >= 0.9 and run.data.metrics["test_recall"] >= 0.9
+    metrics = json.loads(next(tmp_path.rglob("metrics.json")).read_text())
+    assert metrics["test_n_images"] == 80
