@@ -157,12 +157,9 @@ def epoch_logger(tracker: Tracker) -> Any:
     class MlflowEpochLogger(keras.callbacks.Callback):
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
             metrics = {k: float(v) for k, v in (logs or {}).items()}
-            try:
-                metrics["lr"] = float(
-                    keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)
-                )
-            except Exception:  # schedules etc.: skip rather than fail the epoch
-                pass
+            with contextlib.suppress(Exception):  # schedules etc.: skip rather than fail
+                lr = self.model.optimizer.learning_rate
+                metrics["lr"] = float(keras.ops.convert_to_numpy(lr))
             tracker.log_metrics(metrics, step=epoch + 1)
 
     return MlflowEpochLogger()
