@@ -45,7 +45,17 @@ def app(cfg: DictConfig) -> float | None:
     except HappysadError as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(err.exit_code)
+    finally:
+        _release_state()
     return summary.get("best_val_accuracy")
+
+
+def _release_state() -> None:
+    """Sweep jobs may share a process: drop Keras graphs so job N+1 starts clean."""
+    if "keras" in sys.modules:
+        import keras
+
+        keras.backend.clear_session()
 
 
 def main() -> None:
