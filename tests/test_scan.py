@@ -161,3 +161,82 @@ def test_preprocessing_converts_every_layout() -> None:
     letterboxed = preprocess_bytes(gray, Preprocessing(image_size=(8, 16), keep_aspect=True))
     assert letterboxed.shape == (8, 16, 3) and letterboxed[:, 0].max() == 0
     assert preprocess_bytes(gray, Preprocessing(image_size=(8, 8), channels=1)).shape == (8, 8, 1)
+
+
+def _png_header_bomb(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims width x height pixels (a decompression bomb)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + chunk(b"IEND", b"")
+    )
+
+
+def test_the_whole_bad_file_corpus(tmp_path: Path) -> None:
+    """Every kind of odd file from the reliability issue: used correctly or reported."""
+    import io
+    import os
+    import resource
+
+    from PIL import Image
+
+    root = tmp_path / "data"
+    for cls in ("happy", "sad"):
+        for i in range(3):
+            write_image(root / cls / f"ok{i}.png", _face(i + (50 if cls == "sad" else 0)))
+    h = root / "happy"
+
+    def pil(path: Path, img: Image.Image, fmt: str, **kw) -> None:
+        buf = io.BytesIO()
+        img.save(buf, format=fmt, **kw)
+        path.write_bytes(buf.getvalue())
+
+    pil(h / "palette.png", Image.new("P", (12, 12), 3), "PNG")
+    pil(h / "cmyk.jpg", Image.new("CMYK", (12, 12), (0, 255, 255, 0)), "JPEG")
+    frames = [Image.new("P", (12, 12), c) for c in (1, 2, 3)]
+    buf = io.BytesIO()
+    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:])
+    (h / "animated.gif").write_bytes(buf.getvalue())
+    pil(h / "photo.webp", Image.new("RGB", (12, 12), (10, 200, 10)), "WEBP")
+    pil(h / "old.bmp", Image.new("RGB", (12, 12), (200, 10, 10)), "BMP")
+    write_image(h / "dot.png", np.full((1, 1, 3), 77, np.uint8))
+    (h / "bomb.png").write_bytes(_png_header_bomb(50000, 50000))
+    good = (h / "ok0.png").read_bytes()
+    (h / "cut.png").write_bytes(good[: len(good) // 2])
+    (h / "page.png").write_text("<!doctype html><title>x</title>")
+    # A symlink loop inside the class folder, and a loop of file links.
+    (h / "loop").symlink_to(h, target_is_directory=True)
+    (h / "a.jpg").symlink_to(h / "b.jpg")
+    (h / "b.jpg").symlink_to(h / "a.jpg")
+    locked = h / "locked.png"
+    write_image(locked, _face(9))
+    locked.chmod(0)
+    before = hash_tree(root / "sad")
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+    res = scan_folder(root, extensions=[".png", ".jpg", ".gif", ".webp", ".bmp"])
+    locked.chmod(0o644)
+    reasons = {Path(r.path).name: r.reason for r in res.rejected}
+    used = {Path(r.path).name for r in res.records}
+    assert {"palette.png", "cmyk.jpg", "animated.gif", "photo.webp", "old.bmp", "dot.png"} <= used
+    assert reasons["bomb.png"].startswith("image too large")
+    assert (
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0 < 500_000
+    )  # KB: never allocated
+    assert reasons["cut.png"] == "not a decodable image"
+    assert reasons["page.png"] == "not a decodable image"
+    assert reasons["a.jpg"] == reasons["b.jpg"] == "broken symlink"
+    if os.geteuid() != 0:  # root reads anything
+        assert reasons["locked.png"] == "unreadable (permission denied)"
+    assert not any("loop" in r.relpath.split("/")[1:-1] for r in res.records)  # link not followed
+    assert hash_tree(root / "sad") == before

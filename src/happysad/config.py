@@ -71,6 +71,8 @@ class TrainerConf:
     intra_op_threads: int = 0
     inter_op_threads: int = 0
     metrics: list[str] = field(default_factory=list)
+    resume: str | None = None
+    backup: bool = True
 
 
 @dataclass
@@ -82,6 +84,10 @@ class TrackingConf:
     run_name: str | None = None
     tags: dict[str, Any] = field(default_factory=dict)
     log_model: bool = True
+    required: bool = True
+    connect_timeout: float = 5.0
+    http_retries: int = 2
+    http_timeout: int = 20
 
 
 _SCHEMAS = {"data": DataConf, "trainer": TrainerConf, "tracking": TrackingConf}

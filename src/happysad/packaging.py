@@ -74,9 +74,18 @@ class LoadedModel:
 
 
 def _load_keras(path: Path, safe_mode: bool = True) -> Any:
+    """Keras safe mode refuses Lambda layers (arbitrary code) unless explicitly disabled."""
     import keras
 
-    return keras.saving.load_model(path, compile=False, safe_mode=safe_mode)
+    try:
+        return keras.saving.load_model(path, compile=False, safe_mode=safe_mode)
+    except ValueError as err:
+        if "safe_mode" in str(err) or "unsafe" in str(err).lower():
+            raise ModelLoadError(
+                f"{path}: the model contains a Lambda layer (arbitrary Python code); refused in "
+                "safe mode. Load it with --unsafe only if you trust where it came from"
+            ) from None
+        raise ModelLoadError(f"{path}: cannot load ({str(err).strip().splitlines()[0]})") from None
 
 
 class HappysadPyfunc(mlflow.pyfunc.PythonModel):

@@ -18,7 +18,7 @@ import numpy as np
 from happysad.data.image import ImageDecodeError, preprocess_file
 from happysad.packaging import LoadedModel
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff")
 
 
 @dataclass

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import subprocess
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
+
+from happysad.errors import HappysadError
 
 log = logging.getLogger(__name__)
 
@@ -61,18 +64,63 @@ def git_info(cwd: Path) -> dict[str, str]:
         return {}
 
 
+class TrackingUnavailable(HappysadError):
+    """The tracking server cannot be reached and tracking.required=true."""
+
+    exit_code = 5
+
+
 class Tracker:
-    """Thin wrapper over the fluent MLflow API that can be switched off by config."""
+    """Thin wrapper over the fluent MLflow API that can be switched off by config.
+
+    Logging calls made while a run is open never crash training: if the server goes away,
+    metric values are buffered (and retried at the next call and at the end); other calls
+    are reported once and skipped. Everything also stays in the Hydra run dir.
+    """
 
     def __init__(self, cfg: DictConfig) -> None:
         self.enabled = bool(cfg.enabled)
         self.cfg = cfg
         self.run_id: str | None = None
+        self.pending: list[tuple[dict[str, float], int | None]] = []
+        self.failures: list[str] = []
 
     def _mlflow(self) -> Any:
         import mlflow
 
         return mlflow
+
+    def check_reachable(self) -> None:
+        """Fail fast (before any data or model work) when an HTTP tracking server is down."""
+        if not self.enabled:
+            return
+        uri = str(self.cfg.uri)
+        retries = self.cfg.get("http_retries")
+        if retries is not None:
+            os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", str(int(retries)))
+            os.environ.setdefault(
+                "MLFLOW_HTTP_REQUEST_TIMEOUT", str(int(self.cfg.get("http_timeout", 30)))
+            )
+        if not uri.startswith(("http://", "https://")):
+            return
+        import requests
+
+        try:
+            requests.get(
+                uri.rstrip("/") + "/health", timeout=float(self.cfg.get("connect_timeout", 5))
+            )
+        except requests.RequestException as err:
+            why = type(err).__name__
+            if isinstance(err, requests.ConnectionError):
+                why = "connection refused or host unreachable"
+            msg = f"tracking.uri={uri}: MLflow server not reachable ({why})"
+            if self.cfg.get("required", True):
+                raise TrackingUnavailable(
+                    msg
+                    + "; start it, fix the URI, or set tracking.required=false to train untracked"
+                ) from None
+            log.warning("%s; tracking.required=false: training without MLflow", msg)
+            self.enabled = False
 
     def _experiment_id(self) -> str:
         mlflow = self._mlflow()
@@ -93,7 +141,8 @@ class Tracker:
                 raise
             return client.get_experiment_by_name(self.cfg.experiment).experiment_id
 
-    def start(self, run_name: str, tags: dict[str, str]) -> None:
+    def start(self, run_name: str, tags: dict[str, str], run_id: str | None = None) -> None:
+        """Open a new run, or reopen `run_id` (resume after a crash)."""
         if not self.enabled:
             return
         mlflow = self._mlflow()
@@ -102,42 +151,98 @@ class Tracker:
             Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         mlflow.set_tracking_uri(uri)
         mlflow.set_registry_uri(uri)
-        exp_id = self._experiment_id()
-        all_tags = {**tags, **{str(k): str(v) for k, v in (self.cfg.tags or {}).items()}}
-        run = mlflow.start_run(experiment_id=exp_id, run_name=run_name, tags=all_tags)
+        if run_id is not None:
+            run = mlflow.start_run(run_id=run_id)
+        else:
+            exp_id = self._experiment_id()
+            all_tags = {**tags, **{str(k): str(v) for k, v in (self.cfg.tags or {}).items()}}
+            run = mlflow.start_run(experiment_id=exp_id, run_name=run_name, tags=all_tags)
         self.run_id = run.info.run_id
-        log.info("MLflow run %s (%s) in %s", self.run_id, run_name, uri)
+        log.info("MLflow run %s (%s) in %s", self.run_id, run.info.run_name, uri)
+
+    def _safely(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> bool:
+        try:
+            fn(*args, **kwargs)
+            return True
+        except Exception as err:
+            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            if not self.failures:
+                log.warning(
+                    "MLflow %s failed (%s); training goes on, results stay in the run dir",
+                    what,
+                    first[:200],
+                )
+            self.failures.append(f"{what}: {first[:200]}")
+            return False
+
+    def flush(self) -> bool:
+        """Retry buffered metric values; True when nothing is left pending."""
+        mlflow = self._mlflow()
+        while self.pending:
+            metrics, step = self.pending[0]
+            try:
+                mlflow.log_metrics(metrics, step=step)
+            except Exception:
+                return False
+            self.pending.pop(0)
+        return True
 
     def end(self, status: str = "FINISHED") -> None:
-        if self.enabled and self.run_id is not None:
-            self._mlflow().end_run(status=status)
+        if not (self.enabled and self.run_id is not None):
+            return
+        if not self.flush():
+            log.error(
+                "%d metric batches could not reach MLflow (run %s); the run dir has them all "
+                "(history.csv, metrics.json)",
+                len(self.pending),
+                self.run_id,
+            )
+        # end_run pops the active run before contacting the server, so a failure here
+        # leaves no dangling active run in this process (the server may show it RUNNING).
+        self._safely("end_run", self._mlflow().end_run, status=status)
 
     def log_params(self, params: dict[str, Any]) -> None:
         if not self.enabled:
             return
         clean = {k: str(v)[:MAX_PARAM_LEN] for k, v in params.items()}
-        self._mlflow().log_params(clean)
+        self._safely("log_params", self._mlflow().log_params, clean)
 
     def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
-        if self.enabled:
-            self._mlflow().log_metrics({k: float(v) for k, v in metrics.items()}, step=step)
+        if not self.enabled:
+            return
+        self.pending.append(({k: float(v) for k, v in metrics.items()}, step))
+        if not self.flush() and len(self.failures) == 0:
+            self.failures.append("log_metrics")
+            log.warning("MLflow unreachable: buffering metrics and retrying at each epoch")
 
     def set_tags(self, tags: dict[str, Any]) -> None:
         if self.enabled:
-            self._mlflow().set_tags({k: str(v) for k, v in tags.items()})
+            self._safely("set_tags", self._mlflow().set_tags, {k: str(v) for k, v in tags.items()})
 
     def log_artifact(self, path: str | Path, artifact_path: str | None = None) -> None:
         if self.enabled and Path(path).exists():
-            self._mlflow().log_artifact(str(path), artifact_path)
+            self._safely("log_artifact", self._mlflow().log_artifact, str(path), artifact_path)
 
     def log_artifacts(self, path: str | Path, artifact_path: str | None = None) -> None:
         if self.enabled and Path(path).is_dir():
-            self._mlflow().log_artifacts(str(path), artifact_path)
+            self._safely("log_artifacts", self._mlflow().log_artifacts, str(path), artifact_path)
+
+    def logged_steps(self, key: str = "loss") -> int:
+        """The last epoch already logged for this run (0 if none): resume skips up to it."""
+        if not (self.enabled and self.run_id):
+            return 0
+        try:
+            hist = self._mlflow().MlflowClient().get_metric_history(self.run_id, key)
+        except Exception:
+            return 0
+        return max((m.step for m in hist), default=0)
 
     @contextmanager
-    def run(self, run_name: str, tags: dict[str, str]) -> Iterator[Tracker]:
+    def run(
+        self, run_name: str, tags: dict[str, str], run_id: str | None = None
+    ) -> Iterator[Tracker]:
         """Start a run; end it FINISHED, KILLED (Ctrl-C) or FAILED (any error), never RUNNING."""
-        self.start(run_name, tags)
+        self.start(run_name, tags, run_id=run_id)
         try:
             yield self
         except KeyboardInterrupt:
@@ -150,12 +255,17 @@ class Tracker:
             self.end("FINISHED")
 
 
-def epoch_logger(tracker: Tracker) -> Any:
-    """A Keras callback logging every epoch's metrics once, at step = completed epochs."""
+def epoch_logger(tracker: Tracker, skip_until: int = 0) -> Any:
+    """A Keras callback logging every epoch's metrics once, at step = completed epochs.
+
+    After a resume, epochs up to `skip_until` are already in the run and are not re-logged.
+    """
     import keras
 
     class MlflowEpochLogger(keras.callbacks.Callback):
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            if epoch + 1 <= skip_until:
+                return
             metrics = {k: float(v) for k, v in (logs or {}).items()}
             with contextlib.suppress(Exception):  # schedules etc.: skip rather than fail
                 lr = self.model.optimizer.learning_rate

@@ -17,7 +17,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from happysad.data.image import Preprocessing
-from happysad.errors import ConfigError
+from happysad.errors import ConfigError, DataError
 from happysad.paths import project_root
 
 log = logging.getLogger(__name__)
@@ -82,6 +82,13 @@ def train(
     run_dir.mkdir(parents=True, exist_ok=True)
     overrides = list(overrides or [])
 
+    from happysad.resume import read_state, write_state
+    from happysad.tracking import Tracker
+
+    resuming = bool(cfg.trainer.get("resume"))
+    tracker = Tracker(cfg.tracking)
+    tracker.check_reachable()  # before any data or model work: a down server costs seconds
+
     _configure_tensorflow(cfg)
     import keras
 
@@ -89,20 +96,16 @@ def train(
     from happysad import packaging, plots
     from happysad.data import demo, loader, pipeline, scan, split
     from happysad.evaluate import evaluate_predictions, format_metrics
-    from happysad.tracking import Tracker, epoch_logger, flatten, git_info
+    from happysad.tracking import epoch_logger, flatten, git_info
 
     d = cfg.data
+    wanted = list(d.class_names) if d.class_names else None
+    # The model (and its config errors) comes before any data work; the demo's classes are
+    # known without generating it, a folder's from its sub-folder names alone.
     if d.source == "demo":
-        demo.ensure_demo_dataset(
-            d.root,
-            per_class=int(d.demo.per_class),
-            image_size=int(d.demo.image_size),
-            seed=int(d.demo.seed),
-            n_corrupt=int(d.demo.n_corrupt),
-        )
-    class_names, ignored = scan.discover_classes(
-        d.root, list(d.class_names) if d.class_names else None
-    )
+        class_names, ignored = wanted or list(demo.CLASSES), []
+    else:
+        class_names, ignored = scan.discover_classes(d.root, wanted)
     prep = Preprocessing(
         image_size=(int(d.image_size[0]), int(d.image_size[1])),
         channels=int(d.channels),
@@ -117,19 +120,36 @@ def train(
         metrics=model_lib.build_metrics(list(cfg.trainer.metrics), binary),
     )
     callbacks = _build_callbacks(cfg)
+    if d.source == "demo":
+        try:
+            demo.ensure_demo_dataset(
+                d.root,
+                per_class=int(d.demo.per_class),
+                image_size=int(d.demo.image_size),
+                seed=int(d.demo.seed),
+                n_corrupt=int(d.demo.n_corrupt),
+            )
+        except (ValueError, FileExistsError) as err:
+            raise DataError(f"data.root={str(d.root)!r}: {err}") from None
+        class_names, ignored = scan.discover_classes(d.root, class_names)
 
-    tracker = Tracker(cfg.tracking)
     tags = {
         "happysad.overrides": " ".join(overrides) or "(none)",
+        "happysad.run_dir": str(run_dir),
         "model_name": str(cfg.model.name),
     }
     tags.update(git_info(project_root()))
-    with tracker.run(_run_name(cfg, overrides), tags):
+    previous_run_id = read_state(run_dir).get("run_id") if resuming else None
+    with tracker.run(_run_name(cfg, overrides), tags, run_id=previous_run_id):
         resolved = OmegaConf.to_container(cfg, resolve=True)
-        (run_dir / "config_resolved.yaml").write_text(OmegaConf.to_yaml(resolved))
-        tracker.log_params(flatten(resolved))
-        tracker.log_artifact(run_dir / "config_resolved.yaml", "config")
-        tracker.log_artifacts(run_dir / ".hydra", "config/hydra")
+        if resuming:
+            log.info("resuming %s (MLflow run %s)", run_dir, previous_run_id)
+        else:
+            write_state(run_dir, tracker.run_id, str(cfg.tracking.uri) if tracker.enabled else None)
+            (run_dir / "config_resolved.yaml").write_text(OmegaConf.to_yaml(resolved))
+            tracker.log_params(flatten(resolved))
+            tracker.log_artifact(run_dir / "config_resolved.yaml", "config")
+            tracker.log_artifacts(run_dir / ".hydra", "config/hydra")
 
         # --- data -----------------------------------------------------------------
         scanned = scan.scan_folder(
@@ -201,19 +221,45 @@ def train(
             )
 
         # --- fit ------------------------------------------------------------------
-        t_fit = time.time()
-        history = model.fit(
-            ds("train", shuffle=True),
-            validation_data=ds("val") if has_val else None,
-            epochs=int(cfg.trainer.epochs),
-            callbacks=[*callbacks, epoch_logger(tracker)],
-            verbose=_verbose(cfg.trainer.verbose),
-            shuffle=False,  # the train dataset reshuffles itself each epoch
+        # Order matters: back up the epoch, then record it, so a kill between the two can
+        # lose one epoch's numbers but never log the same epoch twice.
+        bookkeeping: list[Any] = []
+        if cfg.trainer.get("backup", True):
+            bookkeeping.append(
+                keras.callbacks.BackupAndRestore(str(run_dir / "backup"), double_checkpoint=True)
+            )
+        history_csv = run_dir / "history.csv"
+        bookkeeping.append(keras.callbacks.CSVLogger(str(history_csv), append=True))
+        bookkeeping.append(
+            epoch_logger(tracker, skip_until=tracker.logged_steps() if resuming else 0)
         )
+        epochs_before = len(_read_history(history_csv).get("loss", []))
+        t_fit = time.time()
+        try:
+            model.fit(
+                ds("train", shuffle=True),
+                validation_data=ds("val") if has_val else None,
+                epochs=int(cfg.trainer.epochs),
+                callbacks=[*callbacks, *bookkeeping],
+                verbose=_verbose(cfg.trainer.verbose),
+                shuffle=False,  # the train dataset reshuffles itself each epoch
+            )
+        except KeyboardInterrupt:
+            interrupted = run_dir / "checkpoints" / "interrupted.keras"
+            interrupted.parent.mkdir(parents=True, exist_ok=True)
+            model.save(interrupted)
+            log.warning(
+                "interrupted: model saved to %s; last completed epoch is in %s",
+                interrupted,
+                run_dir / "backup",
+            )
+            tracker.log_artifact(history_csv, "history")
+            raise
         fit_seconds = time.time() - t_fit
-        hist = {k: [float(v) for v in vals] for k, vals in history.history.items()}
-        epochs_run = len(next(iter(hist.values()), []))
-        log.info("trained %d epochs in %.1f s", epochs_run, fit_seconds)
+        hist = _read_history(history_csv)
+        epochs_run = len(hist.get("loss", []))
+        log.info("trained to epoch %d in %.1f s", epochs_run, fit_seconds)
+        tracker.log_artifact(history_csv)
 
         # --- evaluate -------------------------------------------------------------
         eval_split = "test" if len(splits.test) else ("val" if has_val else "train")
@@ -230,7 +276,9 @@ def train(
             {
                 "epochs_run": epochs_run,
                 "fit_seconds": fit_seconds,
-                "train_images_per_second": len(splits.train) * epochs_run / max(fit_seconds, 1e-9),
+                "train_images_per_second": len(splits.train)
+                * (epochs_run - epochs_before)
+                / max(fit_seconds, 1e-9),
             }
         )
         for k in ("val_accuracy", "val_loss"):
@@ -301,6 +349,18 @@ def train(
         f" and MLflow run {tracker.run_id}" if tracker.run_id else "",
     )
     return summary
+
+
+def _read_history(path: Path) -> dict[str, list[float]]:
+    """Per-epoch metrics from CSVLogger's file: complete across a resume, unlike History."""
+    import csv
+
+    if not path.is_file():
+        return {}
+    with path.open() as fh:
+        rows = list(csv.DictReader(fh))
+    keys = [k for k in (rows[0].keys() if rows else []) if k != "epoch"]
+    return {k: [float(r[k]) for r in rows if r.get(k) not in (None, "")] for k in keys}
 
 
 def _version() -> str:

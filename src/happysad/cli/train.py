@@ -1,13 +1,18 @@
 """`happysad-train`: the Hydra app that composes conf/, validates it, and trains.
 
 Usage: `happysad-train [group=option ...] [key=value ...]`, `happysad-train --cfg job`,
-`happysad-train -m optimizer.lr=1e-3,3e-4`.
+`happysad-train -m optimizer.lr=1e-3,3e-4`, `happysad-train trainer.resume=<run dir|run id>`.
+
+Exit status: 0 done, 2 bad config, 3 bad data, 5 tracking unavailable, 130 interrupted.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+import signal
 import sys
+from typing import Any
 
 import hydra
 from omegaconf import DictConfig
@@ -19,33 +24,48 @@ from happysad.paths import config_dir
 log = logging.getLogger("happysad")
 
 
-def _overrides() -> list[str]:
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C: checkpoint, end the run KILLED, exit non-zero."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
+def _hydra_context() -> tuple[str, list[str]]:
     from hydra.core.hydra_config import HydraConfig
 
-    try:
-        return list(HydraConfig.get().overrides.task)
-    except ValueError:
-        return []
-
-
-def _run_dir() -> str:
-    from hydra.core.hydra_config import HydraConfig
-
-    return HydraConfig.get().runtime.output_dir
+    hc = HydraConfig.get()
+    return hc.runtime.output_dir, list(hc.overrides.task)
 
 
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
 def app(cfg: DictConfig) -> float | None:
     """Validate, train, and return the objective (best validation accuracy) for sweepers."""
+    run_dir, overrides = _hydra_context()
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
+        if cfg.trainer.get("resume"):
+            from happysad.resume import resume_config
+
+            cfg, run_dir = resume_config(cfg)
         validate(cfg)
         from happysad.train import train
 
-        summary = train(cfg, run_dir=_run_dir(), overrides=_overrides())
+        summary = train(cfg, run_dir=run_dir, overrides=overrides)
     except HappysadError as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(err.exit_code)
+    except KeyboardInterrupt as err:
+        what = "terminated" if isinstance(err, Terminated) else "interrupted"
+        print(
+            f"{what}: the run was checkpointed and marked KILLED; continue it with "
+            f"happysad-train trainer.resume={run_dir}",
+            file=sys.stderr,
+        )
+        sys.exit(130)
     finally:
+        signal.signal(signal.SIGTERM, previous)
         _release_state()
     return summary.get("best_val_accuracy")
 
@@ -58,7 +78,48 @@ def _release_state() -> None:
         keras.backend.clear_session()
 
 
+def _explain_hydra_error(err: Exception, overrides: list[str]) -> str:
+    """Hydra's multi-line composition errors, as one line that names the key or option."""
+    text = str(err)
+    m = re.search(r"Could not override '([^']+)'", text)
+    if m:
+        key = m.group(1)
+        value = next((o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0] == key), "")
+        return f"{key}={value}: unknown key (a typo? `happysad-train --cfg job` lists the keys; to add a new key use +{key}={value})"
+    m = re.search(r"Could not find '([^'/]+)/([^']+)'", text)
+    if m:
+        group, option = m.groups()
+        avail = re.findall(r"^\t(\S+)$", text.split("Config search path")[0], flags=re.M)
+        return f"{group}={option}: no such option in conf/{group}/ (available: {', '.join(avail) or 'none'})"
+    first = text.strip().splitlines()[0] if text.strip() else type(err).__name__
+    return f"{' '.join(overrides)}: {first}"
+
+
+def _precheck(argv: list[str]) -> None:
+    """Compose single-run overrides first so a typo gets one clear line, not Hydra's block.
+
+    Skipped for anything but plain `key=value` overrides (multirun, --cfg, --help, hydra.*),
+    which Hydra handles itself.
+    """
+    if any(a.startswith("-") for a in argv) or any(
+        a.startswith(("hydra.", "hydra/")) for a in argv
+    ):
+        return
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    try:
+        with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+            compose("config", overrides=argv)
+    except Exception as err:
+        print(f"error: {_explain_hydra_error(err, argv)}", file=sys.stderr)
+        sys.exit(2)
+    finally:
+        GlobalHydra.instance().clear()
+
+
 def main() -> None:
+    _precheck(sys.argv[1:])
     app()
 
 

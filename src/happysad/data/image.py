@@ -8,6 +8,7 @@ scales them, so no caller can forget or duplicate the scaling.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import cv2
@@ -60,7 +61,13 @@ def decode(data: bytes) -> np.ndarray:
     buf = np.frombuffer(data, dtype=np.uint8)
     try:
         img = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
-    except cv2.error as err:  # e.g. a header claiming more pixels than OpenCV's limit
+    except cv2.error as err:  # e.g. a header claiming more pixels than the limit
+        if "MAX_IMAGE_PIXELS" in str(err):
+            limit = os.environ.get("OPENCV_IO_MAX_IMAGE_PIXELS", "2**30")
+            raise ImageDecodeError(
+                f"image too large: its header claims more than {limit} pixels "
+                "(OPENCV_IO_MAX_IMAGE_PIXELS); refused without decoding"
+            ) from None
         raise ImageDecodeError(f"OpenCV refused it ({str(err).strip().splitlines()[-1]})") from None
     if img is None:
         raise ImageDecodeError("not a decodable image")

@@ -1,0 +1,237 @@
+"""Reliability: bad configs, interruptions, resume, and tracking faults, for real.
+
+Every case runs the real CLI in a subprocess (real signals, a real `mlflow server`).
+"""
+
+from __future__ import annotations
+
+import csv
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+from .conftest import BIN, CLI_ENV, ROOT, MlflowServer, free_port, run_cli, tiny_train_args
+
+SLOW_EPOCHS = "+callbacks.slow={_target_: tests.helpers.SleepEachEpoch, seconds: %s}"
+ENV = {**CLI_ENV, "PYTHONPATH": str(ROOT)}  # lets the subprocess import tests.helpers
+
+
+def _error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("error:")]
+
+
+BAD_CONFIGS = [
+    (["trainer.epoch=5"], "error: trainer.epoch=5: unknown key"),
+    (["trainer.epochs=abc"], "error: trainer.epochs"),
+    (["data.split.train=0.6"], "error: data.split="),
+    (
+        ["data.split.val=-0.1", "data.split.train=0.9", "data.split.test=0.2"],
+        "error: data.split.val=",
+    ),
+    (["data.image_size=[0,32]"], "error: data.image_size[0]=0"),
+    (["data.batch_size=-8"], "error: data.batch_size=-8"),
+    (["experiment=nope"], "error: experiment=nope: no such option"),
+    (["model=bigger"], "error: model=bigger: no such option"),
+    (
+        ["model.layers.0._target_=keras.layers.Conv2DD"],
+        "error: model.layers[0]: keras.layers.Conv2DD",
+    ),
+    (["+model.layers.0.filtres=8"], "error: model.layers[0]: keras.layers.Conv2D"),
+    (
+        ["optimizer._target_=keras.optimizers.Adamm"],
+        "error: optimizer._target_='keras.optimizers.Adamm'",
+    ),
+    (
+        ["data=folder", "data.root=/no/such/folder"],
+        "error: data.root='/no/such/folder': folder does not exist",
+    ),
+    (["data=folder", "data.root=/etc/hostname"], "error: data.root='/etc/hostname': is a file"),
+    (
+        ["callbacks.early_stopping._target_=keras.callbacks.EarlyStop"],
+        "error: callbacks.early_stopping",
+    ),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("overrides", "expected"), BAD_CONFIGS, ids=lambda v: str(v)[:40])
+def test_bad_config_fails_in_one_line_before_any_work(tmp_path: Path, overrides, expected) -> None:
+    res = run_cli("happysad-train", f"paths.output_dir={tmp_path}", *overrides)
+    assert res.returncode != 0
+    errors = _error_lines(res.stderr)
+    assert len(errors) == 1 and errors[0].startswith(expected), res.stderr[-2000:]
+    assert "Traceback" not in res.stderr
+    # Nothing was generated or scanned, and no MLflow run exists (so none is left RUNNING).
+    assert not (tmp_path / "demo_data").exists()
+    assert not (tmp_path / "mlflow.db").exists()
+
+
+def _history_rows(out: Path) -> int:
+    files = list(out.rglob("history.csv"))
+    if not files:
+        return 0
+    with files[0].open() as fh:
+        return len(list(csv.DictReader(fh)))
+
+
+def _start_training(out: Path, data: Path, *extra: str) -> subprocess.Popen:
+    args = tiny_train_args(out, data, SLOW_EPOCHS % 1.0, "callbacks.early_stopping=null", *extra)
+    return subprocess.Popen(
+        [str(BIN / "happysad-train"), *args],
+        cwd=ROOT,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _wait_for_epochs(proc: subprocess.Popen, out: Path, n: int, timeout: float = 180) -> None:
+    deadline = time.time() + timeout
+    while _history_rows(out) < n:
+        assert proc.poll() is None, proc.communicate()[1][-3000:]
+        assert time.time() < deadline, "training did not reach the epoch in time"
+        time.sleep(0.2)
+
+
+def _run(out: Path):
+    client = MlflowClient(tracking_uri=f"sqlite:///{out / 'mlflow.db'}")
+    exp = client.get_experiment_by_name("happysad")
+    runs = client.search_runs([exp.experiment_id])
+    assert len(runs) == 1
+    return client, runs[0]
+
+
+@pytest.mark.slow
+def test_ctrl_c_checkpoints_and_ends_the_run_killed(tmp_path: Path, demo_data: Path) -> None:
+    out = tmp_path / "out"
+    proc = _start_training(out, demo_data, "trainer.epochs=30")
+    _wait_for_epochs(proc, out, 2)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr[-3000:]
+    assert "interrupted" in stderr and "trainer.resume=" in stderr
+    client, run = _run(out)
+    assert run.info.status == "KILLED"
+    steps = [m.step for m in client.get_metric_history(run.info.run_id, "loss")]
+    assert steps == list(range(1, len(steps) + 1)) and len(steps) >= 2
+    assert next(out.rglob("checkpoints/interrupted.keras")).stat().st_size > 0
+    assert (next(out.rglob("backup")) / "training_metadata.json").is_file()
+
+
+@pytest.mark.slow
+def test_kill_9_then_resume_continues_the_same_run(tmp_path: Path, demo_data: Path) -> None:
+    out = tmp_path / "out"
+    proc = _start_training(out, demo_data, "trainer.epochs=6")
+    _wait_for_epochs(proc, out, 2)
+    proc.kill()  # SIGKILL: no handler, no cleanup
+    proc.communicate()
+    run_dir = next(out.rglob("happysad_run.json")).parent
+    client, run = _run(out)
+    assert run.info.status == "RUNNING"  # what a kill -9 leaves behind
+    done_before = _history_rows(out)
+    assert 2 <= done_before < 6
+
+    res = subprocess.run(
+        [str(BIN / "happysad-train"), f"trainer.resume={run_dir}", f"paths.output_dir={out}"],
+        cwd=ROOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    client, run = _run(out)  # still exactly one run
+    assert run.info.status == "FINISHED"
+    for key in ("loss", "val_loss", "accuracy"):
+        steps = [m.step for m in client.get_metric_history(run.info.run_id, key)]
+        assert sorted(steps) == [1, 2, 3, 4, 5, 6], (key, steps)  # every epoch once, none twice
+    assert _history_rows(out) == 6
+    assert "test_accuracy" in run.data.metrics
+    assert (run_dir / "model" / "MLmodel").is_file()
+
+
+@pytest.mark.slow
+def test_unreachable_tracking_server_fails_fast_or_warns(tmp_path: Path, demo_data: Path) -> None:
+    uri = f"http://127.0.0.1:{free_port()}"
+    t0 = time.time()
+    res = run_cli("happysad-train", *tiny_train_args(tmp_path, demo_data, f"tracking.uri={uri}"))
+    assert res.returncode == 5
+    errors = _error_lines(res.stderr)
+    assert len(errors) == 1 and uri in errors[0] and "not reachable" in errors[0]
+    assert not list(tmp_path.rglob("history.csv"))  # no training happened
+    assert time.time() - t0 < 60
+    res = run_cli(
+        "happysad-train",
+        *tiny_train_args(
+            tmp_path,
+            demo_data,
+            f"tracking.uri={uri}",
+            "tracking.required=false",
+            "trainer.epochs=1",
+        ),
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "training without MLflow" in res.stdout + res.stderr
+    assert list(tmp_path.rglob("model/MLmodel"))
+
+
+@pytest.mark.slow
+def test_training_survives_the_tracking_server_restarting(tmp_path: Path, demo_data: Path) -> None:
+    server = MlflowServer(tmp_path / "server").start()
+    try:
+        out = tmp_path / "out"
+        proc = _start_training(
+            out, demo_data, "trainer.epochs=6", "tracking=server", f"tracking.uri={server.uri}"
+        )
+        _wait_for_epochs(proc, out, 2)
+        server.stop()  # the server goes away mid-run...
+        _wait_for_epochs(proc, out, 3)
+        server.start()  # ...and comes back on the same port and store
+        _, stderr = proc.communicate(timeout=600)
+        assert proc.returncode == 0, stderr[-3000:]
+        client = MlflowClient(tracking_uri=server.uri)
+        runs = client.search_runs([client.get_experiment_by_name("happysad").experiment_id])
+        assert len(runs) == 1 and runs[0].info.status == "FINISHED"
+        steps = [m.step for m in client.get_metric_history(runs[0].info.run_id, "loss")]
+        assert sorted(steps) == [1, 2, 3, 4, 5, 6]  # buffered while down, none lost or doubled
+        arts = {a.path for a in client.list_artifacts(runs[0].info.run_id)}
+        assert {"plots", "data", "config"} <= arts
+        from happysad.packaging import load_model
+
+        loaded = load_model(f"runs:/{runs[0].info.run_id}/model", tracking_uri=server.uri)
+        assert loaded.metadata.class_names == ["happy", "sad"]
+    finally:
+        server.stop()
+
+
+def test_models_with_lambda_layers_are_refused_unless_unsafe(tmp_path: Path) -> None:
+    import keras
+    import numpy as np
+
+    from happysad.data.image import Preprocessing
+    from happysad.errors import ModelLoadError
+    from happysad.packaging import ModelMetadata, load_model, save_model
+
+    inputs = keras.Input((8, 8, 3))
+    x = keras.layers.Lambda(lambda t: t * 2.0)(inputs)  # arbitrary code inside the file
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(x))
+    meta = ModelMetadata(["a", "b"], Preprocessing(image_size=(8, 8)))
+    model_dir = save_model(model, meta, tmp_path / "model")
+    with pytest.raises(ModelLoadError, match="Lambda layer") as info:
+        load_model(str(model_dir))
+    assert "\n" not in str(info.value)
+    img = tmp_path / "x.png"
+    import cv2
+
+    cv2.imwrite(str(img), np.zeros((8, 8, 3), np.uint8))
+    res = run_cli("happysad-predict", str(model_dir), str(img))
+    assert res.returncode == 4 and "Lambda layer" in res.stderr and "Traceback" not in res.stderr
+    assert load_model(str(model_dir), safe_mode=False).metadata.class_names == ["a", "b"]
+    res = run_cli("happysad-predict", str(model_dir), str(img), "--unsafe")
+    assert res.returncode == 0 and res.stdout.split("\t")[1] in {"a", "b"}
