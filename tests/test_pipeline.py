@@ -40,3 +40,20 @@ def test_dataset_batches_and_shuffles_per_epoch() -> None:
     plain = make_dataset(x, y, batch_size=4)
     assert list(np.concatenate([b[1].numpy() for b in plain])) == list(range(10))
     assert next(iter(plain))[0].dtype == tf.uint8  # scaling happens in the model, not here
+
+
+def test_memory_mapped_cache_streams_the_same_batches(tmp_path: Path) -> None:
+    x = np.random.default_rng(0).integers(0, 255, (23, 4, 4, 3), dtype=np.uint8)
+    y = np.arange(23).astype(np.float32).reshape(-1, 1)
+    np.save(tmp_path / "x.npy", x)
+    mm = np.load(tmp_path / "x.npy", mmap_mode="r")
+    plain = [(a.numpy(), b.numpy()) for a, b in make_dataset(mm, y, batch_size=5)]
+    assert [len(b) for _, b in plain] == [5, 5, 5, 5, 3]
+    np.testing.assert_array_equal(np.concatenate([a for a, _ in plain]), x)
+    shuffled = [
+        (a.numpy(), b.numpy()) for a, b in make_dataset(mm, y, batch_size=5, shuffle=True, seed=1)
+    ]
+    xs = np.concatenate([a for a, _ in shuffled])
+    ys = np.concatenate([b for _, b in shuffled]).astype(int).ravel()
+    assert sorted(ys) == list(range(23)) and list(ys) != list(range(23))
+    np.testing.assert_array_equal(xs, x[ys])  # images stay paired with their labels

@@ -240,3 +240,24 @@ def test_the_whole_bad_file_corpus(tmp_path: Path) -> None:
         assert reasons["locked.png"] == "unreadable (permission denied)"
     assert not any("loop" in r.relpath.split("/")[1:-1] for r in res.records)  # link not followed
     assert hash_tree(root / "sad") == before
+
+
+def test_scan_cache_reuses_unchanged_files_and_notices_changes(messy: Path, tmp_path: Path) -> None:
+    exts = [".jpg", ".png"]
+    cache = tmp_path / "cache"
+    first = scan_folder(messy, extensions=exts, cache_dir=cache)
+    assert first.cache_hits == 0
+    second = scan_folder(messy, extensions=exts, cache_dir=cache)
+    assert second.cache_hits > 0 and "reused from the scan cache" in second.summary()
+    assert [(r.relpath, r.sha256) for r in second.records] == [
+        (r.relpath, r.sha256) for r in first.records
+    ]
+    assert [(r.path, r.reason) for r in second.rejected] == [
+        (r.path, r.reason) for r in first.rejected
+    ]
+    # A file fixed in place (new bytes, new mtime) is re-read; the rest are not.
+    fixed = messy / "happy" / "text.jpg"
+    write_image(fixed, _face(123))
+    third = scan_folder(messy, extensions=exts, cache_dir=cache)
+    assert "happy/text.jpg" in {r.relpath for r in third.records}
+    assert third.cache_hits == second.cache_hits - 1

@@ -260,3 +260,25 @@ def test_default_config_learns_the_demo_task(tmp_path: Path) -> None:
     assert run.data.metrics["test_precision"] >= 0.9 and run.data.metrics["test_recall"] >= 0.9
     metrics = json.loads(next(tmp_path.rglob("metrics.json")).read_text())
     assert metrics["test_n_images"] == 80
+
+
+def test_mixed_precision_and_xla_switches_train_on_cpu(demo_data: Path, tmp_path: Path) -> None:
+    """The GPU options must at least be correct on CPU: they train and save a usable model."""
+    from happysad.packaging import load_model
+
+    out = tmp_path / "mp"
+    res = run_cli(
+        "happysad-train",
+        *tiny_train_args(
+            out,
+            demo_data,
+            "trainer.mixed_precision=true",
+            "trainer.jit_compile=true",
+            "trainer.epochs=1",
+            "tracking=none",
+        ),
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    loaded = load_model(str(next(out.rglob("model/MLmodel")).parent))
+    assert loaded.model.get_layer("output").dtype_policy.compute_dtype == "float32"
+    assert any(layer.dtype_policy.compute_dtype == "float16" for layer in loaded.model.layers[2:-1])

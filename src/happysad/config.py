@@ -57,6 +57,7 @@ class DataConf:
     bad_files: str = "skip"
     quarantine_dir: str | None = None
     min_images_per_class: int = 2
+    scan_cache: bool = True
     cache: str = "memory"
     workers: int = 0
     demo: DemoConf | None = None
@@ -71,6 +72,8 @@ class TrainerConf:
     intra_op_threads: int = 0
     inter_op_threads: int = 0
     metrics: list[str] = field(default_factory=list)
+    mixed_precision: bool = False
+    jit_compile: Any = "auto"
     resume: str | None = None
     backup: bool = True
 
@@ -227,6 +230,8 @@ def _check_trainer(t: DictConfig) -> None:
         _fail("trainer.threshold", t.threshold, "must be strictly between 0 and 1")
     if t.verbose not in ("auto", 0, 1, 2):
         _fail("trainer.verbose", t.verbose, "must be auto, 0, 1 or 2")
+    if t.jit_compile not in ("auto", True, False):
+        _fail("trainer.jit_compile", t.jit_compile, "must be auto, true or false")
     for key in ("intra_op_threads", "inter_op_threads"):
         if t[key] < 0:
             _fail(f"trainer.{key}", t[key], "must be >= 0 (0 = TensorFlow's default)")

@@ -82,7 +82,8 @@ def build_model(
                 f"model.layers: the last layer outputs shape {tuple(x.shape)}; end the stack with "
                 "Flatten or GlobalAveragePooling2D before the output head"
             )
-        x = keras.layers.Dense(units, activation=activation, name="output")(x)
+        # float32 output even under mixed precision: probabilities and the loss stay stable.
+        x = keras.layers.Dense(units, activation=activation, name="output", dtype="float32")(x)
     else:
         want = 1 if n_classes == 2 else n_classes
         if x.shape[-1] not in (want, n_classes):

@@ -37,6 +37,10 @@ def _configure_tensorflow(cfg: DictConfig) -> None:
     except RuntimeError:  # already initialised (e.g. a second job in the same process)
         log.warning("TensorFlow already initialised: trainer.*_op_threads ignored for this job")
     keras.utils.set_random_seed(int(cfg.seed))
+    # Global in Keras: set for every job (a sweep's previous job may have changed it).
+    keras.mixed_precision.set_global_policy(
+        "mixed_float16" if t.get("mixed_precision") else "float32"
+    )
     if t.deterministic:
         tf.config.experimental.enable_op_determinism()
 
@@ -118,6 +122,7 @@ def train(
         optimizer=model_lib.build_optimizer(cfg.optimizer),
         loss=model_lib.resolve_loss(cfg.model, model),
         metrics=model_lib.build_metrics(list(cfg.trainer.metrics), binary),
+        jit_compile=cfg.trainer.get("jit_compile", "auto"),
     )
     callbacks = _build_callbacks(cfg)
     if d.source == "demo":
@@ -160,6 +165,7 @@ def train(
             workers=int(d.workers),
             quarantine_dir=d.quarantine_dir if d.bad_files == "quarantine" else None,
             min_images_per_class=int(d.min_images_per_class),
+            cache_dir=cfg.paths.cache_dir if d.get("scan_cache", True) else None,
         )
         log.info("scan %s: %s", d.root, scanned.summary())
         data_dir = run_dir / "data"

@@ -32,7 +32,11 @@ def load_images(
     workers: int = 0,
     cache_dir: str | Path | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Return (images uint8 (N, H, W, C), labels int32 (N,)) in the order of `records`."""
+    """Return (images uint8 (N, H, W, C), labels int32 (N,)) in the order of `records`.
+
+    Without `cache_dir` the images are decoded into memory; with it they are decoded once
+    into `images-<key>.npy` and returned memory-mapped (reruns skip decoding entirely).
+    """
     labels = np.asarray([r.label for r in records], dtype=np.int32)
     h, w = prep.image_size
     if not records:
@@ -41,7 +45,8 @@ def load_images(
     if cache_dir is not None:
         cache_file = Path(cache_dir) / f"images-{cache_key(records, prep)}.npy"
         if cache_file.is_file():
-            return np.load(cache_file), labels
+            # Memory-mapped: a dataset larger than RAM streams from disk, batch by batch.
+            return np.load(cache_file, mmap_mode="r"), labels
     n_workers = workers or os.cpu_count() or 1
     with ThreadPoolExecutor(max_workers=n_workers) as pool:
         images = np.stack(list(pool.map(lambda r: preprocess_file(r.path, prep), records)))
@@ -50,4 +55,5 @@ def load_images(
         tmp = cache_file.with_suffix(f".tmp-{os.getpid()}.npy")
         np.save(tmp, images)
         os.replace(tmp, cache_file)  # atomic: parallel jobs never read a half-written cache
+        return np.load(cache_file, mmap_mode="r"), labels
     return images, labels

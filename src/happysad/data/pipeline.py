@@ -1,7 +1,9 @@
 """tf.data pipelines over decoded uint8 arrays: shuffle (train only), batch, prefetch.
 
 Pixels stay uint8 until the model's own Rescaling layer, so the pipeline does no float
-work and the same arrays feed training, evaluation and prediction.
+work and the same arrays feed training, evaluation and prediction. In-memory arrays are
+sliced by tf.data directly; memory-mapped arrays (the disk cache) are read batch by batch,
+so a dataset larger than RAM never has to fit in it.
 """
 
 from __future__ import annotations
@@ -17,9 +19,37 @@ def make_dataset(
     shuffle: bool = False,
     seed: int | None = None,
 ) -> tf.data.Dataset:
-    """A batched dataset of (uint8 images, float32/int labels); shuffled per epoch if asked."""
+    """A batched dataset of (uint8 images, labels); reshuffled every epoch if asked."""
+    if isinstance(images, np.memmap):
+        return _memmap_dataset(images, labels, batch_size, shuffle, seed)
     tensors = images if labels is None else (images, labels)
     ds = tf.data.Dataset.from_tensor_slices(tensors)
     if shuffle:
         ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def _memmap_dataset(
+    images: np.memmap, labels: np.ndarray | None, batch_size: int, shuffle: bool, seed: int | None
+) -> tf.data.Dataset:
+    """Shuffle indices (cheap), then gather each batch from the memory-mapped file."""
+    n = len(images)
+    shape = (None, *images.shape[1:])
+    ds = tf.data.Dataset.range(n)
+    if shuffle:
+        ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size)
+
+    def gather(idx: np.ndarray) -> np.ndarray:
+        order = np.sort(idx)  # sequential reads from the file
+        return np.asarray(images[order])[np.argsort(np.argsort(idx))]
+
+    def load(idx: tf.Tensor):
+        x = tf.numpy_function(gather, [idx], tf.uint8, stateful=False)
+        x.set_shape(shape)
+        if labels is None:
+            return x
+        y = tf.gather(tf.constant(labels), idx)
+        return x, y
+
+    return ds.map(load, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import os
 import shutil
+import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -52,6 +54,7 @@ class ScanResult:
     records: list[ImageRecord]
     rejected: list[Rejected] = field(default_factory=list)
     ignored_folders: list[str] = field(default_factory=list)
+    cache_hits: int = 0  # files whose check was reused from the scan cache
 
     def counts(self) -> dict[str, int]:
         c = Counter(r.class_name for r in self.records)
@@ -72,6 +75,8 @@ class ScanResult:
             line += f"; {len(self.rejected)} {action}: " + ", ".join(
                 f"{n} {why}" for why, n in reasons.most_common()
             )
+        if self.cache_hits:
+            line += f" [{self.cache_hits} checks reused from the scan cache]"
         if self.ignored_folders:
             line += f"; folders not in data.class_names ignored: {', '.join(self.ignored_folders)}"
         return line
@@ -137,20 +142,23 @@ def _list_files(class_dir: Path, recursive: bool) -> list[Path]:
     return out
 
 
-def _check_file(
-    path: Path, class_name: str, extensions: set[str]
-) -> tuple[dict | None, str | None]:
-    """Return (facts, None) for a usable image or (None, reason) for a bad one."""
+def _quick_reject(path: Path, extensions: set[str]) -> str | None:
+    """Reasons that need no reading: system/hidden files, dangling links, wrong extension."""
     name = path.name
     if name.lower() in SYSTEM_FILES or name.startswith("._"):
-        return None, "system file"
+        return "system file"
     if name.startswith("."):
-        return None, "hidden file"
+        return "hidden file"
     if path.is_symlink() and not path.exists():
-        return None, "broken symlink"
+        return "broken symlink"
     ext = path.suffix.lower()
     if ext not in extensions:
-        return None, f"not an image extension ({ext or 'none'})"
+        return f"not an image extension ({ext or 'none'})"
+    return None
+
+
+def _inspect_bytes(path: Path) -> tuple[dict | None, str | None]:
+    """Read and decode one file: (facts, None) if usable, else (None, reason)."""
     try:
         data = path.read_bytes()
     except PermissionError:
@@ -170,6 +178,56 @@ def _check_file(
         "channels": int(img.shape[2]),
         "size_bytes": len(data),
     }, None
+
+
+class ScanCache:
+    """Per-file results keyed by (size, mtime, inode): an unchanged file is never re-read.
+
+    A rescan of an unchanged 100k-file folder costs one stat per file instead of a read and
+    a decode. Permission failures are not cached (fixing permissions does not touch mtime).
+    """
+
+    VERSION = 1
+
+    def __init__(self, cache_dir: str | Path, root: Path) -> None:
+        key = hashlib.sha256(f"{root}|{os.environ.get('OPENCV_IO_MAX_IMAGE_PIXELS')}".encode())
+        self.path = Path(cache_dir) / f"scan-{key.hexdigest()[:16]}.json"
+        self.entries: dict[str, list] = {}
+        self.hits = 0
+        try:
+            blob = json.loads(self.path.read_text())
+            if blob.get("version") == self.VERSION:
+                self.entries = blob["entries"]
+        except (OSError, ValueError, KeyError):
+            pass
+        self.fresh: dict[str, list] = {}
+
+    @staticmethod
+    def stamp(path: Path) -> list[int] | None:
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        return [st.st_size, st.st_mtime_ns, st.st_ino]
+
+    def lookup(self, path: Path) -> tuple[dict | None, str | None]:
+        stamp = self.stamp(path)
+        hit = self.entries.get(str(path))
+        if stamp is not None and hit is not None and hit[0] == stamp:
+            self.hits += 1
+            self.fresh[str(path)] = hit
+            return hit[1], hit[2]
+        facts, reason = _inspect_bytes(path)
+        if stamp is not None and not (reason or "").startswith("unreadable"):
+            self.fresh[str(path)] = [stamp, facts, reason]
+        return facts, reason
+
+    def save(self) -> None:
+        """Write atomically; only files seen in this scan are kept (deleted ones drop out)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(f".tmp-{os.getpid()}-{threading.get_ident()}")
+        tmp.write_text(json.dumps({"version": self.VERSION, "entries": self.fresh}))
+        os.replace(tmp, self.path)
 
 
 def _quarantine(path: Path, root: Path, qdir: Path) -> Path:
@@ -192,8 +250,12 @@ def scan_folder(
     workers: int = 0,
     quarantine_dir: str | Path | None = None,
     min_images_per_class: int = 1,
+    cache_dir: str | Path | None = None,
 ) -> ScanResult:
-    """Check every file under root/<class>/; decode each one to be sure it is usable."""
+    """Check every file under root/<class>/; decode each one to be sure it is usable.
+
+    With `cache_dir`, results are reused for files whose (size, mtime, inode) are unchanged.
+    """
     root_path = Path(root).resolve()
     classes, ignored = discover_classes(root_path, class_names)
     exts = {e.lower() for e in extensions}
@@ -201,9 +263,18 @@ def scan_folder(
     for label, cls in enumerate(classes):
         jobs.extend((p, cls, label) for p in _list_files(root_path / cls, recursive))
 
+    cache = ScanCache(cache_dir, root_path) if cache_dir is not None else None
+    inspect = cache.lookup if cache is not None else _inspect_bytes
+
+    def check(path: Path) -> tuple[dict | None, str | None]:
+        reason = _quick_reject(path, exts)
+        return (None, reason) if reason else inspect(path)
+
     n_workers = workers or os.cpu_count() or 1
     with ThreadPoolExecutor(max_workers=n_workers) as pool:
-        results = list(pool.map(lambda j: _check_file(j[0], j[1], exts), jobs))
+        results = list(pool.map(lambda j: check(j[0]), jobs))
+    if cache is not None:
+        cache.save()
 
     records: list[ImageRecord] = []
     rejected: list[Rejected] = []
@@ -227,6 +298,7 @@ def scan_folder(
         rejected.append(Rejected(path=str(path), class_name=cls, reason=reason, action=action))
 
     result = ScanResult(str(root_path), classes, records, rejected, ignored)
+    result.cache_hits = cache.hits if cache is not None else 0
     for cls, n in result.counts().items():
         if n < min_images_per_class:
             raise DataError(
