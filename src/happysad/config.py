@@ -72,6 +72,7 @@ class TrainerConf:
     intra_op_threads: int = 0
     inter_op_threads: int = 0
     metrics: list[str] = field(default_factory=list)
+    strategy: str = "auto"
     mixed_precision: bool = False
     jit_compile: Any = "auto"
     resume: str | None = None
@@ -87,6 +88,7 @@ class TrackingConf:
     run_name: str | None = None
     tags: dict[str, Any] = field(default_factory=dict)
     log_model: bool = True
+    register_as: str | None = None
     required: bool = True
     connect_timeout: float = 5.0
     http_retries: int = 2
@@ -230,6 +232,10 @@ def _check_trainer(t: DictConfig) -> None:
         _fail("trainer.threshold", t.threshold, "must be strictly between 0 and 1")
     if t.verbose not in ("auto", 0, 1, 2):
         _fail("trainer.verbose", t.verbose, "must be auto, 0, 1 or 2")
+    from happysad.distribute import STRATEGIES
+
+    if t.strategy not in STRATEGIES:
+        _fail("trainer.strategy", t.strategy, f"must be one of {', '.join(STRATEGIES)}")
     if t.jit_compile not in ("auto", True, False):
         _fail("trainer.jit_compile", t.jit_compile, "must be auto, true or false")
     for key in ("intra_op_threads", "inter_op_threads"):

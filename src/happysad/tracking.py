@@ -227,6 +227,21 @@ class Tracker:
         if self.enabled and Path(path).is_dir():
             self._safely("log_artifacts", self._mlflow().log_artifacts, str(path), artifact_path)
 
+    def register_model(self, model_uri: str, name: str) -> str | None:
+        """Register the logged model as a new version of `name` (models:/<name>/<version>)."""
+        if not self.enabled:
+            return None
+        try:
+            mv = self._mlflow().register_model(model_uri, name)
+        except Exception as err:
+            log.warning(
+                "could not register the model as %r: %s", name, str(err).splitlines()[0][:200]
+            )
+            return None
+        self.set_tags({"registered_model": f"models:/{name}/{mv.version}"})
+        log.info("registered as models:/%s/%s", name, mv.version)
+        return str(mv.version)
+
     def logged_steps(self, key: str = "loss") -> int:
         """The last epoch already logged for this run (0 if none): resume skips up to it."""
         if not (self.enabled and self.run_id):

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -23,10 +25,12 @@ from happysad.paths import project_root
 log = logging.getLogger(__name__)
 
 
-def _configure_tensorflow(cfg: DictConfig) -> None:
-    """Threads and determinism must be set before TensorFlow runs its first op."""
+def _configure_tensorflow(cfg: DictConfig) -> Any:
+    """Threads, the distribution strategy and determinism, before TensorFlow's first op."""
     import keras
     import tensorflow as tf
+
+    from happysad.distribute import make_strategy
 
     t = cfg.trainer
     try:
@@ -36,6 +40,7 @@ def _configure_tensorflow(cfg: DictConfig) -> None:
             tf.config.threading.set_inter_op_parallelism_threads(int(t.inter_op_threads))
     except RuntimeError:  # already initialised (e.g. a second job in the same process)
         log.warning("TensorFlow already initialised: trainer.*_op_threads ignored for this job")
+    strategy = make_strategy(str(t.get("strategy", "auto")))
     keras.utils.set_random_seed(int(cfg.seed))
     # Global in Keras: set for every job (a sweep's previous job may have changed it).
     keras.mixed_precision.set_global_policy(
@@ -43,6 +48,7 @@ def _configure_tensorflow(cfg: DictConfig) -> None:
     )
     if t.deterministic:
         tf.config.experimental.enable_op_determinism()
+    return strategy
 
 
 def _build_callbacks(cfg: DictConfig) -> list[Any]:
@@ -93,8 +99,18 @@ def train(
     tracker = Tracker(cfg.tracking)
     tracker.check_reachable()  # before any data or model work: a down server costs seconds
 
-    _configure_tensorflow(cfg)
+    strategy = _configure_tensorflow(cfg)
     import keras
+
+    from happysad.distribute import describe, is_chief
+
+    chief = is_chief(strategy)
+    if not chief:
+        # Workers other than the chief train in lockstep but write nothing to the run:
+        # their files go to a scratch dir that is removed at the end, and they don't track.
+        tracker.enabled = False
+        run_dir = Path(tempfile.mkdtemp(prefix="happysad-worker-"))
+        cfg.paths.run_dir = str(run_dir)
 
     from happysad import model as model_lib
     from happysad import packaging, plots
@@ -116,14 +132,22 @@ def train(
         interpolation=str(d.interpolation),
         keep_aspect=bool(d.keep_aspect),
     )
-    model = model_lib.build_model(cfg.model, (*prep.image_size, prep.channels), len(class_names))
-    binary = model_lib.is_binary_output(model)
-    model.compile(
-        optimizer=model_lib.build_optimizer(cfg.optimizer),
-        loss=model_lib.resolve_loss(cfg.model, model),
-        metrics=model_lib.build_metrics(list(cfg.trainer.metrics), binary),
-        jit_compile=cfg.trainer.get("jit_compile", "auto"),
-    )
+    with strategy.scope():  # variables (model and optimizer) must live in the strategy
+        model = model_lib.build_model(
+            cfg.model, (*prep.image_size, prep.channels), len(class_names)
+        )
+        binary = model_lib.is_binary_output(model)
+        model.compile(
+            optimizer=model_lib.build_optimizer(cfg.optimizer),
+            loss=model_lib.resolve_loss(cfg.model, model),
+            metrics=model_lib.build_metrics(list(cfg.trainer.metrics), binary),
+            jit_compile=cfg.trainer.get("jit_compile", "auto"),
+        )
+    dist = describe(strategy)
+    dist["global_batch_size"] = int(d.batch_size)
+    dist["per_replica_batch_size"] = int(d.batch_size) // max(dist["num_replicas"], 1)
+    if dist["num_replicas"] > 1:
+        log.info("distributed: %s", dist)
     callbacks = _build_callbacks(cfg)
     if d.source == "demo":
         try:
@@ -152,7 +176,7 @@ def train(
         else:
             write_state(run_dir, tracker.run_id, str(cfg.tracking.uri) if tracker.enabled else None)
             (run_dir / "config_resolved.yaml").write_text(OmegaConf.to_yaml(resolved))
-            tracker.log_params(flatten(resolved))
+            tracker.log_params(flatten(resolved) | {f"distribute.{k}": v for k, v in dist.items()})
             tracker.log_artifact(run_dir / "config_resolved.yaml", "config")
             tracker.log_artifacts(run_dir / ".hydra", "config/hydra")
 
@@ -342,13 +366,21 @@ def train(
         example = x_eval[0] if len(x_eval) else None
         model_dir = packaging.save_model(model, meta, run_dir / "model", example=example)
         if tracker.enabled and cfg.tracking.log_model:
-            packaging.log_model(model_dir, meta, example=example)
+            info = packaging.log_model(model_dir, meta, example=example)
+            if cfg.tracking.get("register_as"):
+                summary["registered_version"] = tracker.register_model(
+                    info.model_uri, str(cfg.tracking.register_as)
+                )
         summary["model_dir"] = str(model_dir)
         summary["run_id"] = tracker.run_id
         summary["run_dir"] = str(run_dir)
         tracker.log_metrics({"total_seconds": time.time() - t0})
     if ignored:
         log.info("folders not in data.class_names were ignored: %s", ", ".join(ignored))
+    if not chief:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        log.info("worker done (not the chief: nothing kept, nothing tracked)")
+        return summary
     log.info(
         "model saved to %s%s",
         model_dir,

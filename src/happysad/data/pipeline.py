@@ -26,7 +26,14 @@ def make_dataset(
     ds = tf.data.Dataset.from_tensor_slices(tensors)
     if shuffle:
         ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    return _shard_by_data(ds.batch(batch_size).prefetch(tf.data.AUTOTUNE))
+
+
+def _shard_by_data(ds: tf.data.Dataset) -> tf.data.Dataset:
+    """In-memory data has no files to shard: multi-worker strategies split it by element."""
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return ds.with_options(options)
 
 
 def _memmap_dataset(
@@ -52,4 +59,6 @@ def _memmap_dataset(
         y = tf.gather(tf.constant(labels), idx)
         return x, y
 
-    return ds.map(load, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    return _shard_by_data(
+        ds.map(load, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    )
