@@ -86,6 +86,7 @@ def run_child(
     stdout+stderr go to `log` (the tail is returned when the child fails).
     """
     log.parent.mkdir(parents=True, exist_ok=True)
+    load_start = loadavg()
     with log.open("wb") as fh:
         t0 = time.time()
         proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env or child_env())
@@ -107,6 +108,8 @@ def run_child(
         "wall_s": round(wall, 2),
         "t_start": t0,
         "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),  # Linux: KiB
+        "loadavg_start": load_start,
+        "loadavg_end": loadavg(),
     }
     if rc != 0:
         out["log_tail"] = log.read_text(errors="replace")[-2000:]

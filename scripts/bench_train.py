@@ -10,7 +10,9 @@ Four variants, each in its own child process (fresh TensorFlow, its own peak RSS
       at --seed-epochs.
   (b) `happysad-train experiment=seed` (the seed's network through happysad's pipeline).
   (c) the same compiled model as (b) fed from tensors already resident in memory, same batch
-      sizes and step count: the compute ceiling.
+      sizes and step count: the compute ceiling. In the same child, (c_seed): the notebook's
+      own Sequential model on resident x/255 float32 tensors, the ceiling for (a), so that a
+      pipeline cost can be told apart from a difference between the two graphs.
   (d) `happysad-train` with the default config (model, image size, callbacks) on the data.
 
 Train images/s exclude epoch 1 (graph tracing) and the validation passes; the value with
@@ -59,26 +61,11 @@ except ImportError:  # a checkout without `pip install -e .`
 # --------------------------------------------------------------------------------------
 
 
-def worker_seed_pipeline(spec: dict[str, Any]) -> None:
-    """(a) The seed notebook's data pipeline and network, as it wrote them."""
+def _seed_model(size: int) -> Any:
+    """The notebook's network and compile call, as it wrote them (Keras 3 spelling)."""
     import keras
     import tensorflow as tf
     from keras.layers import Conv2D, Dense, Flatten, MaxPooling2D
-
-    keras.utils.set_random_seed(int(spec["seed"]))
-    size = int(spec["seed_image_size"])
-    # The notebook: data = tf.keras.utils.image_dataset_from_directory('data');
-    # data = data.map(lambda x, y: (x/255, y)). Defaults: 256x256, bilinear, batch 32,
-    # shuffle=True (a new order every iteration).
-    train = keras.utils.image_dataset_from_directory(
-        spec["train_dir"], image_size=(size, size), batch_size=int(spec["batch_size"]), shuffle=True
-    )
-    train = train.map(lambda x, y: (x / 255, y))
-    # Held out and fixed (the notebook's take/skip split re-drew val from train each epoch).
-    val = keras.utils.image_dataset_from_directory(
-        spec["val_dir"], image_size=(size, size), batch_size=int(spec["batch_size"]), shuffle=False
-    )
-    val = val.map(lambda x, y: (x / 255, y))
 
     model = keras.Sequential(
         [
@@ -95,6 +82,41 @@ def worker_seed_pipeline(spec: dict[str, Any]) -> None:
         ]
     )
     model.compile("adam", loss=tf.losses.BinaryCrossentropy(), metrics=["accuracy"])
+    return model
+
+
+def _resident(x: Any, y: Any, n: int, bs: int) -> Any:
+    """One epoch over n images as batches of tensors already in memory: n // bs full
+    batches and the remainder, the same batch sizes as a real epoch."""
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensors((tf.constant(x), tf.constant(y))).repeat(n // bs)
+    if n % bs:
+        rest = (tf.constant(x[: n % bs]), tf.constant(y[: n % bs]))
+        ds = ds.concatenate(tf.data.Dataset.from_tensors(rest))
+    return ds
+
+
+def worker_seed_pipeline(spec: dict[str, Any]) -> None:
+    """(a) The seed notebook's data pipeline and network, as it wrote them."""
+    import keras
+
+    keras.utils.set_random_seed(int(spec["seed"]))
+    size = int(spec["seed_image_size"])
+    # The notebook: data = tf.keras.utils.image_dataset_from_directory('data');
+    # data = data.map(lambda x, y: (x/255, y)). Defaults: 256x256, bilinear, batch 32,
+    # shuffle=True (a new order every iteration).
+    train = keras.utils.image_dataset_from_directory(
+        spec["train_dir"], image_size=(size, size), batch_size=int(spec["batch_size"]), shuffle=True
+    )
+    train = train.map(lambda x, y: (x / 255, y))
+    # Held out and fixed (the notebook's take/skip split re-drew val from train each epoch).
+    val = keras.utils.image_dataset_from_directory(
+        spec["val_dir"], image_size=(size, size), batch_size=int(spec["batch_size"]), shuffle=False
+    )
+    val = val.map(lambda x, y: (x / 255, y))
+
+    model = _seed_model(size)
     timer = epoch_timer(spec["timer_path"], stop_at_val_accuracy=float(spec["target"]))
     tensorboard = keras.callbacks.TensorBoard(log_dir=spec["log_dir"])
     model.fit(
@@ -108,8 +130,8 @@ def worker_seed_pipeline(spec: dict[str, Any]) -> None:
 
 def worker_ceiling(spec: dict[str, Any]) -> None:
     """(c) The model `experiment=seed` builds, compiled the same way, on resident tensors."""
+    import keras
     import numpy as np
-    import tensorflow as tf
     from hydra import compose, initialize_config_dir
 
     from happysad import model as model_lib
@@ -140,14 +162,19 @@ def worker_ceiling(spec: dict[str, Any]) -> None:
     y = np.asarray(labels, dtype="float32").reshape(-1, 1)
     reps = math.ceil(bs / len(x))
     x, y = np.concatenate([x] * reps)[:bs], np.concatenate([y] * reps)[:bs]
-    # Exactly the batch sizes of one epoch over n images: n // bs full batches + the rest.
-    ds = tf.data.Dataset.from_tensors((tf.constant(x), tf.constant(y))).repeat(n // bs)
-    if n % bs:
-        ds = ds.concatenate(
-            tf.data.Dataset.from_tensors((tf.constant(x[: n % bs]), tf.constant(y[: n % bs])))
-        )
     timer = epoch_timer(spec["timer_path"])
-    model.fit(ds, epochs=int(spec["epochs"]), callbacks=[timer], verbose=2)
+    model.fit(_resident(x, y, n, bs), epochs=int(spec["epochs"]), callbacks=[timer], verbose=2)
+
+    # (c_seed) The notebook's own Sequential model on resident float32 x/255 tensors: the
+    # ceiling for (a), telling a pipeline cost apart from a difference between the graphs.
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(int(cfg.seed))
+    seed_model = _seed_model(prep.image_size[0])
+    xf = (x / 255).astype("float32")
+    timer = epoch_timer(spec["timer_path_seed"])
+    seed_model.fit(
+        _resident(xf, y, n, bs), epochs=int(spec["epochs"]), callbacks=[timer], verbose=2
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -269,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=42, help="training seed (the config's default)")
     p.add_argument("--seed-image-size", type=int, default=256, help="(a)-(c) input side")
     p.add_argument("--seed-epochs", type=int, default=20, help="cap for (a) (the seed's 20)")
-    p.add_argument("--throughput-epochs", type=int, default=3, help="epochs of (b) and (c)")
+    p.add_argument("--throughput-epochs", type=int, default=4, help="epochs of (b) and (c)")
     p.add_argument("--default-epochs", type=int, default=None, help="cap for (d) (config: 30)")
     p.add_argument("--target", type=float, default=0.95, help="validation accuracy target")
     p.add_argument("--variants", default="abcd", help="subset to run, e.g. 'bd'")
@@ -352,7 +379,12 @@ def main(argv: list[str] | None = None) -> int:
                 "labels": [r.label for r in splits.train],
                 "epochs": a.throughput_epochs,
             }
+            spec["timer_path_seed"] = str(work / "timer_c_seed.json")
             results["c"] = _worker_run("c", "c", spec, work, n_train, a.target)
+            results["c_seed"] = summarize_epochs(
+                _read_json(work / "timer_c_seed.json"), n_train, None, a.target
+            )
+            results["c_seed"]["process"] = results["c"]["process"]  # the same child
         if "d" in a.variants:
             cap = [f"trainer.epochs={a.default_epochs}"] if a.default_epochs else []
             results["d"] = _happysad_run("d", [*common, *cap], work, n_train, a.target)
@@ -373,6 +405,7 @@ def main(argv: list[str] | None = None) -> int:
         ratios = {
             "b_over_a": _ratio(ips.get("b"), ips.get("a")),
             "b_over_c": _ratio(ips.get("b"), ips.get("c")),
+            "a_over_c_seed": _ratio(ips.get("a"), ips.get("c_seed")),
             "d_time_over_a_time_to_target": _ratio(t_d, t_a),
             "d_time_to_target_over_a_wall_without_reaching": (
                 _ratio(t_d, a_wall) if d_reached and a_reached is False else None

@@ -75,7 +75,7 @@ def test_bench_train_measures_the_four_variants(tmp_path: Path) -> None:
     )
     assert out["bench"] == "train"
     assert out["data"]["n_train"] > 0 and out["data"]["n_val"] > 0
-    assert set(out["variants"]) == {"a", "b", "c", "d"}
+    assert set(out["variants"]) == {"a", "b", "c", "c_seed", "d"}
     for name, v in out["variants"].items():
         assert v["process"]["rc"] == 0, (name, v["process"])
         assert v["epochs"] == 2, name
@@ -87,7 +87,12 @@ def test_bench_train_measures_the_four_variants(tmp_path: Path) -> None:
         assert v["same_val_files_as_a"] is True
         assert v["run_train_images_per_second"] > 0
     assert out["variants"]["a"]["val_accuracy_per_epoch"][0] is not None
-    assert set(out["ratios"]) >= {"b_over_a", "b_over_c", "d_time_over_a_time_to_target"}
+    assert set(out["ratios"]) >= {
+        "b_over_a",
+        "b_over_c",
+        "a_over_c_seed",
+        "d_time_over_a_time_to_target",
+    }
     assert out["ratios"]["b_over_c"] == pytest.approx(
         out["images_per_s"]["b"] / out["images_per_s"]["c"], rel=0.01
     )
