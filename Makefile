@@ -47,6 +47,9 @@ demo-data: $(STAMP)
 ## Issue-5 benchmarks (about 10 minutes on 2 cores): one JSON line each, into outputs/bench/.
 bench: $(STAMP)
 	@mkdir -p outputs/bench
-	$(BIN)/python scripts/bench_scan.py | tee outputs/bench/scan.json
-	$(BIN)/python scripts/bench_predict.py | tee outputs/bench/predict.json
-	$(BIN)/python scripts/bench_train.py | tee outputs/bench/train.json
+	$(BIN)/python scripts/bench_scan.py > outputs/bench/scan.json
+	@cat outputs/bench/scan.json
+	$(BIN)/python scripts/bench_predict.py > outputs/bench/predict.json
+	@cat outputs/bench/predict.json
+	$(BIN)/python scripts/bench_train.py > outputs/bench/train.json
+	@cat outputs/bench/train.json
