@@ -8,7 +8,7 @@ ARGS   ?=
 PYTEST_ARGS ?=
 PORT   ?= 5000
 
-.PHONY: install train test test-fast lint format ui demo-data clean-outputs
+.PHONY: install train test test-fast lint format ui demo-data clean-outputs bench
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,3 +43,13 @@ ui: $(STAMP)
 
 demo-data: $(STAMP)
 	$(BIN)/python scripts/make_demo_data.py --out outputs/demo_data/manual --per-class 400
+
+## Issue-5 benchmarks (about 10 minutes on 2 cores): one JSON line each, into outputs/bench/.
+bench: $(STAMP)
+	@mkdir -p outputs/bench
+	$(BIN)/python scripts/bench_scan.py > outputs/bench/scan.json
+	@cat outputs/bench/scan.json
+	$(BIN)/python scripts/bench_predict.py > outputs/bench/predict.json
+	@cat outputs/bench/predict.json
+	$(BIN)/python scripts/bench_train.py > outputs/bench/train.json
+	@cat outputs/bench/train.json

@@ -87,10 +87,14 @@ def predict_files(
             return f"unreadable ({err.strerror or err})"
 
     n_workers = workers or os.cpu_count() or 1
+    chunks = [files[i : i + batch_size] for i in range(0, len(files), batch_size)]
     with ThreadPoolExecutor(max_workers=n_workers) as pool:
-        for start in range(0, len(files), batch_size):
-            chunk = files[start : start + batch_size]
-            loaded_imgs = list(pool.map(load, chunk))
+        # The next chunk decodes in the threads while this one runs through the model.
+        ahead = [pool.submit(load, f) for f in chunks[0]] if chunks else []
+        for k, chunk in enumerate(chunks):
+            loaded_imgs = [f.result() for f in ahead]
+            if k + 1 < len(chunks):
+                ahead = [pool.submit(load, f) for f in chunks[k + 1]]
             good = [i for i, v in enumerate(loaded_imgs) if not isinstance(v, str)]
             probs_by_idx: dict[int, np.ndarray] = {}
             if good:

@@ -130,28 +130,38 @@ def discover_classes(
     return folders, []
 
 
-def _list_files(class_dir: Path, recursive: bool) -> list[Path]:
-    """Every entry below a class folder (symlinked folders are not followed: no loops)."""
-    out: list[Path] = []
+def _list_files(class_dir: Path, recursive: bool) -> list[str]:
+    """Every entry below a class folder (symlinked folders are not followed: no loops).
+
+    Plain strings: building a Path per file costs more than a cached rescan's stat.
+    """
+    out: list[str] = []
     if recursive:
         for dirpath, dirnames, filenames in os.walk(class_dir, followlinks=False):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-            out.extend(Path(dirpath) / f for f in sorted(filenames))
+            out.extend(os.path.join(dirpath, f) for f in sorted(filenames))
     else:
-        out = sorted(p for p in class_dir.iterdir() if not p.is_dir())
+        with os.scandir(class_dir) as entries:
+            out = sorted(e.path for e in entries if not e.is_dir())
     return out
 
 
-def _quick_reject(path: Path, extensions: set[str]) -> str | None:
+def _suffix(name: str) -> str:
+    """pathlib's PurePath.suffix for a file name."""
+    i = name.rfind(".")
+    return name[i:] if 0 < i < len(name) - 1 else ""
+
+
+def _quick_reject(path: str, extensions: set[str]) -> str | None:
     """Reasons that need no reading: system/hidden files, dangling links, wrong extension."""
-    name = path.name
+    name = os.path.basename(path)
     if name.lower() in SYSTEM_FILES or name.startswith("._"):
         return "system file"
     if name.startswith("."):
         return "hidden file"
-    if path.is_symlink() and not path.exists():
+    if os.path.islink(path) and not os.path.exists(path):
         return "broken symlink"
-    ext = path.suffix.lower()
+    ext = _suffix(name).lower()
     if ext not in extensions:
         return f"not an image extension ({ext or 'none'})"
     return None
@@ -203,27 +213,38 @@ class ScanCache:
         self.fresh: dict[str, list] = {}
 
     @staticmethod
-    def stamp(path: Path) -> list[int] | None:
+    def stamp(path: str | Path) -> list[int] | None:
         try:
-            st = path.stat()
+            st = os.stat(path)
         except OSError:
             return None
         return [st.st_size, st.st_mtime_ns, st.st_ino]
 
-    def lookup(self, path: Path) -> tuple[dict | None, str | None]:
+    def hit(self, path: str) -> tuple[dict | None, str | None] | None:
+        """The cached result if the file's stamp is unchanged (one stat), else None."""
+        entry = self.entries.get(path)
+        if entry is None or entry[0] != self.stamp(path):
+            return None
+        self.hits += 1
+        self.fresh[path] = entry
+        return entry[1], entry[2]
+
+    def lookup(self, path: str) -> tuple[dict | None, str | None]:
+        found = self.hit(path)
+        return found if found is not None else self.miss(path)
+
+    def miss(self, path: str) -> tuple[dict | None, str | None]:
+        """Read and decode the file, and remember the result under its stamp."""
         stamp = self.stamp(path)
-        hit = self.entries.get(str(path))
-        if stamp is not None and hit is not None and hit[0] == stamp:
-            self.hits += 1
-            self.fresh[str(path)] = hit
-            return hit[1], hit[2]
-        facts, reason = _inspect_bytes(path)
+        facts, reason = _inspect_bytes(Path(path))
         if stamp is not None and not (reason or "").startswith("unreadable"):
-            self.fresh[str(path)] = [stamp, facts, reason]
+            self.fresh[path] = [stamp, facts, reason]
         return facts, reason
 
     def save(self) -> None:
         """Write atomically; only files seen in this scan are kept (deleted ones drop out)."""
+        if self.fresh == self.entries:
+            return  # unchanged folder: rewriting the same JSON would cost more than the scan
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(f".tmp-{os.getpid()}-{threading.get_ident()}")
         tmp.write_text(json.dumps({"version": self.VERSION, "entries": self.fresh}))
@@ -259,31 +280,40 @@ def scan_folder(
     root_path = Path(root).resolve()
     classes, ignored = discover_classes(root_path, class_names)
     exts = {e.lower() for e in extensions}
-    jobs: list[tuple[Path, str, int]] = []
+    jobs: list[tuple[str, str, int]] = []
     for label, cls in enumerate(classes):
         jobs.extend((p, cls, label) for p in _list_files(root_path / cls, recursive))
 
     cache = ScanCache(cache_dir, root_path) if cache_dir is not None else None
-    inspect = cache.lookup if cache is not None else _inspect_bytes
+    inspect = cache.miss if cache is not None else (lambda p: _inspect_bytes(Path(p)))
 
-    def check(path: Path) -> tuple[dict | None, str | None]:
+    # Cheap checks (name, extension, cache stamp) here; only files that must be read and
+    # decoded go to the threads (a thread-pool task per cached file cost more than the stat).
+    results: list[tuple[dict | None, str | None]] = []
+    todo: list[int] = []
+    for i, (path, _, _) in enumerate(jobs):
         reason = _quick_reject(path, exts)
-        return (None, reason) if reason else inspect(path)
-
-    n_workers = workers or os.cpu_count() or 1
-    with ThreadPoolExecutor(max_workers=n_workers) as pool:
-        results = list(pool.map(lambda j: check(j[0]), jobs))
+        found = None if reason or cache is None else cache.hit(path)
+        results.append((None, reason) if reason else found or (None, None))
+        if not reason and found is None:
+            todo.append(i)
+    if todo:
+        n_workers = workers or os.cpu_count() or 1
+        with ThreadPoolExecutor(max_workers=n_workers) as pool:
+            for i, res in zip(todo, pool.map(lambda i: inspect(jobs[i][0]), todo), strict=True):
+                results[i] = res
     if cache is not None:
         cache.save()
 
     records: list[ImageRecord] = []
     rejected: list[Rejected] = []
+    prefix = len(os.path.join(str(root_path), ""))  # every job path is root_path/class/...
     for (path, cls, label), (facts, reason) in zip(jobs, results, strict=True):
         if facts is not None:
             records.append(
                 ImageRecord(
-                    path=str(path),
-                    relpath=path.relative_to(root_path).as_posix(),
+                    path=path,
+                    relpath=path[prefix:].replace(os.sep, "/"),
                     class_name=cls,
                     label=label,
                     **facts,
@@ -291,11 +321,11 @@ def scan_folder(
             )
             continue
         action = "skipped"
-        if quarantine_dir is not None and (path.exists() or path.is_symlink()):
-            dest = _quarantine(path, root_path, Path(quarantine_dir))
+        if quarantine_dir is not None and os.path.lexists(path):
+            dest = _quarantine(Path(path), root_path, Path(quarantine_dir))
             action = "quarantined"
             reason = f"{reason} (moved to {dest})"
-        rejected.append(Rejected(path=str(path), class_name=cls, reason=reason, action=action))
+        rejected.append(Rejected(path=path, class_name=cls, reason=reason, action=action))
 
     result = ScanResult(str(root_path), classes, records, rejected, ignored)
     result.cache_hits = cache.hits if cache is not None else 0

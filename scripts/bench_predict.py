@@ -1,0 +1,183 @@
+"""Prediction benchmark (issue 5): batch prediction over a folder vs the forward-pass ceiling.
+
+Generates --n-images demo faces (no corrupt files), builds the default model (conf's
+`model` and `data.image_size`, freshly initialised: the arithmetic is what matters, not the
+weights), saves it with `happysad.packaging.save_model` and loads it back with
+`load_model`, as `happysad-predict` does. Then, alternating, --repeats times each:
+
+  predict_files: `happysad.predict.predict_files(loaded, files)` over the folder's files
+                 (read, decode, resize, batch, forward pass, labels);
+  ceiling:       the same model on the same images already decoded in memory, the faster
+                 of `model.predict(x)` and `model.predict_on_batch` per batch.
+
+Reports the median images/s of each and their ratio; also the decode+resize rate alone and
+the cold-start wall time of one `happysad-predict MODEL one.jpg` process.
+
+Usage: python scripts/bench_predict.py [--n-images 1000] [--work DIR]
+Prints one JSON line on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _bench_common import ROOT, console, emit, loadavg, machine, note, run_child
+
+try:
+    import happysad  # noqa: F401
+except ImportError:  # a checkout without `pip install -e .`
+    sys.path.insert(0, str(ROOT / "src"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--n-images", type=int, default=1000)
+    p.add_argument("--image-size", type=int, default=128, help="generated image side (px)")
+    p.add_argument("--batch-size", type=int, default=64, help="happysad-predict's default")
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--work", type=Path, default=None, help="work folder (default: a temp dir)")
+    p.add_argument("--keep", action="store_true", help="keep the temp work folder")
+    a = p.parse_args(argv)
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    load_start = loadavg()
+    tmp = None
+    if a.work is None:
+        work = tmp = Path(tempfile.mkdtemp(prefix="happysad-bench-predict-"))
+    else:
+        work = a.work.resolve()
+        if work.exists() and any(work.iterdir()):
+            print(f"error: --work {work} is not empty", file=sys.stderr)
+            return 2
+    try:
+        import numpy as np
+        from hydra import compose, initialize_config_dir
+
+        from happysad.data.demo import generate_demo_dataset
+        from happysad.data.image import Preprocessing, preprocess_file
+        from happysad.paths import config_dir
+        from happysad.predict import expand_inputs
+
+        data = work / "data"
+        per_class = (a.n_images + 1) // 2
+        note(f"generating {2 * per_class} images ({a.image_size}px) into {data}")
+        generate_demo_dataset(data, per_class=per_class, image_size=a.image_size, n_corrupt=0)
+        files, _ = expand_inputs([str(data)], recursive=True)
+        n = len(files)
+
+        with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+            cfg = compose("config")
+        d = cfg.data
+        prep = Preprocessing(
+            image_size=(int(d.image_size[0]), int(d.image_size[1])),
+            channels=int(d.channels),
+            interpolation=str(d.interpolation),
+            keep_aspect=bool(d.keep_aspect),
+        )
+
+        import keras
+
+        from happysad import model as model_lib
+        from happysad import packaging
+        from happysad.predict import predict_files
+
+        keras.utils.set_random_seed(0)
+        model = model_lib.build_model(cfg.model, (*prep.image_size, prep.channels), 2)
+        x_all = np.stack([preprocess_file(f, prep) for f in files])
+        meta = packaging.ModelMetadata(class_names=["happy", "sad"], preprocessing=prep)
+        model_dir = packaging.save_model(model, meta, work / "model", example=x_all[0])
+        loaded = packaging.load_model(str(model_dir))
+        bs = a.batch_size
+
+        # Warm-up: trace the predict function for full and partial batches, fill caches.
+        predict_files(loaded, files[: bs + 1], batch_size=bs)
+        loaded.model.predict(x_all[: bs + 1], batch_size=bs, verbose=0)
+
+        def on_batch() -> np.ndarray:
+            m = loaded.model
+            return np.concatenate(
+                [np.asarray(m.predict_on_batch(x_all[i : i + bs])) for i in range(0, n, bs)]
+            )
+
+        on_batch()
+        t_files, t_predict, t_on_batch, t_decode = [], [], [], []
+        preds = None
+        workers = os.cpu_count() or 1
+        for r in range(a.repeats):
+            note(f"repeat {r + 1}/{a.repeats}")
+            t0 = time.perf_counter()
+            preds = predict_files(loaded, files, batch_size=bs)
+            t_files.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            probs = loaded.model.predict(x_all, batch_size=bs, verbose=0)
+            t_predict.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            on_batch()
+            t_on_batch.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                list(pool.map(lambda f: preprocess_file(f, prep), files))
+            t_decode.append(time.perf_counter() - t0)
+        assert preds is not None
+        errors = sum(1 for q in preds if q.error)
+        # Same model, same pixels: the two paths must agree.
+        p_files = np.asarray([q.probabilities["sad"] for q in preds if not q.error])
+        max_diff = float(np.max(np.abs(p_files - probs[:, 0]))) if not errors else None
+
+        one = files[0]
+        note("cold start: happysad-predict on one image")
+        cold = run_child([*console("happysad-predict"), str(model_dir), one], work / "cold.log")
+
+        ips_files = n / statistics.median(t_files)
+        # The ceiling is the faster of the two ways to run the forward pass on tensors
+        # already in memory: one model.predict() over all of them, or predict_on_batch per
+        # batch (what predict_files uses).
+        ips_predict = n / statistics.median(t_predict)
+        ips_on_batch = n / statistics.median(t_on_batch)
+        ips_ceiling = max(ips_predict, ips_on_batch)
+        ratio = ips_files / ips_ceiling
+        out = {
+            "bench": "predict",
+            "n_images": n,
+            "generated_px": a.image_size,
+            "model": str(cfg.model.name),
+            "model_input": list(prep.image_size),
+            "batch_size": bs,
+            "repeats": a.repeats,
+            "predict_files_images_per_s": round(ips_files, 1),
+            "ceiling_images_per_s": round(ips_ceiling, 1),
+            "predict_over_ceiling": round(ratio, 3),
+            "ceiling_model_predict_images_per_s": round(ips_predict, 1),
+            "ceiling_predict_on_batch_images_per_s": round(ips_on_batch, 1),
+            "decode_resize_only_images_per_s": round(n / statistics.median(t_decode), 1),
+            "predict_files_s": [round(t, 3) for t in t_files],
+            "model_predict_s": [round(t, 3) for t in t_predict],
+            "predict_on_batch_s": [round(t, 3) for t in t_on_batch],
+            "max_abs_prob_diff": max_diff,
+            "errors": errors,
+            "cold_start_s": cold["wall_s"],
+            "cold_start_rc": cold["rc"],
+            "cold_start_peak_rss_mb": cold["peak_rss_mb"],
+            "targets_met": {"predict>=0.85x_ceiling": ratio >= 0.85},
+            "machine": machine(),
+            "loadavg_start": load_start,
+            "loadavg_end": loadavg(),
+        }
+        emit(out)
+        return 0 if cold["rc"] == 0 and errors == 0 else 1
+    finally:
+        if tmp is not None and not a.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
