@@ -33,9 +33,14 @@ def build_augmenter(specs: ListConfig | list | None, seed: int | None = None) ->
 
     layers = []
     for i, spec in enumerate(specs):
-        spec = spec if isinstance(spec, DictConfig) else OmegaConf.create(spec)
-        if seed is not None and "seed" not in spec and _accepts_seed(spec.get("_target_")):
-            spec = OmegaConf.merge(spec, {"seed": int(seed) + i})
+        plain = (
+            OmegaConf.to_container(spec, resolve=True)
+            if isinstance(spec, DictConfig)
+            else dict(spec)
+        )
+        if seed is not None and "seed" not in plain and _accepts_seed(plain.get("_target_")):
+            plain["seed"] = int(seed) + i
+        spec = OmegaConf.create(plain)
         layers.append(build_layer(spec, f"data.augment[{i}]"))
     return keras.Sequential(layers, name="augment")
 

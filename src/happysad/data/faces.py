@@ -157,37 +157,71 @@ def _stage_corners(st: _Stage, stride: int) -> tuple[np.ndarray, np.ndarray]:
     return offsets, weights
 
 
-def _windows_at_scale(gray: np.ndarray, cascade: Cascade, step: int) -> np.ndarray:
-    """Top-left corners (y, x) of the windows that pass every stage, in `gray`'s pixels."""
+def _pyramid_windows(
+    gray: np.ndarray, cascade: Cascade, min_side: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, list[tuple[float, int, int, int]]]:
+    """Every pyramid level's integral images packed into one canvas with one row stride.
+
+    Window-relative feature offsets are then the same for every level, so all windows of all
+    scales go through the cascade together (OpenCV packs its levels the same way). Returns
+    (integral, squared integral, window offsets, window level, stride, levels) where a level is
+    (scale, canvas row, window width, window height) for mapping windows back to the image.
+    """
     h, w = gray.shape
     ww, wh = cascade.width, cascade.height
-    ii = np.zeros((h + 1, w + 1), dtype=np.float64)
-    ii[1:, 1:] = gray.astype(np.float64).cumsum(0).cumsum(1)
-    sq = np.zeros((h + 1, w + 1), dtype=np.float64)
-    sq[1:, 1:] = (gray.astype(np.float64) ** 2).cumsum(0).cumsum(1)
+    levels: list[tuple[float, int, int, int, np.ndarray, int]] = []
+    factor, rows = 1.0, 0
+    while True:
+        scale = float(np.float32(factor))  # OpenCV keeps its scales as float
+        win_w, win_h = round(ww * scale), round(wh * scale)
+        sw, sh = round(w / scale), round(h / scale)
+        if sw < ww or sh < wh or win_w > w or win_h > h:
+            break
+        if min(win_w, win_h) >= min_side:
+            img = (
+                gray if scale == 1.0 else cv2.resize(gray, (sw, sh), interpolation=cv2.INTER_LINEAR)
+            )
+            levels.append((scale, rows, win_w, win_h, img, 1 if scale >= 2 else 2))
+            rows += sh + 1
+        factor *= SCALE_FACTOR
     stride = w + 1
-    flat, flat_sq = ii.ravel(), sq.ravel()
-    ys, xs = np.meshgrid(
-        np.arange(0, h - wh + 1, step), np.arange(0, w - ww + 1, step), indexing="ij"
-    )
-    base = (ys * stride + xs).ravel()
-    if base.size == 0:
-        return np.zeros((0, 2), dtype=np.int64)
-
-    def box(values: np.ndarray, at: np.ndarray, x: int, y: int, bw: int, bh: int) -> np.ndarray:
-        o = y * stride + x
-        return (
-            values[at + o + bh * stride + bw]
-            - values[at + o + bw]
-            - values[at + o + bh * stride]
-            + values[at + o]
+    ii = np.zeros((max(rows, 1), stride), dtype=np.float64)
+    sq = np.zeros_like(ii)
+    bases, level_of = [], []
+    for k, (_, row, _, _, img, step) in enumerate(levels):
+        sh, sw = img.shape
+        f = img.astype(np.float64)
+        ii[row + 1 : row + sh + 1, 1 : sw + 1] = f.cumsum(0).cumsum(1)
+        sq[row + 1 : row + sh + 1, 1 : sw + 1] = (f * f).cumsum(0).cumsum(1)
+        ys, xs = np.meshgrid(
+            np.arange(0, sh - wh + 1, step), np.arange(0, sw - ww + 1, step), indexing="ij"
         )
+        b = ((ys + row) * stride + xs).ravel()
+        bases.append(b)
+        level_of.append(np.full(b.size, k, dtype=np.int32))
+    base = np.concatenate(bases) if bases else np.zeros(0, dtype=np.int64)
+    level = np.concatenate(level_of) if level_of else np.zeros(0, dtype=np.int32)
+    info = [(scale, row, win_w, win_h) for scale, row, win_w, win_h, _, _ in levels]
+    return ii.ravel(), sq.ravel(), base, level, stride, info
+
+
+def _raw_detections(
+    gray: np.ndarray, cascade: Cascade, min_side: float
+) -> list[tuple[int, int, int, int]]:
+    """(x, y, w, h) of every window, at every scale, that passes all the stages."""
+    flat, flat_sq, base, level, stride, levels = _pyramid_windows(gray, cascade, min_side)
+    if base.size == 0:
+        return []
+    ww, wh = cascade.width, cascade.height
+
+    def box(values: np.ndarray, x: int, y: int, bw: int, bh: int) -> np.ndarray:
+        o = base + y * stride + x
+        return values[o + bh * stride + bw] - values[o + bw] - values[o + bh * stride] + values[o]
 
     # Variance normalisation over the window's inner (w-2) x (h-2) rectangle, as OpenCV does.
-    area = (ww - 2) * (wh - 2)
-    s = box(flat, base, 1, 1, ww - 2, wh - 2)
-    s2 = box(flat_sq, base, 1, 1, ww - 2, wh - 2)
-    nf = area * s2 - s * s
+    s = box(flat, 1, 1, ww - 2, wh - 2)
+    s2 = box(flat_sq, 1, 1, ww - 2, wh - 2)
+    nf = (ww - 2) * (wh - 2) * s2 - s * s
     inv_norm = 1.0 / np.where(nf > 0, np.sqrt(np.maximum(nf, 0)), 1.0)
 
     for i, st in enumerate(cascade.stages):
@@ -199,10 +233,15 @@ def _windows_at_scale(gray: np.ndarray, cascade: Cascade, step: int) -> np.ndarr
             value = (corners @ weights) * inv_norm[a : a + chunk, None]  # (n, F) feature values
             votes = np.where(value < st.node_threshold, st.left, st.right).sum(axis=1)
             keep[a : a + chunk] = votes >= st.threshold
-        base, inv_norm = base[keep], inv_norm[keep]
+        base, inv_norm, level = base[keep], inv_norm[keep], level[keep]
         if base.size == 0:
-            return np.zeros((0, 2), dtype=np.int64)
-    return np.stack([base // stride, base % stride], axis=1)
+            return []
+    out = []
+    for b, k in zip(base.tolist(), level.tolist(), strict=True):
+        scale, row, win_w, win_h = levels[k]
+        y, x = divmod(b, stride)
+        out.append((round(x * scale), round((y - row) * scale), win_w, win_h))
+    return out
 
 
 def _group(rects: list[tuple[int, int, int, int]]) -> list[tuple[FaceBox, int]]:
@@ -270,22 +309,7 @@ def detect_faces(rgb: np.ndarray, cascade: Cascade | None = None) -> list[FaceBo
         gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
     h, w = gray.shape
     min_side = max(cascade.width, MIN_FACE_FRACTION * min(h, w))
-    raw: list[tuple[int, int, int, int]] = []
-    factor = 1.0
-    while True:
-        scale = float(np.float32(factor))  # OpenCV keeps its scales as float
-        win_w, win_h = round(cascade.width * scale), round(cascade.height * scale)
-        sw, sh = round(w / scale), round(h / scale)
-        if sw < cascade.width or sh < cascade.height or win_w > w or win_h > h:
-            break
-        if min(win_w, win_h) >= min_side:
-            scaled = (
-                gray if scale == 1.0 else cv2.resize(gray, (sw, sh), interpolation=cv2.INTER_LINEAR)
-            )
-            step = 1 if scale >= 2 else 2
-            for y, x in _windows_at_scale(scaled, cascade, step):
-                raw.append((round(x * scale), round(y * scale), win_w, win_h))
-        factor *= SCALE_FACTOR
+    raw = _raw_detections(gray, cascade, min_side)
     faces = [box for box, _ in _group(raw)]
     if shrink > 1.0:
         faces = [
