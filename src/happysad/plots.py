@@ -557,7 +557,7 @@ def plot_calibration(
     ax.tick_params(labelbottom=False)
     edges = np.linspace(0.0, 1.0, n_bins + 1)
     hist.bar(edges[:-1], counts, width=1.0 / n_bins, align="edge", color="tab:blue", alpha=0.5)
-    hist.set_yscale("symlog", linthresh=1)
+    hist.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
     hist.set_xlabel(xlabel)
     hist.set_ylabel("count")
     hist.grid(alpha=0.3)
@@ -601,7 +601,7 @@ def plot_threshold(
     if probs.ndim == 2 and probs.shape[1] == 2 and len(class_names) == 2:
         probs = probs[:, 1]
     thresholds = np.linspace(0.0, 1.0, 201)
-    fig = Figure(figsize=(7.2, 4.6), constrained_layout=True)
+    fig = Figure(figsize=(7.2, 5.0), layout="constrained")
     ax = fig.add_subplot()
     if probs.ndim == 1:
         sweep = threshold_sweep(y_true, probs, thresholds)
@@ -635,7 +635,7 @@ def plot_threshold(
     ax.set_xlim(0.0, 1.0)
     ax.set_ylim(-0.02, 1.05)
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower center", fontsize="small", ncol=2)
+    fig.legend(loc="outside lower center", fontsize="small", ncol=3, frameon=False)
     return fig
 
 
