@@ -157,6 +157,11 @@ def gradcam(
                 score = chosen if use_logits else tf.math.log(tf.maximum(chosen, 1e-7))
             total = tf.reduce_sum(score)
         grads = tape.gradient(total, feats)
+        if grads is None:
+            raise GradCamError(
+                f"gradcam layer {layer_name!r} gets no gradient from the output; pick a "
+                "convolution (or later) layer"
+            )
         weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)
         cam = tf.nn.relu(tf.reduce_sum(weights * feats, axis=-1)).numpy()
         for j, m in enumerate(cam):
