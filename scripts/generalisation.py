@@ -46,11 +46,12 @@ AUGMENT = (
 )
 AUGMENT_GRAY = AUGMENT[:-1] + ",{_target_: keras.layers.RandomGrayscale, factor: 0.5}]"
 
+NO_AUGMENT = "data.augment=[]"
 VARIANTS: dict[str, list[str]] = {
-    "baseline": [],
-    "augment": [AUGMENT],
+    "baseline": [NO_AUGMENT],
+    "augment": [AUGMENT],  # = the demo config's default augmentation (conf/data/demo.yaml)
     "augment_gray": [AUGMENT_GRAY],
-    "face_crop": ["data.face_crop=true"],
+    "face_crop": [NO_AUGMENT, "data.face_crop=true"],
     "augment_face_crop": [AUGMENT, "data.face_crop=true"],
 }
 

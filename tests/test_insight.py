@@ -154,9 +154,25 @@ def test_new_keys_are_validated(compose) -> None:
         validate(compose(["insight.gradcam_images=0"]))
     with pytest.raises(ConfigError, match=r"insight\.nope"):
         validate(compose(["+insight.nope=1"]))
-    cfg = compose()  # the defaults: augmentation off, face crop off, report and Grad-CAM on
-    assert list(cfg.data.augment) == [] and cfg.data.face_crop is False
+    cfg = compose()  # the default config: demo data, augmented; no face crop; report on
+    kinds = [a._target_.rsplit(".", 1)[-1] for a in cfg.data.augment]
+    assert kinds[0] == "RandomFlip" and "RandomZoom" in kinds and cfg.data.face_crop is False
+    assert all(
+        a.get("mode", "horizontal") == "horizontal" for a in cfg.data.augment
+    )  # no upside down
     assert cfg.insight.gradcam and cfg.insight.report
+    assert list(compose(["data=folder"]).data.augment) == []  # your own images: opt in
+
+
+def test_generalisation_script_measures_the_default_augmentation(compose) -> None:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        from generalisation import AUGMENT, VARIANTS
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    default = OmegaConf.to_container(compose().data.augment)
+    assert OmegaConf.to_container(compose([AUGMENT]).data.augment) == default
+    assert VARIANTS["baseline"] == ["data.augment=[]"]
 
 
 # --------------------------------------------------------------------------- augmentation

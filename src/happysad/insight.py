@@ -210,6 +210,8 @@ def make_insight(
                     class_names,
                     max_images=k,
                     paths=[paths[i] for i in worst],
+                    title=f"Highest-loss {eval_split} images "
+                    f"({int((ev.y_true != ev.y_pred).sum())} misclassified in all)",
                 ),
                 plot_dir / "most_wrong.png",
             )

@@ -400,6 +400,7 @@ def plot_sample_grid(
     class_names: list[str],
     max_images: int = 25,
     paths: list[str] | None = None,
+    title: str | None = None,
 ) -> Figure:
     """Near-square grid of predictions, misclassified first, so errors are eyeballed first.
 
@@ -429,9 +430,9 @@ def plot_sample_grid(
     k = len(order)
     ncols = max(math.ceil(math.sqrt(k)), 1)
     nrows = max(math.ceil(k / ncols), 1)
-    cell_h = 2.45 if paths is not None else 2.25
+    cell_h = 2.75 if paths is not None else 2.5  # image + 2-line title (+ file name), no overlap
     fig = Figure(figsize=(2.1 * ncols + 0.3, cell_h * nrows + 0.5), constrained_layout=True)
-    fig.suptitle(f"{k} of {n} shown, {int(wrong.sum())} misclassified", fontsize="large")
+    fig.suptitle(title or f"{k} of {n} shown, {int(wrong.sum())} misclassified", fontsize="large")
     if k == 0:
         ax = fig.add_subplot()
         ax.text(0.5, 0.5, "no images", ha="center", va="center")

@@ -106,10 +106,11 @@ def _e(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def embed_png(path: str | Path, alt: str) -> str:
+def embed_png(path: str | Path, alt: str, max_width: int | None = None) -> str:
     """An <img> with the PNG inlined as base64 (the page needs no other file)."""
     data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
-    return f'<img alt="{_e(alt)}" src="data:image/png;base64,{data}">'
+    style = f' style="max-width:min(100%,{max_width}px)"' if max_width else ""
+    return f'<img alt="{_e(alt)}"{style} src="data:image/png;base64,{data}">'
 
 
 def _fmt(v: Any) -> str:
@@ -231,21 +232,29 @@ def _metrics_section(r: ReportInputs) -> str:
     prefix = f"{r.eval_split}_"
     m = r.metrics
     parts = [f"<section id='metrics'><h2>{_e(r.eval_split.capitalize())} metrics</h2>"]
-    parts.append(_cards(m, prefix))
+    n = m.get(f"{prefix}n_images")
+    if n is not None:
+        parts.append(f"<p class='sub'>On {int(n)} held-out {_e(r.eval_split)} images.</p>")
     rows = []
     for name in r.class_names:
         p, rc = m.get(f"{prefix}precision_{name}"), m.get(f"{prefix}recall_{name}")
         if p is not None and rc is not None:
             rows.append([name, float(p), float(rc)])
     left = _table(["class", "precision", "recall"], rows) if rows else ""
-    headline = ("accuracy", "precision", "recall", "f1", "roc_auc", "average_precision", "log_loss")
-    other = [[k, float(m[prefix + k])] for k in headline if prefix + k in m]
+    which = f"positive: {r.class_names[-1]}" if len(r.class_names) == 2 else "macro"
+    headline = {
+        "accuracy": "accuracy",
+        "precision": f"precision ({which})",
+        "recall": f"recall ({which})",
+        "f1": f"F1 ({which})",
+        "roc_auc": "ROC AUC",
+        "average_precision": "average precision",
+        "log_loss": "log loss",
+    }
+    other = [[label, float(m[prefix + k])] for k, label in headline.items() if prefix + k in m]
     left += _table(["metric", "value"], other) if other else ""
-    right = (
-        embed_png(r.plots["confusion_matrix"], "confusion matrix")
-        if r.plots.get("confusion_matrix")
-        else ""
-    )
+    cm = r.plots.get("confusion_matrix")
+    right = embed_png(cm, "confusion matrix", max_width=480) if cm else ""
     parts.append(f"<div class='row'><div>{left}</div><div>{right}</div></div></section>")
     return "".join(parts)
 
