@@ -61,6 +61,9 @@ class DataConf:
     cache: str = "memory"
     workers: int = 0
     demo: DemoConf | None = None
+    augment: list[Any] = field(default_factory=list)  # Keras layers, train batches only
+    face_crop: bool = False
+    face_margin: float = 0.25
 
 
 @dataclass
@@ -80,6 +83,15 @@ class TrainerConf:
 
 
 @dataclass
+class InsightConf:
+    gradcam: bool = True
+    gradcam_layer: str | None = None
+    gradcam_images: int = 16
+    report: bool = True
+    report_examples: int = 12
+
+
+@dataclass
 class TrackingConf:
     enabled: bool = True
     uri: str | None = None
@@ -95,7 +107,12 @@ class TrackingConf:
     http_timeout: int = 20
 
 
-_SCHEMAS = {"data": DataConf, "trainer": TrainerConf, "tracking": TrackingConf}
+_SCHEMAS = {
+    "data": DataConf,
+    "trainer": TrainerConf,
+    "tracking": TrackingConf,
+    "insight": InsightConf,
+}
 _TOP_LEVEL = ("paths", "data", "model", "optimizer", "callbacks", "trainer", "tracking")
 
 
@@ -176,6 +193,17 @@ def _check_data(d: DictConfig) -> None:
             _fail("data.class_names", names, "must name at least 2 classes (or be null)")
         if len(set(names)) != len(names):
             _fail("data.class_names", names, "must not repeat a class")
+    for i, layer in enumerate(d.augment):
+        if not isinstance(layer, DictConfig) or not isinstance(layer.get("_target_"), str):
+            _fail(
+                f"data.augment[{i}]",
+                layer,
+                "needs a `_target_` naming a Keras layer, e.g. keras.layers.RandomFlip",
+            )
+    if isinstance(d.face_margin, bool) or not 0.0 <= float(d.face_margin) <= 2.0:
+        _fail(
+            "data.face_margin", d.face_margin, "must be a number in [0, 2] (fraction of the face)"
+        )
     if d.source == "demo":
         if d.demo is None:
             _fail("data.demo", None, "must be set when data.source=demo")
@@ -243,6 +271,15 @@ def _check_trainer(t: DictConfig) -> None:
             _fail(f"trainer.{key}", t[key], "must be >= 0 (0 = TensorFlow's default)")
 
 
+def _check_insight(i: DictConfig | None) -> None:
+    if i is None:
+        return
+    if i.gradcam_images < 1:
+        _fail("insight.gradcam_images", i.gradcam_images, "must be >= 1")
+    if i.report_examples < 0:
+        _fail("insight.report_examples", i.report_examples, "must be >= 0")
+
+
 def _check_tracking(t: DictConfig) -> None:
     if t.enabled and not t.uri:
         _fail("tracking.uri", t.uri, "must be set when tracking.enabled=true")
@@ -256,6 +293,8 @@ def validate(cfg: DictConfig) -> None:
         if key not in cfg or cfg[key] is None:
             _fail(key, None, f"is missing: pick one with {key}=<option>")
     for group in _SCHEMAS:
+        if group == "insight" and cfg.get("insight") is None:
+            continue  # optional group: defaults apply
         _check_schema(cfg, group)
     _check_data(cfg.data)
     _check_model(cfg.model)
@@ -263,3 +302,4 @@ def validate(cfg: DictConfig) -> None:
     _check_callbacks(cfg.callbacks)
     _check_trainer(cfg.trainer)
     _check_tracking(cfg.tracking)
+    _check_insight(cfg.get("insight"))

@@ -1,4 +1,5 @@
-"""Matplotlib figures for a CNN classifier run (training curves, confusion matrix, ROC/PR, samples).
+"""Matplotlib figures for a CNN classifier run (training curves, confusion matrix, ROC/PR, samples,
+calibration, threshold sweep, Grad-CAM).
 
 Every function builds a :class:`matplotlib.figure.Figure` directly instead of going through
 ``pyplot``: no global figure registry, no backend selection, nothing to ``close`` and safe to call
@@ -22,11 +23,17 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 __all__ = [
+    "calibration_bins",
+    "plot_calibration",
     "plot_confusion_matrix",
+    "plot_explanation",
+    "plot_gradcam_grid",
     "plot_history",
     "plot_roc_pr",
     "plot_sample_grid",
+    "plot_threshold",
     "save_figure",
+    "threshold_sweep",
 ]
 
 _WRONG_COLOR = "#c62828"  # red, dark enough to read on white
@@ -393,6 +400,7 @@ def plot_sample_grid(
     class_names: list[str],
     max_images: int = 25,
     paths: list[str] | None = None,
+    title: str | None = None,
 ) -> Figure:
     """Near-square grid of predictions, misclassified first, so errors are eyeballed first.
 
@@ -422,9 +430,9 @@ def plot_sample_grid(
     k = len(order)
     ncols = max(math.ceil(math.sqrt(k)), 1)
     nrows = max(math.ceil(k / ncols), 1)
-    cell_h = 2.45 if paths is not None else 2.25
+    cell_h = 2.75 if paths is not None else 2.5  # image + 2-line title (+ file name), no overlap
     fig = Figure(figsize=(2.1 * ncols + 0.3, cell_h * nrows + 0.5), constrained_layout=True)
-    fig.suptitle(f"{k} of {n} shown, {int(wrong.sum())} misclassified", fontsize="large")
+    fig.suptitle(title or f"{k} of {n} shown, {int(wrong.sum())} misclassified", fontsize="large")
     if k == 0:
         ax = fig.add_subplot()
         ax.text(0.5, 0.5, "no images", ha="center", va="center")
@@ -462,6 +470,275 @@ def plot_sample_grid(
     ]
     if k < len(axes):  # use an empty cell for the key; otherwise rely on the coloured titles
         axes[-1].legend(handles=legend_handles, loc="center", frameon=False)
+    return fig
+
+
+# --------------------------------------------------------------------------- calibration
+
+
+def _binary_or_top_label(
+    y_true: np.ndarray, probs: np.ndarray, class_names: list[str]
+) -> tuple[np.ndarray, np.ndarray, str, str]:
+    """(score, outcome, x label, y label) for a reliability diagram.
+
+    Binary: score = P(class_names[1]), outcome = (y == 1). Multiclass: score = confidence of
+    the predicted class, outcome = prediction correct (top-label calibration).
+    """
+    y_true = np.asarray(y_true).astype(int).ravel()
+    probs = np.asarray(probs, dtype=float)
+    if probs.ndim == 2 and probs.shape[1] == 2 and len(class_names) == 2:
+        probs = probs[:, 1]
+    if probs.ndim == 1:
+        pos = class_names[1]
+        return (
+            probs,
+            (y_true == 1).astype(float),
+            f"predicted P({pos})",
+            f"observed fraction {pos}",
+        )
+    pred = probs.argmax(axis=1)
+    return (
+        probs.max(axis=1),
+        (pred == y_true).astype(float),
+        "confidence of the predicted class",
+        "observed accuracy",
+    )
+
+
+def calibration_bins(
+    score: np.ndarray, outcome: np.ndarray, n_bins: int = 10
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Equal-width bins over [0, 1]: (mean score, observed rate, count) per bin, and the ECE.
+
+    Empty bins are NaN (count 0). ECE = sum over bins of count/N * |observed - mean score|.
+    """
+    score = np.clip(np.asarray(score, dtype=float), 0.0, 1.0)
+    outcome = np.asarray(outcome, dtype=float)
+    which = np.minimum((score * n_bins).astype(int), n_bins - 1)
+    counts = np.bincount(which, minlength=n_bins).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_score = np.bincount(which, weights=score, minlength=n_bins) / counts
+        observed = np.bincount(which, weights=outcome, minlength=n_bins) / counts
+    total = counts.sum()
+    gaps = np.where(counts > 0, np.abs(observed - mean_score), 0.0)
+    ece = float((counts * gaps).sum() / total) if total else float("nan")
+    return mean_score, observed, counts, ece
+
+
+def plot_calibration(
+    y_true: np.ndarray, probs: np.ndarray, class_names: list[str], n_bins: int = 10
+) -> Figure:
+    """Reliability diagram: do predicted probabilities match observed frequencies?
+
+    Points on the diagonal are perfectly calibrated; below it the model is over-confident.
+    The lower panel shows how many predictions fall in each bin (where the diagram is trustworthy).
+    """
+    score, outcome, xlabel, ylabel = _binary_or_top_label(y_true, probs, class_names)
+    mean_score, observed, counts, ece = calibration_bins(score, outcome, n_bins)
+    fig = Figure(figsize=(6.2, 6.4), constrained_layout=True)
+    grid = fig.add_gridspec(2, 1, height_ratios=[3.2, 1.1])
+    ax = fig.add_subplot(grid[0])
+    hist = fig.add_subplot(grid[1], sharex=ax)
+    ax.plot([0, 1], [0, 1], linestyle="--", color="0.6", linewidth=1, label="perfectly calibrated")
+    ok = counts > 0
+    ax.plot(
+        mean_score[ok],
+        observed[ok],
+        marker="o",
+        color="tab:blue",
+        linewidth=1.8,
+        label=f"model (ECE {ece:.3f})",
+    )
+    ax.set_ylabel(ylabel)
+    ax.set_xlim(-0.01, 1.01)
+    ax.set_ylim(-0.01, 1.03)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize="small")
+    ax.set_title(f"Calibration (reliability diagram, {n_bins} bins, n={len(score)})")
+    ax.tick_params(labelbottom=False)
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    hist.bar(edges[:-1], counts, width=1.0 / n_bins, align="edge", color="tab:blue", alpha=0.5)
+    hist.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
+    hist.set_xlabel(xlabel)
+    hist.set_ylabel("count")
+    hist.grid(alpha=0.3)
+    return fig
+
+
+# --------------------------------------------------------------------------- threshold sweep
+
+
+def threshold_sweep(
+    y_true: np.ndarray, score: np.ndarray, thresholds: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Precision, recall, F1 and accuracy of ``score >= t`` (positive = 1) at each threshold.
+
+    Precision is NaN where nothing is predicted positive.
+    """
+    y = np.asarray(y_true).astype(int).ravel() == 1
+    score = np.asarray(score, dtype=float).ravel()
+    pred = score[None, :] >= np.asarray(thresholds, dtype=float)[:, None]
+    tp = (pred & y).sum(axis=1).astype(float)
+    fp = (pred & ~y).sum(axis=1).astype(float)
+    fn = (~pred & y).sum(axis=1).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = np.where(tp + fp > 0, tp / (tp + fp), np.nan)
+        recall = np.where(tp + fn > 0, tp / (tp + fn), np.nan)
+        f1 = np.where(tp > 0, 2 * tp / (2 * tp + fp + fn), 0.0)
+    accuracy = (pred == y).mean(axis=1) if y.size else np.full(len(thresholds), np.nan)
+    return {"precision": precision, "recall": recall, "f1": f1, "accuracy": accuracy}
+
+
+def plot_threshold(
+    y_true: np.ndarray, probs: np.ndarray, class_names: list[str], threshold: float = 0.5
+) -> Figure:
+    """Precision, recall, F1 and accuracy against the decision threshold (binary models).
+
+    Shows what moving ``trainer.threshold`` (or ``--threshold``) would trade; the threshold in
+    use is marked. Multiclass models get accuracy and coverage against a minimum confidence.
+    """
+    y_true = np.asarray(y_true).astype(int).ravel()
+    probs = np.asarray(probs, dtype=float)
+    if probs.ndim == 2 and probs.shape[1] == 2 and len(class_names) == 2:
+        probs = probs[:, 1]
+    thresholds = np.linspace(0.0, 1.0, 201)
+    fig = Figure(figsize=(7.2, 5.0), layout="constrained")
+    ax = fig.add_subplot()
+    if probs.ndim == 1:
+        sweep = threshold_sweep(y_true, probs, thresholds)
+        for key, color in (
+            ("precision", "tab:blue"),
+            ("recall", "tab:orange"),
+            ("f1", "tab:green"),
+            ("accuracy", "0.35"),
+        ):
+            style = "--" if key == "accuracy" else "-"
+            ax.plot(thresholds, sweep[key], style, color=color, linewidth=1.8, label=_pretty(key))
+        positive = class_names[1]
+        ax.set_xlabel(f"threshold on P({positive})  (predict {positive} when P >= threshold)")
+        ax.set_title(f"Precision / recall vs threshold (positive class: {positive})")
+        at = threshold_sweep(y_true, probs, np.asarray([threshold]))
+        note = f"in use: {threshold:g} (P {at['precision'][0]:.2f}, R {at['recall'][0]:.2f})"
+    else:
+        conf = probs.max(axis=1)
+        right = probs.argmax(axis=1) == y_true
+        kept = conf[None, :] >= thresholds[:, None]
+        coverage = kept.mean(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            acc = (kept & right[None, :]).sum(axis=1) / kept.sum(axis=1)
+        ax.plot(thresholds, acc, color="tab:blue", linewidth=1.8, label="accuracy of kept")
+        ax.plot(thresholds, coverage, color="tab:orange", linewidth=1.8, label="coverage (kept)")
+        ax.set_xlabel("minimum confidence to keep a prediction")
+        ax.set_title("Accuracy / coverage vs confidence threshold (multiclass)")
+        note = "argmax decision (no threshold)"
+    ax.axvline(threshold if probs.ndim == 1 else 0.0, color="0.3", linestyle=":", label=note)
+    ax.set_ylabel("score")
+    ax.set_xlim(0.0, 1.0)
+    ax.set_ylim(-0.02, 1.05)
+    ax.grid(alpha=0.3)
+    fig.legend(loc="outside lower center", fontsize="small", ncol=3, frameon=False)
+    return fig
+
+
+# --------------------------------------------------------------------------- Grad-CAM
+
+
+def plot_gradcam_grid(
+    images: np.ndarray,
+    overlays: np.ndarray,
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    confidence: np.ndarray,
+    class_names: list[str],
+    layer_name: str = "",
+    paths: list[str] | None = None,
+    pairs_per_row: int = 4,
+) -> Figure:
+    """Each sample as a pair (input | Grad-CAM overlay), titled true/pred like the sample grid.
+
+    ``overlays`` are uint8 RGB images (``explain.overlay``); red marks where the evidence for
+    the *predicted* class is. Misclassified pairs are framed red, correct ones green.
+    """
+    images = _to_displayable(images)
+    n = len(overlays)
+    if n == 0:
+        fig = Figure(figsize=(5, 2), constrained_layout=True)
+        ax = fig.add_subplot()
+        ax.text(0.5, 0.5, "no images to explain", ha="center", va="center")
+        ax.set_axis_off()
+        return fig
+    y_true = np.asarray(y_true).astype(int).ravel()
+    y_pred = np.asarray(y_pred).astype(int).ravel()
+    ncols = min(pairs_per_row, n)
+    nrows = math.ceil(n / ncols)
+    cell_h = 2.25 if paths is not None else 2.05
+    fig = Figure(figsize=(3.3 * ncols + 0.2, cell_h * nrows + 0.7), constrained_layout=True)
+    wrong = int((y_true != y_pred).sum())
+    where = f" at layer '{layer_name}'" if layer_name else ""
+    fig.suptitle(
+        f"Grad-CAM{where}: evidence for the predicted class (red = most); "
+        f"{n} test images, {wrong} misclassified",
+        fontsize="medium",
+    )
+    subfigs = np.atleast_1d(fig.subfigures(nrows, ncols, squeeze=False)).ravel()
+    for k, sf in enumerate(subfigs):
+        if k >= n:
+            continue
+        bad = y_true[k] != y_pred[k]
+        color = _WRONG_COLOR if bad else _RIGHT_COLOR
+        t_name = class_names[y_true[k]] if 0 <= y_true[k] < len(class_names) else y_true[k]
+        p_name = class_names[y_pred[k]] if 0 <= y_pred[k] < len(class_names) else y_pred[k]
+        sf.suptitle(
+            f"true: {t_name}  pred: {p_name} ({float(confidence[k]):.2f})",
+            color=color,
+            fontsize=8.5,
+        )
+        ax_img, ax_cam = sf.subplots(1, 2)
+        img = images[k]
+        ax_img.imshow(img, cmap="gray" if img.ndim == 2 else None, interpolation="nearest")
+        ax_cam.imshow(overlays[k], interpolation="nearest")
+        for ax in (ax_img, ax_cam):
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for spine in ax.spines.values():
+                spine.set_edgecolor(color)
+                spine.set_linewidth(2.2 if bad else 1.0)
+        if paths is not None:
+            file_name = Path(str(paths[k])).name
+            if len(file_name) > 30:
+                file_name = file_name[:12] + "…" + file_name[-17:]
+            sf.supxlabel(file_name, fontsize=7)
+    return fig
+
+
+def plot_explanation(
+    image: np.ndarray,
+    heatmap: np.ndarray,
+    class_name: str | None,
+    probability: float | None,
+    layer_name: str = "",
+    path: str | None = None,
+) -> Figure:
+    """One prediction explained: the model's input and its Grad-CAM overlay, side by side."""
+    from happysad.explain import overlay
+
+    fig = Figure(figsize=(6.0, 3.5), constrained_layout=True)
+    title = f"predicted: {class_name}"
+    if probability is not None:
+        title += f" ({probability:.2f})"
+    if path:
+        name = Path(str(path)).name
+        title += f"\n{name if len(name) <= 48 else name[:20] + '…' + name[-27:]}"
+    fig.suptitle(title, fontsize="medium")
+    ax_img, ax_cam = fig.subplots(1, 2)
+    shown = _to_displayable(np.asarray(image)[None])[0]
+    ax_img.imshow(shown, cmap="gray" if shown.ndim == 2 else None, interpolation="nearest")
+    ax_img.set_title("model input", fontsize="small")
+    ax_cam.imshow(overlay(image, heatmap), interpolation="nearest")
+    ax_cam.set_title(f"Grad-CAM ({layer_name})" if layer_name else "Grad-CAM", fontsize="small")
+    for ax in (ax_img, ax_cam):
+        ax.set_xticks([])
+        ax.set_yticks([])
     return fig
 
 

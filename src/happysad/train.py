@@ -112,9 +112,9 @@ def train(
         run_dir = Path(tempfile.mkdtemp(prefix="happysad-worker-"))
         cfg.paths.run_dir = str(run_dir)
 
+    from happysad import insight, packaging, plots
     from happysad import model as model_lib
-    from happysad import packaging, plots
-    from happysad.data import demo, loader, pipeline, scan, split
+    from happysad.data import augment, demo, loader, pipeline, scan, split
     from happysad.evaluate import evaluate_predictions, format_metrics
     from happysad.tracking import epoch_logger, flatten, git_info
 
@@ -131,7 +131,10 @@ def train(
         channels=int(d.channels),
         interpolation=str(d.interpolation),
         keep_aspect=bool(d.keep_aspect),
+        face_crop=bool(d.get("face_crop", False)),
+        face_margin=float(d.get("face_margin", 0.25)),
     )
+    augmenter = augment.build_augmenter(d.get("augment"), seed=int(cfg.seed))  # fail early
     with strategy.scope():  # variables (model and optimizer) must live in the strategy
         model = model_lib.build_model(
             cfg.model, (*prep.image_size, prep.channels), len(class_names)
@@ -225,16 +228,29 @@ def train(
         )
 
         cache_dir = Path(cfg.paths.cache_dir) if d.cache == "disk" else None
-        arrays = {
-            s: loader.load_images(splits[s], prep, workers=int(d.workers), cache_dir=cache_dir)
+        loaded = {
+            s: loader.load_images_with_faces(
+                splits[s], prep, workers=int(d.workers), cache_dir=cache_dir
+            )
             for s in ("train", "val", "test")
         }
+        arrays = {s: (x, y) for s, (x, y, _) in loaded.items()}
+        face_summary = insight.face_crop_notes(
+            splits, {s: f for s, (_, _, f) in loaded.items()}, data_dir
+        )
+        if face_summary is not None:
+            tracker.log_artifacts(data_dir, "data")
 
         def ds(s: str, shuffle: bool = False) -> Any:
             x, y = arrays[s]
             y = y.astype("float32").reshape(-1, 1) if binary else y
             return pipeline.make_dataset(
-                x, y, int(d.batch_size), shuffle=shuffle, seed=int(cfg.seed)
+                x,
+                y,
+                int(d.batch_size),
+                shuffle=shuffle,
+                seed=int(cfg.seed),
+                augment=augmenter if s == "train" else None,  # training batches only
             )
 
         has_val = len(splits.val) > 0
@@ -346,7 +362,26 @@ def train(
             ),
             plot_dir / "samples.png",
         )
+        made = insight.make_insight(
+            cfg=cfg,
+            model=model,
+            ev=ev,
+            images=x_eval,
+            paths=[r.relpath for r in splits[eval_split]],
+            class_names=class_names,
+            eval_split=eval_split,
+            hist=hist,
+            run_dir=run_dir,
+            splits=splits,
+            scan_summary=scanned.summary(),
+            face_summary=face_summary,
+            run_id=tracker.run_id,
+            run_name=_run_name(cfg, overrides),
+            epochs_run=epochs_run,
+        )
         tracker.log_artifacts(plot_dir, "plots")
+        if "report" in made:
+            tracker.log_artifact(made["report"])
         tb = cfg.callbacks.get("tensorboard") if cfg.callbacks else None
         if tb is not None and tb.get("log_dir"):
             tracker.log_artifacts(tb.log_dir, "tensorboard")

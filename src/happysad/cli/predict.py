@@ -2,6 +2,8 @@
 
 MODEL is a local model folder (e.g. outputs/runs/<date>/<time>/model, or the run dir),
 `runs:/<run_id>/model`, or `models:/<name>/<version>`. INPUT is files, folders or globs.
+With `--explain DIR`, a Grad-CAM picture per image is written to DIR and its path is added as
+a fourth column (or an "explanation" key with --json).
 Exit status: 0 all predicted, 1 some inputs failed (the rest are still printed), 2 usage,
 4 the model cannot be loaded.
 """
@@ -40,6 +42,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "or the project's outputs/mlflow.db)",
     )
     p.add_argument(
+        "--explain",
+        metavar="DIR",
+        default=None,
+        help="write a Grad-CAM heatmap overlay per image into DIR (<name>.gradcam.png)",
+    )
+    p.add_argument(
+        "--explain-layer",
+        default=None,
+        help="layer for --explain (default: the last conv block's output)",
+    )
+    p.add_argument(
         "--unsafe",
         action="store_true",
         help="allow models with Lambda layers (runs arbitrary code: trusted models only)",
@@ -71,13 +84,28 @@ def main(argv: list[str] | None = None) -> int:
     except HappysadError as err:
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code
+    explained: dict[str, str] = {}
+    if args.explain:
+        from happysad.explain import GradCamError, explain_files
+
+        try:
+            explained = explain_files(
+                loaded, results, args.explain, args.explain_layer, batch_size=args.batch_size
+            )
+        except GradCamError as err:
+            print(f"error: --explain: {err}", file=sys.stderr)
+            return 2
     for r in failures + results:
         if args.json:
-            print(json.dumps(r.to_dict()))
+            row = r.to_dict()
+            if r.path in explained:
+                row["explanation"] = explained[r.path]
+            print(json.dumps(row))
         elif r.error:
             print(f"error: {r.path}: {r.error}", file=sys.stderr)
         else:
-            print(f"{r.path}\t{r.class_name}\t{r.probability:.4f}")
+            extra = f"\t{explained[r.path]}" if r.path in explained else ""
+            print(f"{r.path}\t{r.class_name}\t{r.probability:.4f}{extra}")
     n_bad = sum(1 for r in failures + results if r.error)
     if args.json and n_bad:
         for r in failures + results:

@@ -3,16 +3,22 @@
 Images are decoded with OpenCV from bytes (so a file is read once and hashed from the same
 bytes), converted to 8-bit RGB (or grayscale) whatever their depth or channel count, and
 resized to the model's input size. Pixels stay uint8 in [0, 255]: the model's first layer
-scales them, so no caller can forget or duplicate the scaling.
+scales them, so no caller can forget or duplicate the scaling. With `face_crop` the largest
+face (see `data/faces.py`) is cropped, with a margin, before resizing; an image without a
+detectable face is used whole.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
+
+if TYPE_CHECKING:
+    from happysad.data.faces import FaceBox
 
 _INTERPOLATION = {
     "area": cv2.INTER_AREA,
@@ -35,6 +41,8 @@ class Preprocessing:
     channels: int = 3
     interpolation: str = "area"
     keep_aspect: bool = False
+    face_crop: bool = False  # crop the largest face (+ margin) before resizing; whole if none
+    face_margin: float = 0.25  # added on every side, as a fraction of the face box's size
 
     def to_dict(self) -> dict:
         return {
@@ -42,6 +50,8 @@ class Preprocessing:
             "channels": self.channels,
             "interpolation": self.interpolation,
             "keep_aspect": self.keep_aspect,
+            "face_crop": self.face_crop,
+            "face_margin": self.face_margin,
         }
 
     @classmethod
@@ -51,6 +61,8 @@ class Preprocessing:
             channels=int(d.get("channels", 3)),
             interpolation=str(d.get("interpolation", "area")),
             keep_aspect=bool(d.get("keep_aspect", False)),
+            face_crop=bool(d.get("face_crop", False)),  # models saved before face_crop: off
+            face_margin=float(d.get("face_margin", 0.25)),
         )
 
 
@@ -121,9 +133,32 @@ def resize(img: np.ndarray, prep: Preprocessing) -> np.ndarray:
     return np.ascontiguousarray(out, dtype=np.uint8)
 
 
+def crop_face(img: np.ndarray, prep: Preprocessing) -> tuple[np.ndarray, FaceBox | None]:
+    """(largest face + margin, its box) when prep.face_crop; the whole image and None otherwise
+    or when no face is found."""
+    if not prep.face_crop:
+        return img, None
+    from happysad.data.faces import crop_largest_face
+
+    return crop_largest_face(img, prep.face_margin)
+
+
+def preprocess_bytes_detailed(
+    data: bytes, prep: Preprocessing
+) -> tuple[np.ndarray, FaceBox | None]:
+    """Bytes -> (model input (H, W, C) uint8, face crop box or None): the single path."""
+    img, box = crop_face(decode(data), prep)
+    return resize(img, prep), box
+
+
 def preprocess_bytes(data: bytes, prep: Preprocessing) -> np.ndarray:
     """Bytes -> model input (H, W, C) uint8: the single path used everywhere."""
-    return resize(decode(data), prep)
+    return preprocess_bytes_detailed(data, prep)[0]
+
+
+def preprocess_file_detailed(path: str, prep: Preprocessing) -> tuple[np.ndarray, FaceBox | None]:
+    with open(path, "rb") as fh:
+        return preprocess_bytes_detailed(fh.read(), prep)
 
 
 def preprocess_file(path: str, prep: Preprocessing) -> np.ndarray:

@@ -1,0 +1,181 @@
+"""Generalisation check: train on the demo faces, evaluate on differently drawn faces.
+
+For each variant (a list of happysad-train overrides) this trains one model with the real
+CLI, then evaluates it on two fresh sets the training never saw:
+
+- ``in_dist``: the demo generator with its default style and another seed (same distribution);
+- ``shifted``: another seed *and* other style parameters (colours, face sizes, line widths,
+  positions, noise, rotation; ``SHIFTED_STYLE`` below).
+
+It prints a Markdown table (in-distribution accuracy, shifted accuracy, the gap) and writes
+``results.json``. The gap, not the in-distribution score, is the number to improve.
+
+    .venv/bin/python scripts/generalisation.py --out outputs/generalisation
+    .venv/bin/python scripts/generalisation.py --out /tmp/g --variants baseline augment --seeds 1 2
+    .venv/bin/python scripts/generalisation.py --out /tmp/g --tiny      # seconds: checks the mechanism
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+SHIFTED_STYLE = {
+    "palette": "alt",  # other skin / hair / background colours
+    "scale_range": (0.35, 0.6),  # smaller faces (train: 0.55-0.85 of the side)
+    "line_width_range": (0.01, 0.025),  # thinner strokes (train: 0.02-0.045)
+    "offset_range": 0.2,  # off-centre (train: 0.08)
+    "noise": 16.0,  # noisier (train: 8)
+    "rotation_deg": 20.0,  # more tilted (train: 10)
+}
+
+AUGMENT = (
+    "data.augment=["
+    "{_target_: keras.layers.RandomFlip, mode: horizontal},"
+    "{_target_: keras.layers.RandomRotation, factor: 0.05, fill_mode: nearest},"
+    "{_target_: keras.layers.RandomZoom, height_factor: [-0.2, 0.4], fill_mode: nearest},"
+    "{_target_: keras.layers.RandomTranslation, height_factor: 0.15, width_factor: 0.15,"
+    " fill_mode: nearest},"
+    "{_target_: keras.layers.RandomContrast, factor: 0.3},"
+    "{_target_: keras.layers.RandomBrightness, factor: 0.2}]"
+)
+AUGMENT_GRAY = AUGMENT[:-1] + ",{_target_: keras.layers.RandomGrayscale, factor: 0.5}]"
+
+NO_AUGMENT = "data.augment=[]"
+VARIANTS: dict[str, list[str]] = {
+    "baseline": [NO_AUGMENT],
+    "augment": [AUGMENT],  # = the demo config's default augmentation (conf/data/demo.yaml)
+    "augment_gray": [AUGMENT_GRAY],
+    "face_crop": [NO_AUGMENT, "data.face_crop=true"],
+    "augment_face_crop": [AUGMENT, "data.face_crop=true"],
+}
+
+TINY = [
+    "model=tiny_cnn",
+    "data.image_size=[32,32]",
+    "data.batch_size=16",
+    "trainer.epochs=2",
+    "callbacks=none",
+    "data.demo.per_class=20",
+    "data.demo.image_size=64",
+]
+
+
+def _bin(name: str) -> str:
+    return str(Path(sys.executable).parent / name)
+
+
+def make_sets(out: Path, per_class: int, image_size: int, seed: int) -> dict[str, Path]:
+    from happysad.data.demo import ensure_demo_dataset
+
+    common = {"per_class": per_class, "image_size": image_size, "n_corrupt": 0}
+    return {
+        "in_dist": ensure_demo_dataset(out / "sets" / "in_dist", seed=seed, **common),
+        "shifted": ensure_demo_dataset(
+            out / "sets" / "shifted", seed=seed + 1, style=SHIFTED_STYLE, **common
+        ),
+    }
+
+
+def train_variant(out: Path, name: str, overrides: list[str], seed: int) -> Path:
+    """Train with the real CLI; return the run dir."""
+    run_root = out / "runs" / f"{name}_seed{seed}"
+    cmd = [
+        _bin("happysad-train"),
+        f"paths.output_dir={run_root}",
+        f"paths.demo_dir={out / 'demo_data'}",  # one training set for every variant
+        f"seed={seed}",
+        "trainer.verbose=2",
+        f"tracking.run_name=generalisation-{name}-seed{seed}",
+        *overrides,
+    ]
+    t0 = time.time()
+    res = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ})
+    if res.returncode != 0:
+        sys.stderr.write(res.stdout[-3000:] + res.stderr[-5000:])
+        raise SystemExit(f"training {name} failed (exit {res.returncode})")
+    print(f"trained {name} seed {seed} in {time.time() - t0:.0f} s", file=sys.stderr)
+    return next(run_root.rglob("model/MLmodel")).parent.parent
+
+
+def evaluate(run_dir: Path, sets: dict[str, Path]) -> dict[str, float]:
+    from happysad.data.loader import load_images
+    from happysad.data.scan import scan_folder
+    from happysad.evaluate import evaluate_predictions
+    from happysad.packaging import load_model
+
+    loaded = load_model(str(run_dir))
+    names = loaded.metadata.class_names
+    out: dict[str, float] = {}
+    for key, root in sets.items():
+        scanned = scan_folder(root, class_names=names)
+        x, y = load_images(scanned.records, loaded.metadata.preprocessing)
+        probs = loaded.predict_arrays(x)
+        ev = evaluate_predictions(y, probs, names, loaded.metadata.threshold, prefix="")
+        out[f"{key}_accuracy"] = ev.metrics["accuracy"]
+        out[f"{key}_roc_auc"] = ev.metrics.get("roc_auc", float("nan"))
+        out[f"{key}_n"] = ev.metrics["n_images"]
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    out["test_accuracy"] = metrics["test_accuracy"]
+    out["epochs_run"] = metrics["epochs_run"]
+    out["fit_seconds"] = metrics["fit_seconds"]
+    return out
+
+
+def table(results: list[dict]) -> str:
+    lines = [
+        "| variant | seed | test (split) | in-distribution | shifted | gap | epochs | fit s |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        gap = r["in_dist_accuracy"] - r["shifted_accuracy"]
+        lines.append(
+            f"| {r['variant']} | {r['seed']} | {r['test_accuracy']:.3f} | "
+            f"{r['in_dist_accuracy']:.3f} | {r['shifted_accuracy']:.3f} | {gap:+.3f} | "
+            f"{r['epochs_run']} | {r['fit_seconds']:.0f} |"
+        )
+    by_variant: dict[str, list[dict]] = {}
+    for r in results:
+        by_variant.setdefault(r["variant"], []).append(r)
+    if any(len(v) > 1 for v in by_variant.values()):
+        lines += ["", "| variant | seeds | mean in-distribution | mean shifted | mean gap |"]
+        lines.append("|---|---|---|---|---|")
+        for name, rs in by_variant.items():
+            i = sum(r["in_dist_accuracy"] for r in rs) / len(rs)
+            s = sum(r["shifted_accuracy"] for r in rs) / len(rs)
+            lines.append(f"| {name} | {len(rs)} | {i:.3f} | {s:.3f} | {i - s:+.3f} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--out", required=True, help="folder for the sets, runs and results.json")
+    p.add_argument("--variants", nargs="+", default=["baseline", "augment"], choices=VARIANTS)
+    p.add_argument("--seeds", nargs="+", type=int, default=[42])
+    p.add_argument("--per-class", type=int, default=200, help="images per class in each eval set")
+    p.add_argument("--set-seed", type=int, default=1000, help="generator seed of the eval sets")
+    p.add_argument("--tiny", action="store_true", help="tiny model and data: checks the mechanism")
+    p.add_argument("overrides", nargs="*", help="extra happysad-train overrides for every variant")
+    args = p.parse_args(argv)
+    out = Path(args.out).resolve()
+    per_class = 10 if args.tiny else args.per_class
+    sets = make_sets(out, per_class, 64 if args.tiny else 128, args.set_seed)
+    extra = (TINY if args.tiny else ["callbacks.tensorboard=null"]) + list(args.overrides)
+    results = []
+    for name in args.variants:
+        for seed in args.seeds:
+            run_dir = train_variant(out, name, [*extra, *VARIANTS[name]], seed)
+            r = {"variant": name, "seed": seed, "run_dir": str(run_dir), **evaluate(run_dir, sets)}
+            results.append(r)
+            (out / "results.json").write_text(json.dumps(results, indent=2))
+    print(table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
