@@ -74,9 +74,13 @@ def _verbose(setting: Any) -> int:
 
 
 def train(
-    cfg: DictConfig, run_dir: str | Path, overrides: list[str] | None = None
+    cfg: DictConfig,
+    run_dir: str | Path,
+    overrides: list[str] | None = None,
+    extra_tags: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Run one training job; return the final metrics (and the best validation figures)."""
+    """Run one training job; return the final metrics, the best validation figures and the
+    objective (trainer.objective). `extra_tags` go on the MLflow run (e.g. a sweep's)."""
     t0 = time.time()
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -124,6 +128,7 @@ def train(
         "model_name": str(cfg.model.name),
     }
     tags.update(git_info(project_root()))
+    tags.update(extra_tags or {})
     with tracker.run(_run_name(cfg, overrides), tags):
         resolved = OmegaConf.to_container(cfg, resolve=True)
         (run_dir / "config_resolved.yaml").write_text(OmegaConf.to_yaml(resolved))
@@ -237,6 +242,7 @@ def train(
             if k in hist:
                 best = max(hist[k]) if "accuracy" in k else min(hist[k])
                 summary[f"best_{k}"] = best
+        _add_objective(cfg, hist, summary)
         tracker.log_metrics({k: v for k, v in summary.items() if isinstance(v, int | float)})
         (run_dir / "metrics.json").write_text(json.dumps(summary, indent=2))
         tracker.log_artifact(run_dir / "metrics.json")
@@ -301,6 +307,21 @@ def train(
         f" and MLflow run {tracker.run_id}" if tracker.run_id else "",
     )
     return summary
+
+
+def _add_objective(cfg: DictConfig, hist: dict[str, list[float]], summary: dict) -> None:
+    """summary["objective"]: what sweeps optimise (logged with the other final metrics)."""
+    from happysad.sweep import objective_value
+
+    value = objective_value(cfg.trainer, hist, summary)
+    if value is None:
+        log.warning(
+            "trainer.objective=%s: this run has no such metric (per-epoch: %s)",
+            cfg.trainer.objective,
+            ", ".join(sorted(hist)) or "none",
+        )
+    else:
+        summary["objective"] = value
 
 
 def _version() -> str:

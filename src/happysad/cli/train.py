@@ -10,7 +10,7 @@ import logging
 import sys
 
 import hydra
-from omegaconf import DictConfig
+from omegaconf import DictConfig, open_dict
 
 from happysad.config import validate
 from happysad.errors import HappysadError
@@ -36,18 +36,26 @@ def _run_dir() -> str:
 
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
 def app(cfg: DictConfig) -> float | None:
-    """Validate, train, and return the objective (best validation accuracy) for sweepers."""
+    """Validate, train, and return the objective (trainer.objective) for sweepers."""
+    from happysad import sweep
+
     try:
         validate(cfg)
         from happysad.train import train
 
-        summary = train(cfg, run_dir=_run_dir(), overrides=_overrides())
+        tags = sweep.job_tags(cfg, _overrides())
+        if tags and not cfg.tracking.run_name:  # a sweep job: name it by what it varies
+            with open_dict(cfg):
+                cfg.tracking.run_name = sweep.job_run_name(_overrides())
+        summary = train(cfg, run_dir=_run_dir(), overrides=_overrides(), extra_tags=tags)
     except HappysadError as err:
         print(f"error: {err}", file=sys.stderr)
+        if sweep.is_multirun():
+            raise  # Hydra marks this job failed and runs the sweep's other jobs
         sys.exit(err.exit_code)
     finally:
         _release_state()
-    return summary.get("best_val_accuracy")
+    return summary.get("objective")
 
 
 def _release_state() -> None:
@@ -56,6 +64,11 @@ def _release_state() -> None:
         import keras
 
         keras.backend.clear_session()
+    if "mlflow" in sys.modules:
+        import mlflow
+
+        while mlflow.active_run() is not None:  # never leak a run into the next job
+            mlflow.end_run("FAILED")
 
 
 def main() -> None:
