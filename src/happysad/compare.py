@@ -242,10 +242,10 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
         return True
 
     lines = []
-    for line in [list(header), *rows]:
+    for n, line in enumerate([list(header), *rows]):
         cells = []
         for i, cell in enumerate(line):
-            is_num = line is not header and numeric(cell)
+            is_num = n > 0 and numeric(cell)
             cells.append(cell.rjust(widths[i]) if is_num else cell.ljust(widths[i]))
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)

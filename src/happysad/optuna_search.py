@@ -10,8 +10,9 @@ the rest of the stack.
 Search expressions (the official plugin's mapping):
   choice(a, b, c)                  -> categorical (lists such as [64,64] become "[64,64]")
   range(lo, hi[, step])            -> int or float grid, `hi` excluded as in Python
-  interval(lo, hi)                 -> uniform float (int when both ends are ints)
-  tag(log, interval(lo, hi))       -> log-uniform
+  interval(lo, hi)                 -> uniform float (Hydra parses the ends as floats)
+  int(interval(lo, hi))            -> uniform int
+  tag(log, interval(lo, hi))       -> log-uniform (also tag(log, int(interval(lo, hi))))
   key=value (no sweep)             -> fixed for every trial
 """
 
