@@ -411,12 +411,22 @@ def test_bad_objective_direction_is_a_config_error(compose) -> None:
         validate(compose(["trainer.objective_direction=up"]))
 
 
-def test_cfg_shows_the_optuna_sweeper() -> None:
+def test_cfg_shows_the_optuna_sweeper_and_a_changed_search_space() -> None:
+    # The README's way to change the space: merge a dict (its keys contain dots).
     res = run_cli(
-        "happysad-train", "hparams_search=optuna", "--cfg", "hydra", "--package", "hydra.sweeper"
+        "happysad-train",
+        "hparams_search=optuna",
+        '++hydra.sweeper.params={optimizer.lr:"interval(1e-3,1e-2)",trainer.epochs:"choice(10,20)"}',
+        "--cfg",
+        "hydra",
+        "--package",
+        "hydra.sweeper",
     )
     assert res.returncode == 0, res.stderr
-    assert "HappysadOptunaSweeper" in res.stdout and "optimizer.lr" in res.stdout
+    assert "HappysadOptunaSweeper" in res.stdout
+    assert "optimizer.lr: interval(1e-3,1e-2)" in res.stdout
+    assert "trainer.epochs: choice(10,20)" in res.stdout
+    assert "data.batch_size: choice(16, 32, 64)" in res.stdout  # the rest kept
 
 
 # --- fast: the Optuna sweeper without training -------------------------------------------------

@@ -205,8 +205,9 @@ def build_table(
     metrics: Sequence[str] | None = None,
     params: Sequence[str] | None = None,
     all_params: bool = False,
+    top: int | None = None,
 ) -> tuple[list[str], list[list[str]]]:
-    """Header and rows (strings), best run first."""
+    """Header and rows (strings), best run first; columns from all runs, rows for the `top`."""
     ordered = sort_runs(runs, metric, direction)
     param_cols = list(params) if params else varying_override_keys(ordered)
     if all_params:
@@ -221,7 +222,7 @@ def build_table(
     header = ["rank", *(["trial"] if has_trials else []), "run_id", "status"]
     header += param_cols + metric_cols
     rows = []
-    for i, r in enumerate(ordered, 1):
+    for i, r in enumerate(ordered[:top] if top else ordered, 1):
         row = [str(i), *([r.trial or "-"] if has_trials else []), r.run_id[:8], r.status]
         row += [(_value_of(r, k) or "-") for k in param_cols]
         row += [_fmt_metric(r.metrics.get(m), m) for m in metric_cols]
@@ -231,8 +232,6 @@ def build_table(
 
 def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """Plain aligned columns (numbers right-aligned), one run per line."""
-    cols = list(zip(header, *rows, strict=False)) if rows else [(h,) for h in header]
-    widths = [max(len(str(c)) for c in col) for col in cols]
 
     def numeric(s: str) -> bool:
         try:
@@ -241,6 +240,14 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
             return False
         return True
 
+    def short(s: str) -> str:  # 0.0006824078427098838 -> 0.0006824 (only for reading)
+        if len(s) > 9 and numeric(s) and any(c in s for c in ".e"):
+            return f"{float(s):.4g}"
+        return s
+
+    rows = [[short(c) for c in row] for row in rows]
+    cols = list(zip(header, *rows, strict=False)) if rows else [(h,) for h in header]
+    widths = [max(len(str(c)) for c in col) for col in cols]
     lines = []
     for n, line in enumerate([list(header), *rows]):
         cells = []

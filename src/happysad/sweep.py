@@ -150,9 +150,20 @@ def job_run_name(overrides: list[str]) -> str | None:
     if hc is None or not is_multirun():
         return None
     info = read_sweep_info(hc.sweep.dir) or {}
-    fixed = set(info.get("fixed_overrides") or [])
-    own = [o for o in overrides if o not in fixed]
+    fixed = {_canonical(o) for o in info.get("fixed_overrides") or []}
+    own = [o for o in overrides if _canonical(o) not in fixed]
     return " ".join([f"#{hc.job.num}", *own])[:250]
+
+
+def _canonical(override: str) -> str:
+    """One spelling per override (launchers may re-spell `x=false` as `x=False`)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    try:
+        (o,) = OverridesParser.create().parse_overrides([override])
+        return f"{o.get_key_element()}={o.get_value_element_as_str()}"
+    except Exception:
+        return override
 
 
 def job_tags(cfg: DictConfig, overrides: list[str]) -> dict[str, str]:

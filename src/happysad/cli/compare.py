@@ -127,12 +127,13 @@ def main(argv: list[str] | None = None) -> int:
     ordered = compare.sort_runs(runs, metric, direction)
     shown = ordered[: args.top] if args.top else ordered
     header, rows = compare.build_table(
-        shown,
+        ordered,
         metric,
         direction,
         metrics=_csv_list(args.metrics),
         params=_csv_list(args.params),
         all_params=args.all_params,
+        top=args.top,
     )
 
     if args.format == "csv":

@@ -35,7 +35,7 @@ class HappysadOptunaSweeperConf:
     max_failure_rate: float = 0.25
     # key: search expression in Hydra's override grammar, e.g.
     # optimizer.lr: tag(log, interval(1e-4, 1e-2)); data.batch_size: choice(16, 32, 64)
-    params: Any = None
+    params: dict[str, Any] | None = None
 
 
 ConfigStore.instance().store(
