@@ -46,6 +46,7 @@ from happysad.compare import (
     TAG_TRIAL,
     RunInfo,
     best_run,
+    override_key,
     trial_runs,
     varying_override_keys,
 )
@@ -371,7 +372,7 @@ def finish_sweep(state: Mapping[str, Any], completed: bool) -> dict[str, Any]:
         "n_failed": float(n_failed),
         "sweep_seconds": time.time() - float(state["started"]),
     }
-    keys = varying_override_keys(runs)
+    keys = _swept_keys(runs, state.get("fixed_overrides") or [])
     _log_trials(client, parent_id, runs, keys, str(state["direction"]))
     if best is not None:
         metrics["best_objective"] = best.metrics["objective"]
@@ -398,6 +399,23 @@ def finish_sweep(state: Mapping[str, Any], completed: bool) -> dict[str, Any]:
     client.set_terminated(parent_id, "FINISHED" if ok else "FAILED")
     summary.update(metrics)
     return summary
+
+
+def _swept_keys(runs: list[RunInfo], fixed_overrides: list[str]) -> list[str]:
+    """The keys a sweep set per trial: each trial's overrides beyond the sweep's fixed ones
+    (all searched params for Optuna, the swept keys for a grid), plus any key that varies."""
+    fixed = {_canonical(o) for o in fixed_overrides}
+    keys: list[str] = []
+    for r in runs:
+        try:
+            raw = [str(o) for o in json.loads(r.tags.get(TAG_OVERRIDES_JSON, "[]"))]
+        except ValueError:
+            raw = []
+        for o in raw:
+            kv = override_key(o)
+            if kv and _canonical(o) not in fixed and kv[0] not in keys:
+                keys.append(kv[0])
+    return keys + [k for k in varying_override_keys(runs) if k not in keys]
 
 
 def _log_trials(
