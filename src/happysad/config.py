@@ -22,6 +22,7 @@ BAD_FILE_POLICIES = ("skip", "quarantine")
 CACHE_MODES = ("memory", "disk", "none")
 SOURCES = ("folder", "demo")
 HEADS = ("auto", "none")
+DIRECTIONS = ("maximize", "minimize")
 
 
 @dataclass
@@ -75,6 +76,8 @@ class TrainerConf:
     intra_op_threads: int = 0
     inter_op_threads: int = 0
     metrics: list[str] = field(default_factory=list)
+    objective: str = "val_accuracy"
+    objective_direction: str = "maximize"
     strategy: str = "auto"
     mixed_precision: bool = False
     jit_compile: Any = "auto"
@@ -269,6 +272,14 @@ def _check_trainer(t: DictConfig) -> None:
     for key in ("intra_op_threads", "inter_op_threads"):
         if t[key] < 0:
             _fail(f"trainer.{key}", t[key], "must be >= 0 (0 = TensorFlow's default)")
+    if not t.objective:
+        _fail("trainer.objective", t.objective, "must name a metric, e.g. val_accuracy")
+    if t.objective_direction not in DIRECTIONS:
+        _fail(
+            "trainer.objective_direction",
+            t.objective_direction,
+            f"must be one of {', '.join(DIRECTIONS)}",
+        )
 
 
 def _check_insight(i: DictConfig | None) -> None:

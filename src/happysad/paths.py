@@ -45,10 +45,18 @@ def default_tracking_uri() -> str:
     )
 
 
+def _threads_per_job() -> int:
+    from happysad.sweep import threads_per_job
+
+    return threads_per_job()
+
+
 def register_resolvers() -> None:
-    """Register `${happysad_root:}` for the configs (idempotent)."""
+    """Register `${happysad_root:}` and `${happysad_threads:}` for the configs (idempotent)."""
     if not OmegaConf.has_resolver("happysad_root"):
         OmegaConf.register_new_resolver("happysad_root", lambda: str(project_root()))
+    if not OmegaConf.has_resolver("happysad_threads"):
+        OmegaConf.register_new_resolver("happysad_threads", _threads_per_job)
 
 
 register_resolvers()

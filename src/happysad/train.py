@@ -84,9 +84,13 @@ def _verbose(setting: Any) -> int:
 
 
 def train(
-    cfg: DictConfig, run_dir: str | Path, overrides: list[str] | None = None
+    cfg: DictConfig,
+    run_dir: str | Path,
+    overrides: list[str] | None = None,
+    extra_tags: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Run one training job; return the final metrics (and the best validation figures)."""
+    """Run one training job; return the final metrics, the best validation figures and the
+    objective (trainer.objective). `extra_tags` go on the MLflow run (e.g. a sweep's)."""
     t0 = time.time()
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -171,6 +175,7 @@ def train(
         "model_name": str(cfg.model.name),
     }
     tags.update(git_info(project_root()))
+    tags.update(extra_tags or {})
     previous_run_id = read_state(run_dir).get("run_id") if resuming else None
     with tracker.run(_run_name(cfg, overrides), tags, run_id=previous_run_id):
         resolved = OmegaConf.to_container(cfg, resolve=True)
@@ -331,6 +336,7 @@ def train(
             if k in hist:
                 best = max(hist[k]) if "accuracy" in k else min(hist[k])
                 summary[f"best_{k}"] = best
+        _add_objective(cfg, hist, summary)
         tracker.log_metrics({k: v for k, v in summary.items() if isinstance(v, int | float)})
         (run_dir / "metrics.json").write_text(json.dumps(summary, indent=2))
         tracker.log_artifact(run_dir / "metrics.json")
@@ -434,6 +440,21 @@ def _read_history(path: Path) -> dict[str, list[float]]:
         rows = list(csv.DictReader(fh))
     keys = [k for k in (rows[0].keys() if rows else []) if k != "epoch"]
     return {k: [float(r[k]) for r in rows if r.get(k) not in (None, "")] for k in keys}
+
+
+def _add_objective(cfg: DictConfig, hist: dict[str, list[float]], summary: dict) -> None:
+    """summary["objective"]: what sweeps optimise (logged with the other final metrics)."""
+    from happysad.sweep import objective_value
+
+    value = objective_value(cfg.trainer, hist, summary)
+    if value is None:
+        log.warning(
+            "trainer.objective=%s: this run has no such metric (per-epoch: %s)",
+            cfg.trainer.objective,
+            ", ".join(sorted(hist)) or "none",
+        )
+    else:
+        summary["objective"] = value
 
 
 def _version() -> str:

@@ -12,10 +12,11 @@ import logging
 import re
 import signal
 import sys
+import threading
 from typing import Any
 
 import hydra
-from omegaconf import DictConfig
+from omegaconf import DictConfig, open_dict
 
 from happysad.config import validate
 from happysad.errors import HappysadError
@@ -41,9 +42,12 @@ def _hydra_context() -> tuple[str, list[str]]:
 
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
 def app(cfg: DictConfig) -> float | None:
-    """Validate, train, and return the objective (best validation accuracy) for sweepers."""
+    """Validate, train, and return the objective (trainer.objective) for sweepers."""
+    from happysad import sweep
+
     run_dir, overrides = _hydra_context()
-    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main else None
     try:
         if cfg.trainer.get("resume"):
             from happysad.resume import resume_config
@@ -52,9 +56,15 @@ def app(cfg: DictConfig) -> float | None:
         validate(cfg)
         from happysad.train import train
 
-        summary = train(cfg, run_dir=run_dir, overrides=overrides)
+        tags = sweep.job_tags(cfg, overrides)
+        if tags and not cfg.tracking.run_name:  # a sweep job: name it by what it varies
+            with open_dict(cfg):
+                cfg.tracking.run_name = sweep.job_run_name(overrides)
+        summary = train(cfg, run_dir=run_dir, overrides=overrides, extra_tags=tags)
     except HappysadError as err:
         print(f"error: {err}", file=sys.stderr)
+        if sweep.is_multirun():
+            raise  # Hydra marks this job failed and runs the sweep's other jobs
         sys.exit(err.exit_code)
     except KeyboardInterrupt as err:
         what = "terminated" if isinstance(err, Terminated) else "interrupted"
@@ -65,9 +75,10 @@ def app(cfg: DictConfig) -> float | None:
         )
         sys.exit(130)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
         _release_state()
-    return summary.get("best_val_accuracy")
+    return summary.get("objective")
 
 
 def _release_state() -> None:
@@ -76,6 +87,11 @@ def _release_state() -> None:
         import keras
 
         keras.backend.clear_session()
+    if "mlflow" in sys.modules:
+        import mlflow
+
+        while mlflow.active_run() is not None:  # never leak a run into the next job
+            mlflow.end_run("FAILED")
 
 
 def _explain_hydra_error(err: Exception, overrides: list[str]) -> str:

@@ -1,0 +1,515 @@
+"""Sweeps: one MLflow parent run per Hydra multirun, its jobs nested under it.
+
+Parent side (the process running `happysad-train -m ...`), `SweepCallback`, a Hydra callback
+listed in conf/config.yaml:
+
+- `on_multirun_start` creates the store's tables and the experiment once, before any job
+  starts (parallel jobs that each migrate a fresh SQLite store race and lose runs), opens
+  the sweep's parent run with the sweep's config, and writes `<sweep dir>/happysad_sweep.json`
+  so that every job - in this process, a joblib worker or a SLURM node sharing the folder -
+  finds the sweep id and the parent run.
+- `on_multirun_end` (or, when a failed job made Hydra stop before it, at interpreter exit)
+  records the best trial's run id, params and objective on the parent, a table of all trials,
+  names every failed job, and ends the parent run.
+
+Job side: `job_tags` (the tags that nest a job's run under the parent), `objective_value`
+(the number a job returns to the sweeper), `threads_per_job` (the `${happysad_threads:}`
+resolver), and `on_job_end`, which leaves `<job dir>/happysad_job.json` with the job's outcome.
+
+Nothing here imports TensorFlow or MLflow at module level: Hydra instantiates the callback
+for every run, swept or not.
+"""
+
+from __future__ import annotations
+
+import atexit
+import csv
+import json
+import logging
+import math
+import os
+import tempfile
+import time
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig, OmegaConf
+
+from happysad.compare import (
+    TAG_OVERRIDES_JSON,
+    TAG_PARENT,
+    TAG_ROLE,
+    TAG_SWEEP_ID,
+    TAG_TRIAL,
+    RunInfo,
+    best_run,
+    override_key,
+    trial_runs,
+    varying_override_keys,
+)
+
+log = logging.getLogger("happysad.sweep")
+
+SWEEP_FILE = "happysad_sweep.json"
+JOB_FILE = "happysad_job.json"
+MAX_PARAM_LEN = 6000
+
+
+# --- job side --------------------------------------------------------------------------------
+
+
+def _hydra_cfg() -> Any:
+    from hydra.core.hydra_config import HydraConfig
+
+    try:
+        return HydraConfig.get()
+    except ValueError:  # not inside a Hydra app (e.g. the compose API)
+        return None
+
+
+def is_multirun() -> bool:
+    from hydra.types import RunMode
+
+    hc = _hydra_cfg()
+    return hc is not None and hc.mode == RunMode.MULTIRUN
+
+
+def available_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def _joblib_workers(n_jobs: Any, cpus: int) -> int:
+    """joblib's meaning of n_jobs: -1 = all CPUs, -2 = all but one, None = 1."""
+    if n_jobs is None:
+        return 1
+    n = int(n_jobs)
+    if n < 0:
+        n = cpus + 1 + n
+    return max(n, 1)
+
+
+def threads_per_job() -> int:
+    """TensorFlow threads for one job: share the cores between the jobs running at once.
+
+    joblib: cpus // n_jobs (at least 1); submitit: cpus_per_task; ray: remote num_cpus;
+    anything else (a single run, the sequential basic launcher): 0 = TensorFlow's default.
+    """
+    hc = _hydra_cfg()
+    if hc is None or not is_multirun():
+        return 0
+    launcher = hc.launcher
+    target = str(launcher.get("_target_") or "").lower()
+    if "joblib" in target:
+        cpus = available_cpus()
+        return max(1, cpus // _joblib_workers(launcher.get("n_jobs", -1), cpus))
+    if "submitit" in target:
+        return int(launcher.get("cpus_per_task") or 0)
+    if "ray" in target:
+        remote = OmegaConf.select(launcher, "ray.remote", default=None) or {}
+        return int(remote.get("num_cpus") or 0)
+    return 0
+
+
+def objective_value(
+    trainer: Any, history: Mapping[str, list[float]], final: Mapping[str, Any]
+) -> float | None:
+    """The configured objective: a per-epoch metric at its best epoch, else a final metric.
+
+    None when the run has no such metric (e.g. val_accuracy without a validation split).
+    """
+    name = str(trainer.objective)
+    maximize = str(trainer.objective_direction) == "maximize"
+    if history.get(name):
+        values = [float(v) for v in history[name] if math.isfinite(float(v))]
+        if not values:
+            return float("nan")
+        return max(values) if maximize else min(values)
+    value = final.get(name)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+def read_sweep_info(sweep_dir: str | Path) -> dict[str, Any] | None:
+    path = Path(sweep_dir) / SWEEP_FILE
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def job_run_name(overrides: list[str]) -> str | None:
+    """`#3 optimizer.lr=0.003 model=small_cnn`: a sweep job's number and the overrides that
+    set it apart from the sweep's fixed ones. None outside a sweep."""
+    hc = _hydra_cfg()
+    if hc is None or not is_multirun():
+        return None
+    info = read_sweep_info(hc.sweep.dir) or {}
+    fixed = {_canonical(o) for o in info.get("fixed_overrides") or []}
+    own = [o for o in overrides if _canonical(o) not in fixed]
+    return " ".join([f"#{hc.job.num}", *own])[:250]
+
+
+def _canonical(override: str) -> str:
+    """One spelling per override (launchers may re-spell `x=false` as `x=False`)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    try:
+        (o,) = OverridesParser.create().parse_overrides([override])
+        return f"{o.get_key_element()}={o.get_value_element_as_str()}"
+    except Exception:
+        return override
+
+
+def job_tags(cfg: DictConfig, overrides: list[str]) -> dict[str, str]:
+    """Tags for a sweep job's run: sweep id, trial number, parent run, its own overrides."""
+    hc = _hydra_cfg()
+    if hc is None or not is_multirun():
+        return {}
+    tags = {
+        TAG_ROLE: "trial",
+        TAG_TRIAL: str(hc.job.num),
+        TAG_OVERRIDES_JSON: json.dumps(overrides)[:MAX_PARAM_LEN],
+    }
+    info = read_sweep_info(hc.sweep.dir)
+    if info is None:
+        log.warning("no %s in %s: this job is not grouped with its sweep", SWEEP_FILE, hc.sweep.dir)
+        return tags
+    tags[TAG_SWEEP_ID] = str(info["sweep_id"])
+    # Nest under the parent only in the parent's own store and experiment.
+    same_store = info.get("tracking_uri") == str(cfg.tracking.uri)
+    same_exp = info.get("experiment") == str(cfg.tracking.experiment)
+    if info.get("parent_run_id") and same_store and same_exp:
+        tags[TAG_PARENT] = str(info["parent_run_id"])
+    return tags
+
+
+# --- parent side -----------------------------------------------------------------------------
+
+
+def _select(cfg: DictConfig, key: str, default: Any = None) -> Any:
+    try:
+        return OmegaConf.select(cfg, key, default=default, throw_on_resolution_failure=False)
+    except Exception:
+        return default
+
+
+def _short_target(node: Any) -> str:
+    target = str(_select(node, "_target_", "") or "") if node is not None else ""
+    return target.rsplit(".", 1)[-1] or "?"
+
+
+def _client(uri: str) -> Any:
+    from mlflow.tracking import MlflowClient
+
+    if uri.startswith("sqlite:///"):
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    return MlflowClient(tracking_uri=uri)
+
+
+def ensure_experiment(client: Any, name: str, artifact_location: str | None) -> str:
+    """Create the store's tables and the experiment (once; safe against a racing creator)."""
+    from mlflow.exceptions import MlflowException
+
+    location = artifact_location
+    if location and "://" not in str(location):
+        Path(location).mkdir(parents=True, exist_ok=True)
+        location = Path(location).resolve().as_uri()
+    for attempt in range(5):
+        exp = client.get_experiment_by_name(name)  # the first call migrates a fresh store
+        if exp is not None:
+            return exp.experiment_id
+        try:
+            return client.create_experiment(name, artifact_location=location)
+        except MlflowException as err:
+            text = f"{err.error_code} {err}"
+            if "RESOURCE_ALREADY_EXISTS" not in text and "UNIQUE" not in text:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    raise RuntimeError(f"cannot create or find MLflow experiment {name!r}")
+
+
+def _sweep_overrides(task_overrides: list[str], with_preset: bool = True) -> list[str]:
+    """The overrides that make this a sweep (value lists, sweep functions, a search preset)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    out = []
+    try:
+        parsed = OverridesParser.create().parse_overrides(task_overrides)
+    except Exception:
+        return []
+    for o in parsed:
+        if o.is_sweep_override() or (with_preset and o.key_or_group == "hparams_search"):
+            out.append(o.input_line or "")
+    return [o for o in out if o]
+
+
+def _sweep_params(config: DictConfig) -> dict[str, str]:
+    """What defines the sweep: overrides, sweeper, launcher, search space, objective."""
+    hydra = config.hydra
+    sweeper, launcher = hydra.sweeper, hydra.launcher
+    task = [str(o) for o in hydra.overrides.task]
+    params: dict[str, Any] = {
+        "sweep.overrides": " ".join(task) or "(none)",
+        "sweep.sweeper": _short_target(sweeper),
+        "sweep.launcher": _short_target(launcher),
+        "objective": _select(config, "trainer.objective"),
+        "objective_direction": _select(config, "trainer.objective_direction"),
+    }
+    for key in ("n_jobs", "cpus_per_task", "timeout_min", "partition"):
+        v = _select(launcher, key)
+        if v is not None:
+            params[f"sweep.launcher.{key}"] = v
+    for key in ("n_trials", "n_jobs", "direction", "storage", "study_name", "max_failure_rate"):
+        v = _select(sweeper, key)
+        if v is not None:
+            params[f"sweep.{key}"] = v
+    sampler = _select(sweeper, "sampler")
+    if sampler is not None:
+        params["sweep.sampler"] = _short_target(sampler)
+    space = _select(sweeper, "params")
+    if space:
+        for k, v in space.items():
+            params[f"sweep.params.{k}"] = v
+    return {k: str(v)[:MAX_PARAM_LEN] for k, v in params.items()}
+
+
+def start_sweep(config: DictConfig) -> dict[str, Any]:
+    """Prepare the store, open the parent run, write the sweep file; return the sweep state."""
+    sweep_dir = Path(str(config.hydra.sweep.dir))
+    sweep_dir.mkdir(parents=True, exist_ok=True)
+    sweep_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+    task = [str(o) for o in config.hydra.overrides.task]
+    swept = set(_sweep_overrides(task, with_preset=False))
+    state: dict[str, Any] = {
+        "sweep_id": sweep_id,
+        "sweep_dir": str(sweep_dir),
+        "parent_run_id": None,
+        "tracking_uri": None,
+        "experiment": str(_select(config, "tracking.experiment", "")),
+        "objective": str(_select(config, "trainer.objective", "objective")),
+        "direction": str(_select(config, "trainer.objective_direction", "maximize")),
+        "started": time.time(),
+        "fixed_overrides": [o for o in task if o not in swept],
+    }
+    if _select(config, "tracking.enabled", False):
+        uri = str(config.tracking.uri)
+        client = _client(uri)
+        exp_id = ensure_experiment(
+            client, state["experiment"], _select(config, "tracking.artifact_location")
+        )
+        name = " ".join(_sweep_overrides(task)) or "multirun"
+        run = client.create_run(
+            exp_id,
+            run_name=f"sweep: {name}"[:250],
+            tags={
+                TAG_ROLE: "sweep",
+                TAG_SWEEP_ID: sweep_id,
+                "happysad.sweep_dir": str(sweep_dir),
+                **{str(k): str(v) for k, v in (_select(config, "tracking.tags") or {}).items()},
+            },
+        )
+        state.update(tracking_uri=uri, experiment_id=exp_id, parent_run_id=run.info.run_id)
+        params = _sweep_params(config)
+        for k, v in params.items():
+            client.log_param(run.info.run_id, k, v)
+        with tempfile.TemporaryDirectory() as tmp:
+            OmegaConf.save(config, Path(tmp) / "multirun.yaml")  # unresolved: as composed
+            client.log_artifact(run.info.run_id, str(Path(tmp) / "multirun.yaml"), "sweep")
+        log.info(
+            "sweep %s: parent MLflow run %s in %s (experiment %s)",
+            sweep_id,
+            run.info.run_id,
+            uri,
+            state["experiment"],
+        )
+    (sweep_dir / SWEEP_FILE).write_text(json.dumps(state, indent=2))
+    return state
+
+
+def _job_records(state: Mapping[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for path in Path(state["sweep_dir"]).glob(f"**/{JOB_FILE}"):
+        try:
+            rec = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if rec.get("sweep_id") == state["sweep_id"]:
+            out.append(rec)
+    return sorted(out, key=lambda r: int(r.get("num", 0)))
+
+
+def finish_sweep(state: Mapping[str, Any], completed: bool) -> dict[str, Any]:
+    """Record the best trial and a trials table on the parent run, end it, log a summary."""
+    jobs = _job_records(state)
+    failed_jobs = [j for j in jobs if j.get("status") != "COMPLETED"]
+    summary: dict[str, Any] = {"n_jobs": len(jobs), "failed_jobs": failed_jobs, "best": None}
+    for j in failed_jobs:
+        log.error(
+            "sweep %s: job %s failed (%s): %s",
+            state["sweep_id"],
+            j.get("num"),
+            " ".join(j.get("overrides", [])),
+            j.get("error", "?"),
+        )
+    parent_id = state.get("parent_run_id")
+    if not parent_id:
+        return summary
+    client = _client(str(state["tracking_uri"]))
+    runs = trial_runs(client, str(state["experiment_id"]), str(state["sweep_id"]))
+    runs.sort(key=lambda r: int(r.trial) if r.trial.isdigit() else 0)
+    best = best_run(runs, "objective", str(state["direction"]))
+    n_failed = max(len(failed_jobs), sum(r.status == "FAILED" for r in runs))
+    metrics = {
+        "n_trials": float(max(len(jobs), len(runs))),
+        "n_finished": float(sum(r.status == "FINISHED" for r in runs)),
+        "n_failed": float(n_failed),
+        "sweep_seconds": time.time() - float(state["started"]),
+    }
+    keys = _swept_keys(runs, state.get("fixed_overrides") or [])
+    _log_trials(client, parent_id, runs, keys, str(state["direction"]))
+    if best is not None:
+        metrics["best_objective"] = best.metrics["objective"]
+        best_params = {k: best.overrides.get(k) or best.params.get(k, "") for k in keys}
+        for k, v in best_params.items():
+            client.log_param(parent_id, f"best.{k}", str(v)[:MAX_PARAM_LEN])
+        client.set_tag(parent_id, "best_run_id", best.run_id)
+        client.set_tag(parent_id, "best_trial", best.trial)
+        client.set_tag(parent_id, "best_run_name", best.name)
+        shown = " ".join(f"{k}={v}" for k, v in best_params.items())
+        note = (
+            f"Best trial {best.trial} (run {best.run_id}): {state['objective']} = "
+            f"{best.metrics['objective']:.4f} ({state['direction']}) with {shown or '(no overrides)'}."
+        )
+        client.set_tag(parent_id, "mlflow.note.content", note)
+        summary["best"] = {"run_id": best.run_id, "trial": best.trial, "params": best_params}
+        log.info("sweep %s: %s", state["sweep_id"], note)
+    for k, v in metrics.items():
+        client.log_metric(parent_id, k, v)
+    results = Path(state["sweep_dir"]) / "optimization_results.yaml"
+    if results.is_file():
+        client.log_artifact(parent_id, str(results), "sweep")
+    ok = completed and n_failed == 0 and len(runs) > 0
+    client.set_terminated(parent_id, "FINISHED" if ok else "FAILED")
+    summary.update(metrics)
+    return summary
+
+
+def _swept_keys(runs: list[RunInfo], fixed_overrides: list[str]) -> list[str]:
+    """The keys a sweep set per trial: each trial's overrides beyond the sweep's fixed ones
+    (all searched params for Optuna, the swept keys for a grid), plus any key that varies."""
+    fixed = {_canonical(o) for o in fixed_overrides}
+    keys: list[str] = []
+    for r in runs:
+        try:
+            raw = [str(o) for o in json.loads(r.tags.get(TAG_OVERRIDES_JSON, "[]"))]
+        except ValueError:
+            raw = []
+        for o in raw:
+            kv = override_key(o)
+            if kv and _canonical(o) not in fixed and kv[0] not in keys:
+                keys.append(kv[0])
+    return keys + [k for k in varying_override_keys(runs) if k not in keys]
+
+
+def _log_trials(
+    client: Any, parent_id: str, runs: list[RunInfo], keys: list[str], direction: str
+) -> None:
+    """Per-trial objective as a metric history on the parent, and a trials.csv artifact."""
+    best_so_far: float | None = None
+    for r in runs:
+        value = r.metrics.get("objective")
+        if value is None or not math.isfinite(value) or not r.trial.isdigit():
+            continue
+        step = int(r.trial)
+        if best_so_far is None:
+            best_so_far = value
+        else:
+            best_so_far = (
+                max(best_so_far, value) if direction == "maximize" else min(best_so_far, value)
+            )
+        client.log_metric(parent_id, "trial_objective", value, step=step)
+        client.log_metric(parent_id, "best_objective_so_far", best_so_far, step=step)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "trials.csv"
+        with path.open("w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["trial", "run_id", "status", *keys, "objective"])
+            for r in runs:
+                w.writerow(
+                    [
+                        r.trial,
+                        r.run_id,
+                        r.status,
+                        *[r.overrides.get(k, "") for k in keys],
+                        r.metrics.get("objective", ""),
+                    ]
+                )
+        client.log_artifact(parent_id, str(path), "sweep")
+
+
+def _write_job_record(config: DictConfig, job_return: Any) -> None:
+    from hydra.core.utils import JobStatus
+
+    hc = config.hydra
+    info = read_sweep_info(str(hc.sweep.dir)) or {}
+    failed = job_return.status != JobStatus.COMPLETED
+    value = job_return._return_value
+    record = {
+        "sweep_id": info.get("sweep_id"),
+        "num": int(hc.job.num),
+        "overrides": [str(o) for o in hc.overrides.task],
+        "status": "FAILED" if failed else "COMPLETED",
+        "error": f"{type(value).__name__}: {value}" if failed else None,
+        "return_value": value if isinstance(value, int | float) and not failed else None,
+    }
+    out = Path(str(hc.runtime.output_dir)) / JOB_FILE
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(record, indent=2))
+
+
+class SweepCallback(Callback):
+    """Hydra callback: see the module docstring. Errors are logged, never fatal to a sweep."""
+
+    def __init__(self) -> None:
+        self._state: dict[str, Any] | None = None
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        try:
+            self._state = start_sweep(config)
+        except Exception as err:
+            log.error("sweep: cannot open the parent MLflow run, jobs are not grouped: %s", err)
+            self._state = None
+            return
+        atexit.register(self._finish_at_exit)
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        if self._state is None:
+            return
+        atexit.unregister(self._finish_at_exit)
+        state, self._state = self._state, None
+        finish_sweep(state, completed=True)
+
+    def _finish_at_exit(self) -> None:
+        """Hydra stopped before on_multirun_end (a job failed): still record and close."""
+        if self._state is None:
+            return
+        state, self._state = self._state, None
+        try:
+            finish_sweep(state, completed=False)
+        except Exception as err:
+            log.error("sweep %s: cannot finish the parent run: %s", state["sweep_id"], err)
+
+    def on_job_end(self, config: DictConfig, job_return: Any, **kwargs: Any) -> None:
+        if is_multirun():
+            _write_job_record(config, job_return)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Shipped to joblib/submitit workers: they need no parent state.
+        return {"_state": None}
