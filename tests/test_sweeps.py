@@ -11,7 +11,6 @@ import csv
 import io
 import json
 import math
-import os
 from pathlib import Path
 from typing import Any
 
@@ -360,7 +359,7 @@ def test_launcher_configs_compose_and_set_threads_per_job(
     assert cfg.trainer.inter_op_threads == want
 
 
-def test_slurm_and_ray_presets_carry_cluster_settings(compose) -> None:
+def test_slurm_and_ray_presets_carry_cluster_settings(compose, monkeypatch) -> None:
     slurm = compose(["hydra/launcher=slurm", "hydra.launcher.partition=gpu"], hydra_cfg=True)
     lc = slurm.hydra.launcher
     assert (lc.partition, lc.tasks_per_node, lc.nodes, lc.timeout_min) == ("gpu", 1, 1, 120)
@@ -368,11 +367,10 @@ def test_slurm_and_ray_presets_carry_cluster_settings(compose) -> None:
     assert raw["submitit_folder"] == "${hydra.sweep.dir}/.submitit/%j"
     ray = compose(["hydra/launcher=ray"], hydra_cfg=True).hydra.launcher
     assert ray.ray.remote.max_calls == 1  # a fresh process per job
-    os.environ["RAY_ADDRESS"] = "ray://head:10001"
-    try:
-        assert ray.ray.init.address == "ray://head:10001"
-    finally:
-        del os.environ["RAY_ADDRESS"]
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    assert ray.ray.init.address == "auto"
+    monkeypatch.setenv("RAY_ADDRESS", "ray://head:10001")
+    assert ray.ray.init.address == "ray://head:10001"
 
 
 def test_single_run_keeps_tensorflow_default_threads(compose, hydra_config_reset) -> None:
