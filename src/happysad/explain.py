@@ -134,6 +134,8 @@ def gradcam(
         with tf.GradientTape() as tape:
             feats, pre = grad_model(x, training=False)
             if use_logits:
+                # Under mixed precision `pre` is float16 while the head is float32.
+                pre = tf.cast(pre, head.kernel.dtype)
                 logits = tf.matmul(pre, head.kernel) + head.bias
                 probs = head.activation(logits)
             else:
