@@ -397,6 +397,7 @@ def main(argv: list[str] | None = None) -> int:
                 results[k]["same_val_files_as_a"] = theirs == ours if theirs else None
 
         ips = {k: results[k].get("images_per_s") for k in results}
+        cpu = {k: results[k].get("images_per_cpu_s") for k in results}
         t_a = results.get("a", {}).get("time_to_target_s")
         t_d = results.get("d", {}).get("time_to_target_s")
         a_reached = results.get("a", {}).get("reached_target")
@@ -406,6 +407,9 @@ def main(argv: list[str] | None = None) -> int:
             "b_over_a": _ratio(ips.get("b"), ips.get("a")),
             "b_over_c": _ratio(ips.get("b"), ips.get("c")),
             "a_over_c_seed": _ratio(ips.get("a"), ips.get("c_seed")),
+            "b_over_a_cpu": _ratio(cpu.get("b"), cpu.get("a")),
+            "b_over_c_cpu": _ratio(cpu.get("b"), cpu.get("c")),
+            "a_over_c_seed_cpu": _ratio(cpu.get("a"), cpu.get("c_seed")),
             "d_time_over_a_time_to_target": _ratio(t_d, t_a),
             "d_time_to_target_over_a_wall_without_reaching": (
                 _ratio(t_d, a_wall) if d_reached and a_reached is False else None
@@ -438,6 +442,7 @@ def main(argv: list[str] | None = None) -> int:
             },
             "target_val_accuracy": a.target,
             "images_per_s": ips,
+            "images_per_cpu_s": cpu,
             "ratios": ratios,
             "targets_met": targets,
             "variants": results,
