@@ -137,15 +137,23 @@ def epoch_timer(path: str, stop_at_val_accuracy: float | None = None) -> Any:
             self.record["train_begin"] = time.time()
 
         def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-            self._current = {"epoch": epoch, "begin": time.time(), "val_begin": None}
+            self._current = {
+                "epoch": epoch,
+                "begin": time.time(),
+                "val_begin": None,
+                "cpu_begin": time.process_time(),
+                "cpu_val_begin": None,
+            }
 
         def on_test_begin(self, logs: dict | None = None) -> None:
             if self._current is not None and self._current["val_begin"] is None:
                 self._current["val_begin"] = time.time()
+                self._current["cpu_val_begin"] = time.process_time()
 
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
             cur = self._current or {"epoch": epoch, "begin": None, "val_begin": None}
             cur["end"] = time.time()
+            cur["cpu_end"] = time.process_time()
             cur["logs"] = {k: float(v) for k, v in (logs or {}).items()}
             self.record["epochs"].append(cur)
             self._current = None
@@ -166,17 +174,23 @@ def summarize_epochs(
 
     `images_per_s`: training images per second of the training part of each epoch (from
     epoch begin to validation begin), epochs 2+ only, so graph tracing in epoch 1 is
-    excluded; `images_per_s_incl_first_epoch` counts every epoch. `time_to_target_s` is
+    excluded; `images_per_s_incl_first_epoch` counts every epoch; `images_per_cpu_s` is
+    per second of the process's CPU time (all threads), epochs 2+. `time_to_target_s` is
     from `t_start` (the process launch) to the end of the first epoch whose val_accuracy
     reaches `target`; `fit_time_to_target_s` is from the start of `fit`.
     """
     epochs = record.get("epochs", [])
     train_times = [(e.get("val_begin") or e["end"]) - e["begin"] for e in epochs]
+    cpu_times = [(e.get("cpu_val_begin") or e["cpu_end"]) - e["cpu_begin"] for e in epochs]
     out: dict[str, Any] = {"epochs": len(epochs)}
     if len(train_times) >= 2:
         out["images_per_s"] = round(n_train * (len(train_times) - 1) / sum(train_times[1:]), 2)
+        # Per CPU-second of this process (all its threads): less sensitive to other
+        # processes on a shared machine than wall-clock throughput.
+        out["images_per_cpu_s"] = round(n_train * (len(cpu_times) - 1) / sum(cpu_times[1:]), 2)
     else:
         out["images_per_s"] = None
+        out["images_per_cpu_s"] = None
     if train_times:
         out["images_per_s_incl_first_epoch"] = round(
             n_train * len(train_times) / sum(train_times), 2
