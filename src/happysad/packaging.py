@@ -130,7 +130,11 @@ class HappysadPyfunc(mlflow.pyfunc.PythonModel):
         out["error"] = errors
         bad = out["error"] != ""
         out.loc[bad, "class_name"] = ""
-        out.loc[bad, ["probability"] + [f"p_{n}" for n in names]] = np.nan
+        if bad.any():
+            # null, not NaN: bare NaN is not valid JSON for strict clients of the server.
+            cols = ["probability"] + [f"p_{n}" for n in names]
+            out[cols] = out[cols].astype(object)
+            out.loc[bad, cols] = None
         return out
 
 

@@ -157,6 +157,7 @@ def train(
         log.info("distributed: %s", dist)
     callbacks = _build_callbacks(cfg)
     if d.source == "demo":
+        log.info("demo data: %s (generated on first use, then reused)", d.root)
         try:
             demo.ensure_demo_dataset(
                 d.root,
@@ -423,9 +424,10 @@ def train(
         log.info("worker done (not the chief: nothing kept, nothing tracked)")
         return summary
     log.info(
-        "model saved to %s%s",
+        "model saved to %s%s; run report: %s",
         model_dir,
         f" and MLflow run {tracker.run_id}" if tracker.run_id else "",
+        run_dir / "report.html",
     )
     return summary
 

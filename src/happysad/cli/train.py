@@ -54,6 +54,10 @@ def app(cfg: DictConfig) -> float | None:
 
             cfg, run_dir = resume_config(cfg)
         validate(cfg)
+        if cfg.data.source == "folder":  # a missing data root costs a second, not a TF import
+            from happysad.data.scan import discover_classes
+
+            discover_classes(cfg.data.root, list(cfg.data.class_names or []) or None)
         from happysad.train import train
 
         tags = sweep.job_tags(cfg, overrides)
@@ -65,6 +69,7 @@ def app(cfg: DictConfig) -> float | None:
         print(f"error: {err}", file=sys.stderr)
         if sweep.is_multirun():
             raise  # Hydra marks this job failed and runs the sweep's other jobs
+        _drop_empty_run_dir(run_dir)
         sys.exit(err.exit_code)
     except KeyboardInterrupt as err:
         what = "terminated" if isinstance(err, Terminated) else "interrupted"
@@ -79,6 +84,16 @@ def app(cfg: DictConfig) -> float | None:
             signal.signal(signal.SIGTERM, previous)
         _release_state()
     return summary.get("objective")
+
+
+def _drop_empty_run_dir(run_dir: str) -> None:
+    """A job refused before any work leaves no clutter: only Hydra's own files were there."""
+    import shutil
+    from pathlib import Path
+
+    path = Path(run_dir)
+    if path.is_dir() and {p.name for p in path.iterdir()} <= {".hydra", "train.log"}:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _release_state() -> None:
