@@ -123,8 +123,11 @@ def test_model_loads_by_runs_uri_and_serves_base64(trained, demo_data: Path) -> 
     pred = model.predict(df)
     assert list(pred["class_name"][:2]) != [] and set(pred["class_name"][:2]) <= {"happy", "sad"}
     assert ((pred["probability"][:2] >= 0.5) & (pred["probability"][:2] <= 1)).all()
-    np.testing.assert_allclose(pred["p_happy"][:2] + pred["p_sad"][:2], 1.0, rtol=1e-5)
+    np.testing.assert_allclose(
+        pred["p_happy"][:2].astype(float) + pred["p_sad"][:2].astype(float), 1.0, rtol=1e-5
+    )
     assert pred["error"][2] and pred["class_name"][2] == ""
+    assert pred["probability"][2] is None  # null in JSON, not NaN
 
 
 def test_predict_cli_prints_class_names(trained, tmp_path: Path) -> None:
