@@ -129,19 +129,17 @@ def worker_seed_pipeline(spec: dict[str, Any]) -> None:
     )
 
 
-def worker_ceiling(spec: dict[str, Any]) -> None:
-    """(c) The model `experiment=seed` builds, compiled the same way, on resident tensors."""
-    import keras
-    import numpy as np
+def _happysad_config(overrides: list[str]) -> tuple[Any, Any]:
+    """The composed config (TensorFlow configured from it, as train.py does) and its
+    preprocessing."""
     from hydra import compose, initialize_config_dir
 
-    from happysad import model as model_lib
-    from happysad.data.image import Preprocessing, preprocess_file
+    from happysad.data.image import Preprocessing
     from happysad.paths import config_dir
     from happysad.train import _configure_tensorflow
 
     with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
-        cfg = compose("config", overrides=spec["overrides"])
+        cfg = compose("config", overrides=overrides)
     _configure_tensorflow(cfg)
     d = cfg.data
     prep = Preprocessing(
@@ -150,6 +148,13 @@ def worker_ceiling(spec: dict[str, Any]) -> None:
         interpolation=str(d.interpolation),
         keep_aspect=bool(d.keep_aspect),
     )
+    return cfg, prep
+
+
+def _happysad_model(cfg: Any, prep: Any) -> Any:
+    """The model happysad-train builds and compiles for this config (binary head)."""
+    from happysad import model as model_lib
+
     model = model_lib.build_model(cfg.model, (*prep.image_size, prep.channels), 2)
     model.compile(
         optimizer=model_lib.build_optimizer(cfg.optimizer),
@@ -157,6 +162,72 @@ def worker_ceiling(spec: dict[str, Any]) -> None:
         metrics=model_lib.build_metrics(list(cfg.trainer.metrics), True),
         jit_compile=cfg.trainer.get("jit_compile", "auto"),
     )
+    return model
+
+
+def worker_interleaved(spec: dict[str, Any]) -> None:
+    """Train throughput of (a), (b), (c) and (c_seed) in one process, one epoch at a time in
+    turn (the order rotating every round), so that the load of a shared machine drifting
+    during the benchmark hits all of them alike. Round 1 (graph tracing) is not counted.
+
+    (a) and (c_seed) are built as in their own workers; (b) is happysad's own data path
+    (scan, split, `loader.load_images`, `pipeline.make_dataset`) feeding the model
+    happysad-train builds; (c) is that model on resident tensors. No validation here.
+    """
+    import keras
+
+    from happysad.data import loader, pipeline
+
+    cfg, prep = _happysad_config(spec["overrides"])
+    d = cfg.data
+    bs, seed = int(d.batch_size), int(cfg.seed)
+    splits, _ = _split(Path(spec["data_root"]))
+    x, y = loader.load_images(splits.train, prep, workers=int(d.workers))
+    y = y.astype("float32").reshape(-1, 1)
+    n = len(x)
+    size = prep.image_size[0]
+    xb, yb = x[:bs], y[:bs]
+
+    seed_train = keras.utils.image_dataset_from_directory(
+        spec["train_dir"], image_size=(size, size), batch_size=bs, shuffle=True
+    ).map(lambda im, lab: (im / 255, lab))
+    variants = {
+        "a": (_seed_model(size), lambda: seed_train),
+        "b": (
+            _happysad_model(cfg, prep),
+            lambda: pipeline.make_dataset(x, y, bs, shuffle=True, seed=seed),
+        ),
+        "c": (_happysad_model(cfg, prep), lambda: _resident(xb, yb, n, bs)),
+        "c_seed": (
+            _seed_model(size),
+            lambda: _resident((xb / 255).astype("float32"), yb, n, bs),
+        ),
+    }
+    names = list(variants)
+    times: dict[str, dict[str, list[float]]] = {k: {"wall": [], "cpu": []} for k in names}
+    for r in range(int(spec["rounds"])):
+        order = names[r % len(names) :] + names[: r % len(names)]
+        for k in order:
+            model, make_ds = variants[k]
+            ds = make_ds()
+            t, c = time.time(), time.process_time()
+            model.fit(ds, epochs=1, verbose=0)
+            if r > 0:
+                times[k]["wall"].append(time.time() - t)
+                times[k]["cpu"].append(time.process_time() - c)
+    Path(spec["out_path"]).write_text(json.dumps({"n_train": n, "times": times}))
+
+
+def worker_ceiling(spec: dict[str, Any]) -> None:
+    """(c) The model `experiment=seed` builds, compiled the same way, on resident tensors."""
+    import keras
+    import numpy as np
+
+    from happysad.data.image import preprocess_file
+
+    cfg, prep = _happysad_config(spec["overrides"])
+    d = cfg.data
+    model = _happysad_model(cfg, prep)
     bs, n = int(d.batch_size), int(spec["n_train"])
     files, labels = spec["files"][:bs], spec["labels"][:bs]
     x = np.stack([preprocess_file(f, prep) for f in files])
@@ -282,6 +353,29 @@ def _worker_run(
     return res
 
 
+def _summarize_interleaved(rec: dict[str, Any]) -> dict[str, Any]:
+    n = rec.get("n_train", 0)
+    out: dict[str, Any] = {"images_per_s": {}, "images_per_cpu_s": {}, "epochs_counted": {}}
+    for k, t in rec.get("times", {}).items():
+        wall, cpu = t["wall"], t["cpu"]
+        out["epochs_counted"][k] = len(wall)
+        out["images_per_s"][k] = round(n * len(wall) / sum(wall), 2) if wall else None
+        out["images_per_cpu_s"][k] = round(n * len(cpu) / sum(cpu), 2) if cpu else None
+    ips, cpu = out["images_per_s"], out["images_per_cpu_s"]
+    out["ratios"] = (
+        {
+            "b_over_a": _ratio(ips.get("b"), ips.get("a")),
+            "b_over_c": _ratio(ips.get("b"), ips.get("c")),
+            "a_over_c_seed": _ratio(ips.get("a"), ips.get("c_seed")),
+            "b_over_a_cpu": _ratio(cpu.get("b"), cpu.get("a")),
+            "b_over_c_cpu": _ratio(cpu.get("b"), cpu.get("c")),
+        }
+        if ips
+        else {}
+    )
+    return out
+
+
 def _ratio(num: float | None, den: float | None, nd: int = 3) -> float | None:
     if num is None or den is None or den == 0:
         return None
@@ -300,7 +394,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--throughput-epochs", type=int, default=4, help="epochs of (b) and (c)")
     p.add_argument("--default-epochs", type=int, default=None, help="cap for (d) (config: 30)")
     p.add_argument("--target", type=float, default=0.95, help="validation accuracy target")
-    p.add_argument("--variants", default="abcd", help="subset to run, e.g. 'bd'")
+    p.add_argument(
+        "--variants",
+        default="abcdi",
+        help="subset to run, e.g. 'bd'; i = (a), (b), (c) interleaved epoch by epoch",
+    )
+    p.add_argument("--rounds", type=int, default=4, help="interleaved rounds (first: warm-up)")
     p.add_argument(
         "--happysad-args",
         nargs="*",
@@ -309,13 +408,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--work", type=Path, default=None, help="work folder (default: a temp dir)")
     p.add_argument("--keep", action="store_true", help="keep the temp work folder")
-    p.add_argument("--worker", choices=["a", "c"], help=argparse.SUPPRESS)
+    p.add_argument("--worker", choices=["a", "c", "i"], help=argparse.SUPPRESS)
     p.add_argument("spec", nargs="?", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
 
     if a.worker:
         spec = json.loads(Path(a.spec).read_text())
-        (worker_seed_pipeline if a.worker == "a" else worker_ceiling)(spec)
+        {"a": worker_seed_pipeline, "c": worker_ceiling, "i": worker_interleaved}[a.worker](spec)
         return 0
 
     from happysad.data.demo import generate_demo_dataset
@@ -390,6 +489,23 @@ def main(argv: list[str] | None = None) -> int:
             cap = [f"trainer.epochs={a.default_epochs}"] if a.default_epochs else []
             results["d"] = _happysad_run("d", [*common, *cap], work, n_train, a.target)
 
+        interleaved = None
+        if "i" in a.variants:
+            spec = {
+                "overrides": ["experiment=seed", *common, *seed_size],
+                "data_root": str(data),
+                "train_dir": str(work / "seed_tree" / "train"),
+                "rounds": a.rounds,
+                "out_path": str(work / "interleaved.json"),
+            }
+            spec_path = work / "spec_i.json"
+            spec_path.write_text(json.dumps(spec))
+            note(f"(a, b, c, c_seed) interleaved, {a.rounds} rounds")
+            cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", "i", str(spec_path)]
+            proc = run_child(cmd, work / "log_i.txt", env=child_env())
+            interleaved = _summarize_interleaved(_read_json(work / "interleaved.json"))
+            interleaved["process"] = proc
+
         # The same validation files everywhere (a's folder is built from our split).
         ours = {r.relpath for r in splits.val}
         for k in ("b", "d"):
@@ -417,10 +533,13 @@ def main(argv: list[str] | None = None) -> int:
             ),
         }
         targets = {}
-        if ratios["b_over_c"] is not None:
-            targets["b_over_c>=0.90"] = ratios["b_over_c"] >= 0.90
-        if ratios["b_over_a"] is not None:
-            targets["b_over_a>=1.2"] = ratios["b_over_a"] >= 1.2
+        # Throughput verdicts from the interleaved run when there is one (robust to the
+        # load of a shared machine drifting between the separate children).
+        basis = interleaved["ratios"] if interleaved and interleaved.get("ratios") else ratios
+        if basis["b_over_c"] is not None:
+            targets["b_over_c>=0.90"] = basis["b_over_c"] >= 0.90
+        if basis["b_over_a"] is not None:
+            targets["b_over_a>=1.2"] = basis["b_over_a"] >= 1.2
         if "a" in results and "d" in results:
             targets["d_to_target<=a/10"] = bool(
                 d_reached
@@ -446,6 +565,8 @@ def main(argv: list[str] | None = None) -> int:
             "images_per_cpu_s": cpu,
             "ratios": ratios,
             "targets_met": targets,
+            "throughput_targets_from": "interleaved" if basis is not ratios else "separate runs",
+            "interleaved": interleaved,
             "variants": results,
             "machine": machine(),
             "loadavg_start": load_start,
@@ -455,6 +576,8 @@ def main(argv: list[str] | None = None) -> int:
         }
         emit(out)
         failed = [k for k, v in results.items() if v["process"]["rc"] != 0]
+        if interleaved and interleaved["process"]["rc"] != 0:
+            failed.append("i")
         return 1 if failed else 0
     finally:
         if tmp is not None and not a.keep:

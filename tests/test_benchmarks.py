@@ -44,6 +44,12 @@ def test_bench_scan_reports_first_and_cached_scan(tmp_path: Path) -> None:
     assert out["rescan_over_first"] > 0
     assert out["bad_config_rc"] == 2
     assert out["bad_config_message"].startswith("error: data.split=")
+    inter = out["interleaved"]
+    assert inter["process"]["rc"] == 0, inter["process"]
+    assert set(inter["images_per_s"]) == {"a", "b", "c", "c_seed"}
+    assert all(v > 0 for v in inter["images_per_s"].values())
+    assert inter["epochs_counted"] == {"a": 1, "b": 1, "c": 1, "c_seed": 1}
+    assert out["throughput_targets_from"] == "interleaved"
     assert set(out["targets_met"]) == {"rescan<=5%_of_first", "bad_config<=2s"}
 
 
@@ -69,6 +75,7 @@ def test_bench_train_measures_the_four_variants(tmp_path: Path) -> None:
         "bench_train.py",
         *("--per-class", "12", "--image-size", "32", "--seed-image-size", "32"),
         *("--seed-epochs", "2", "--throughput-epochs", "2", "--default-epochs", "2"),
+        *("--rounds", "2"),
         *("--happysad-args", "tracking=none", "callbacks.tensorboard=null"),
         *("--work", str(tmp_path / "w")),
         timeout=600,
@@ -96,6 +103,12 @@ def test_bench_train_measures_the_four_variants(tmp_path: Path) -> None:
     assert out["ratios"]["b_over_c"] == pytest.approx(
         out["images_per_s"]["b"] / out["images_per_s"]["c"], rel=0.01
     )
+    inter = out["interleaved"]
+    assert inter["process"]["rc"] == 0, inter["process"]
+    assert set(inter["images_per_s"]) == {"a", "b", "c", "c_seed"}
+    assert all(v > 0 for v in inter["images_per_s"].values())
+    assert inter["epochs_counted"] == {"a": 1, "b": 1, "c": 1, "c_seed": 1}
+    assert out["throughput_targets_from"] == "interleaved"
     assert set(out["targets_met"]) == {
         "b_over_c>=0.90",
         "b_over_a>=1.2",
