@@ -78,12 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
             cfg = compose("config")
         d = cfg.data
-        prep = Preprocessing(
-            image_size=(int(d.image_size[0]), int(d.image_size[1])),
-            channels=int(d.channels),
-            interpolation=str(d.interpolation),
-            keep_aspect=bool(d.keep_aspect),
-        )
+        prep = Preprocessing.from_data_config(d)
 
         import keras
 

@@ -142,12 +142,7 @@ def _happysad_config(overrides: list[str]) -> tuple[Any, Any]:
         cfg = compose("config", overrides=overrides)
     _configure_tensorflow(cfg)
     d = cfg.data
-    prep = Preprocessing(
-        image_size=(int(d.image_size[0]), int(d.image_size[1])),
-        channels=int(d.channels),
-        interpolation=str(d.interpolation),
-        keep_aspect=bool(d.keep_aspect),
-    )
+    prep = Preprocessing.from_data_config(d)
     return cfg, prep
 
 

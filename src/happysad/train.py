@@ -130,14 +130,7 @@ def train(
         class_names, ignored = wanted or list(demo.CLASSES), []
     else:
         class_names, ignored = scan.discover_classes(d.root, wanted)
-    prep = Preprocessing(
-        image_size=(int(d.image_size[0]), int(d.image_size[1])),
-        channels=int(d.channels),
-        interpolation=str(d.interpolation),
-        keep_aspect=bool(d.keep_aspect),
-        face_crop=bool(d.get("face_crop", False)),
-        face_margin=float(d.get("face_margin", 0.25)),
-    )
+    prep = Preprocessing.from_data_config(d)
     augmenter = augment.build_augmenter(d.get("augment"), seed=int(cfg.seed))  # fail early
     with strategy.scope():  # variables (model and optimizer) must live in the strategy
         model = model_lib.build_model(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
@@ -53,6 +53,18 @@ class Preprocessing:
             "face_crop": self.face_crop,
             "face_margin": self.face_margin,
         }
+
+    @classmethod
+    def from_data_config(cls, d: Any) -> Preprocessing:
+        """From the `data` config group: the one place config keys map to preprocessing."""
+        return cls(
+            image_size=(int(d.image_size[0]), int(d.image_size[1])),
+            channels=int(d.channels),
+            interpolation=str(d.interpolation),
+            keep_aspect=bool(d.keep_aspect),
+            face_crop=bool(d.get("face_crop", False)),
+            face_margin=float(d.get("face_margin", 0.25)),
+        )
 
     @classmethod
     def from_dict(cls, d: dict) -> Preprocessing:
