@@ -112,6 +112,25 @@ def tiny_train_args(out: Path, data_root: Path, *extra: str) -> list[str]:
     ]
 
 
+def no_tensorflow_env(tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """An environment in which importing tensorflow or keras leaves a marker file and fails.
+
+    "Fails before TensorFlow loads" then becomes a fact a test can check (the marker does not
+    exist), instead of a wall-clock bound that a loaded machine can break.
+    """
+    poison = tmp_path / "no_tensorflow"
+    marker = tmp_path / "tensorflow_was_imported"
+    for name in ("tensorflow", "keras"):
+        pkg = poison / name
+        pkg.mkdir(parents=True, exist_ok=True)
+        (pkg / "__init__.py").write_text(
+            f"open({str(marker)!r}, 'a').write({name!r} + '\\n')\n"
+            f"raise ImportError({name!r} + ' must not be imported here')\n"
+        )
+    path = os.pathsep.join([str(poison), str(ROOT)])
+    return {"PYTHONPATH": path}, marker
+
+
 def free_port() -> int:
     import socket
 

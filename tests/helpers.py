@@ -16,3 +16,34 @@ class SleepEachEpoch(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         time.sleep(self.seconds)
+
+
+def train_and_crash(where: str, epoch: int, argv: list[str]) -> None:
+    """Run `happysad-train argv` and die like kill -9 (os._exit) at a chosen point of `epoch`.
+
+    `where` is "before_backup" (the epoch is journalled in history.csv, its weights are not
+    backed up), "after_backup" (backed up, not yet in MLflow) or "after_record" (everything
+    written: the crash hits the start of the next epoch). Deterministic, unlike a timed kill.
+    """
+    import os
+    import sys
+
+    orig = keras.callbacks.BackupAndRestore.on_epoch_end
+
+    def on_epoch_end(self, ep: int, logs: dict | None = None) -> None:
+        if where == "before_backup" and ep + 1 == epoch:
+            os._exit(137)
+        orig(self, ep, logs)
+        if where == "after_backup" and ep + 1 == epoch:
+            os._exit(137)
+
+    def on_epoch_begin(self, ep: int, logs: dict | None = None) -> None:
+        if where == "after_record" and ep == epoch:
+            os._exit(137)
+
+    keras.callbacks.BackupAndRestore.on_epoch_end = on_epoch_end
+    keras.callbacks.BackupAndRestore.on_epoch_begin = on_epoch_begin
+    sys.argv = ["happysad-train", *argv]
+    from happysad.cli.train import main
+
+    main()

@@ -272,6 +272,10 @@ def _check_trainer(t: DictConfig) -> None:
     for key in ("intra_op_threads", "inter_op_threads"):
         if t[key] < 0:
             _fail(f"trainer.{key}", t[key], "must be >= 0 (0 = TensorFlow's default)")
+    if t.resume and not t.backup:
+        _fail(
+            "trainer.backup", t.backup, "must be true to resume (trainer.resume needs the backup)"
+        )
     if not t.objective:
         _fail("trainer.objective", t.objective, "must name a metric, e.g. val_accuracy")
     if t.objective_direction not in DIRECTIONS:

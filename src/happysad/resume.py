@@ -9,11 +9,15 @@ every epoch into `<run dir>/backup/`) restores weights, optimizer state and the 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
+from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
 from happysad.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 STATE_FILE = "happysad_run.json"
 
@@ -63,3 +67,135 @@ def resume_config(cfg: DictConfig) -> tuple[DictConfig, str]:
     old.paths.run_dir = str(run_dir)  # was ${hydra:runtime.output_dir}: pin it to the old dir
     old.trainer.resume = ref
     return old, str(run_dir)
+
+
+HISTORY_FILE = "history.csv"
+
+
+def read_history_rows(path: Path) -> list[dict[str, float]]:
+    """history.csv as rows ({"epoch": 0-based, metric: value, ...}); [] when absent."""
+    import csv
+
+    if not path.is_file():
+        return []
+    with path.open() as fh:
+        rows = list(csv.DictReader(fh))
+    return [
+        {k: float(v) for k, v in row.items() if k is not None and v not in (None, "")}
+        for row in rows
+    ]
+
+
+def _write_history_rows(path: Path, rows: list[dict[str, float]]) -> None:
+    """Replace history.csv atomically (a kill leaves the old or the new file, never half a row)."""
+    import csv
+    import os
+
+    keys = sorted({k for r in rows for k in r if k != "epoch"})
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["epoch", *keys])
+        writer.writeheader()
+        for r in rows:
+            writer.writerow({k: (int(v) if k == "epoch" else repr(v)) for k, v in r.items()})
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def epoch_bookkeeping(run_dir: Path, tracker: Any, backup: bool = True) -> Any:
+    """One Keras callback that records every completed epoch exactly once, kill -9 or not.
+
+    At each epoch end, in this order: (1) the epoch's metrics go into history.csv (the
+    journal), (2) BackupAndRestore saves weights, optimizer state and the epoch count,
+    (3) the metrics go to MLflow at step = epoch + 1. A kill between (1) and (2) leaves a
+    journal row for an epoch whose weights are lost: on resume that row is dropped and the
+    epoch is trained again. A kill between (2) and (3) leaves an epoch that is backed up but
+    not in MLflow: on resume it is logged from the journal, at its own step, with its own
+    values, before training continues. One callback owns the order, so no other callback
+    can land between the three writes.
+    """
+    import contextlib
+
+    import keras
+
+    class EpochBookkeeping(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.history_csv = Path(run_dir) / HISTORY_FILE
+            self.backup = (
+                keras.callbacks.BackupAndRestore(
+                    str(Path(run_dir) / "backup"), double_checkpoint=True
+                )
+                if backup
+                else None
+            )
+            self.rows: list[dict[str, float]] = []
+            self.logged: set[int] = set()
+            self.restored = 0  # epochs restored from the backup (0 on a fresh run)
+
+        def set_model(self, model: Any) -> None:
+            super().set_model(model)
+            if self.backup is not None:
+                self.backup.set_model(model)
+
+        def on_train_begin(self, logs: dict | None = None) -> None:
+            restored = 0
+            if self.backup is not None:
+                self.backup.on_train_begin(logs)  # restores weights, optimizer and epoch
+                restored = int(getattr(self.model, "_initial_epoch", 0) or 0)
+            self.restored = restored
+            self.reconcile(restored)
+
+        def reconcile(self, restored: int) -> None:
+            """Make the journal and MLflow hold exactly epochs 1..restored, each once."""
+            by_epoch = {int(r["epoch"]): r for r in read_history_rows(self.history_csv)}
+            self.rows = [by_epoch[e] for e in sorted(by_epoch) if e < restored]
+            if self.rows or self.history_csv.exists():
+                _write_history_rows(self.history_csv, self.rows)
+            self.logged = tracker.logged_epochs()
+            ahead = sorted(s for s in self.logged if s > restored)
+            if ahead:
+                log.warning(
+                    "MLflow holds epochs %s beyond the backup (epoch %d); kept as logged",
+                    ahead,
+                    restored,
+                )
+            missing = [r for r in self.rows if int(r["epoch"]) + 1 not in self.logged]
+            for r in missing:
+                step = int(r["epoch"]) + 1
+                tracker.log_metrics({k: v for k, v in r.items() if k != "epoch"}, step=step)
+                self.logged.add(step)
+            if missing:
+                log.info(
+                    "resume: logged epoch(s) %s to MLflow from %s (backed up, not yet recorded)",
+                    [int(r["epoch"]) + 1 for r in missing],
+                    self.history_csv.name,
+                )
+
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            metrics = {k: float(v) for k, v in (logs or {}).items()}
+            with contextlib.suppress(Exception):  # schedules etc.: skip rather than fail
+                lr = self.model.optimizer.learning_rate
+                metrics.setdefault("lr", float(keras.ops.convert_to_numpy(lr)))
+            self.rows.append({"epoch": float(epoch), **metrics})
+            _write_history_rows(self.history_csv, self.rows)  # (1) journal
+            if self.backup is not None:
+                self.backup.on_epoch_end(epoch, logs)  # (2) backup
+            if epoch + 1 not in self.logged:  # (3) record
+                tracker.log_metrics(metrics, step=epoch + 1)
+                self.logged.add(epoch + 1)
+
+        def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+            if self.backup is not None:
+                self.backup.on_epoch_begin(epoch, logs)
+
+        def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+            if self.backup is not None:
+                self.backup.on_train_batch_end(batch, logs)
+
+        def on_train_end(self, logs: dict | None = None) -> None:
+            if self.backup is not None:
+                self.backup.on_train_end(logs)
+
+    return EpochBookkeeping()

@@ -7,7 +7,6 @@ beside the store, not in whatever directory the job happened to run from.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import subprocess
@@ -242,15 +241,15 @@ class Tracker:
         log.info("registered as models:/%s/%s", name, mv.version)
         return str(mv.version)
 
-    def logged_steps(self, key: str = "loss") -> int:
-        """The last epoch already logged for this run (0 if none): resume skips up to it."""
+    def logged_epochs(self, key: str = "loss") -> set[int]:
+        """The epochs (steps) of `key` already in this run: resume logs only the others."""
         if not (self.enabled and self.run_id):
-            return 0
+            return set()
         try:
             hist = self._mlflow().MlflowClient().get_metric_history(self.run_id, key)
         except Exception:
-            return 0
-        return max((m.step for m in hist), default=0)
+            return set()
+        return {int(m.step) for m in hist}
 
     @contextmanager
     def run(
@@ -268,23 +267,3 @@ class Tracker:
             raise
         else:
             self.end("FINISHED")
-
-
-def epoch_logger(tracker: Tracker, skip_until: int = 0) -> Any:
-    """A Keras callback logging every epoch's metrics once, at step = completed epochs.
-
-    After a resume, epochs up to `skip_until` are already in the run and are not re-logged.
-    """
-    import keras
-
-    class MlflowEpochLogger(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-            if epoch + 1 <= skip_until:
-                return
-            metrics = {k: float(v) for k, v in (logs or {}).items()}
-            with contextlib.suppress(Exception):  # schedules etc.: skip rather than fail
-                lr = self.model.optimizer.learning_rate
-                metrics["lr"] = float(keras.ops.convert_to_numpy(lr))
-            tracker.log_metrics(metrics, step=epoch + 1)
-
-    return MlflowEpochLogger()

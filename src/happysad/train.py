@@ -96,7 +96,7 @@ def train(
     run_dir.mkdir(parents=True, exist_ok=True)
     overrides = list(overrides or [])
 
-    from happysad.resume import read_state, write_state
+    from happysad.resume import epoch_bookkeeping, read_state, write_state
     from happysad.tracking import Tracker
 
     resuming = bool(cfg.trainer.get("resume"))
@@ -120,7 +120,7 @@ def train(
     from happysad import model as model_lib
     from happysad.data import augment, demo, loader, pipeline, scan, split
     from happysad.evaluate import evaluate_predictions, format_metrics
-    from happysad.tracking import epoch_logger, flatten, git_info
+    from happysad.tracking import flatten, git_info
 
     d = cfg.data
     wanted = list(d.class_names) if d.class_names else None
@@ -266,26 +266,17 @@ def train(
             )
 
         # --- fit ------------------------------------------------------------------
-        # Order matters: back up the epoch, then record it, so a kill between the two can
-        # lose one epoch's numbers but never log the same epoch twice.
-        bookkeeping: list[Any] = []
-        if cfg.trainer.get("backup", True):
-            bookkeeping.append(
-                keras.callbacks.BackupAndRestore(str(run_dir / "backup"), double_checkpoint=True)
-            )
+        # One callback journals, backs up and records each epoch, in that order, and on
+        # resume reconciles the three (see resume.epoch_bookkeeping).
         history_csv = run_dir / "history.csv"
-        bookkeeping.append(keras.callbacks.CSVLogger(str(history_csv), append=True))
-        bookkeeping.append(
-            epoch_logger(tracker, skip_until=tracker.logged_steps() if resuming else 0)
-        )
-        epochs_before = len(_read_history(history_csv).get("loss", []))
+        bookkeeping = epoch_bookkeeping(run_dir, tracker, backup=bool(cfg.trainer.backup))
         t_fit = time.time()
         try:
             model.fit(
                 ds("train", shuffle=True),
                 validation_data=ds("val") if has_val else None,
                 epochs=int(cfg.trainer.epochs),
-                callbacks=[*callbacks, *bookkeeping],
+                callbacks=[*callbacks, bookkeeping],
                 verbose=_verbose(cfg.trainer.verbose),
                 shuffle=False,  # the train dataset reshuffles itself each epoch
             )
@@ -322,7 +313,7 @@ def train(
                 "epochs_run": epochs_run,
                 "fit_seconds": fit_seconds,
                 "train_images_per_second": len(splits.train)
-                * (epochs_run - epochs_before)
+                * (epochs_run - bookkeeping.restored)
                 / max(fit_seconds, 1e-9),
             }
         )
