@@ -2,10 +2,10 @@
 
 Generates --n-images demo faces (no corrupt files), builds the default model (conf's
 `model` and `data.image_size`, freshly initialised: the arithmetic is what matters, not the
-weights), saves it with `happysad.packaging.save_model` and loads it back with
+weights), saves it with `happysad.serving.packaging.save_model` and loads it back with
 `load_model`, as `happysad-predict` does. Then, alternating, --repeats times each:
 
-  predict_files: `happysad.predict.predict_files(loaded, files)` over the folder's files
+  predict_files: `happysad.serving.predict.predict_files(loaded, files)` over the folder's files
                  (read, decode, resize, batch, forward pass, labels);
   ceiling:       the same model on the same images already decoded in memory, the faster
                  of `model.predict(x)` and `model.predict_on_batch` per batch.
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         from happysad.data.demo import generate_demo_dataset
         from happysad.data.image import Preprocessing, preprocess_file
         from happysad.paths import config_dir
-        from happysad.predict import expand_inputs
+        from happysad.serving.predict import expand_inputs
 
         data = work / "data"
         per_class = (a.n_images + 1) // 2
@@ -82,9 +82,9 @@ def main(argv: list[str] | None = None) -> int:
 
         import keras
 
-        from happysad import model as model_lib
         from happysad import packaging
-        from happysad.predict import predict_files
+        from happysad.serving.predict import predict_files
+        from happysad.training import model as model_lib
 
         keras.utils.set_random_seed(0)
         model = model_lib.build_model(cfg.model, (*prep.image_size, prep.channels), 2)

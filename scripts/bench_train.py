@@ -136,7 +136,7 @@ def _happysad_config(overrides: list[str]) -> tuple[Any, Any]:
 
     from happysad.data.image import Preprocessing
     from happysad.paths import config_dir
-    from happysad.train import _configure_tensorflow
+    from happysad.training.job import _configure_tensorflow
 
     with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
         cfg = compose("config", overrides=overrides)
@@ -148,7 +148,7 @@ def _happysad_config(overrides: list[str]) -> tuple[Any, Any]:
 
 def _happysad_model(cfg: Any, prep: Any) -> Any:
     """The model happysad-train builds and compiles for this config (binary head)."""
-    from happysad import model as model_lib
+    from happysad.training import model as model_lib
 
     model = model_lib.build_model(cfg.model, (*prep.image_size, prep.channels), 2)
     model.compile(

@@ -107,7 +107,7 @@ def evaluate(run_dir: Path, sets: dict[str, Path]) -> dict[str, float]:
     from happysad.data.loader import load_images
     from happysad.data.scan import scan_folder
     from happysad.evaluate import evaluate_predictions
-    from happysad.packaging import load_model
+    from happysad.serving.packaging import load_model
 
     loaded = load_model(str(run_dir))
     names = loaded.metadata.class_names

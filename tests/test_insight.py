@@ -117,7 +117,7 @@ def test_face_crops_are_cached_with_their_boxes(tmp_path: Path, monkeypatch) -> 
 
 
 def test_images_without_a_face_are_noted_in_the_cleaning_report(tmp_path: Path) -> None:
-    from happysad.insight import FALLBACK_ACTION, face_crop_notes
+    from happysad.insight.artifacts import FALLBACK_ACTION, face_crop_notes
 
     rec = [
         SimpleNamespace(path=f"/d/{n}.png", relpath=f"{n}.png", class_name="happy") for n in "ab"
@@ -220,8 +220,8 @@ def test_bad_augmentation_layer_names_the_item(compose) -> None:
 
 
 def _model(name: str, size: int = 32):
-    from happysad.model import build_model
     from happysad.paths import config_dir
+    from happysad.training.model import build_model
 
     return build_model(OmegaConf.load(config_dir() / "model" / f"{name}.yaml"), (size, size, 3), 2)
 
@@ -230,7 +230,7 @@ def test_gradcam_picks_the_last_conv_block_and_returns_unit_maps() -> None:
     pytest.importorskip("keras")
     import keras
 
-    from happysad.explain import GradCamError, find_gradcam_layer, gradcam
+    from happysad.insight.gradcam import GradCamError, find_gradcam_layer, gradcam
 
     small = _model("small_cnn")
     picked = small.get_layer(find_gradcam_layer(small))
@@ -261,7 +261,7 @@ def test_gradcam_picks_the_last_conv_block_and_returns_unit_maps() -> None:
 
 
 def test_sample_selection_covers_each_class_right_and_wrong() -> None:
-    from happysad.explain import select_samples
+    from happysad.insight.gradcam import select_samples
 
     y_true = np.array([0] * 10 + [1] * 10)
     y_pred = y_true.copy()
@@ -279,7 +279,7 @@ def test_sample_selection_covers_each_class_right_and_wrong() -> None:
 def test_gradcam_looks_at_the_mouth_of_a_trained_model() -> None:
     """Trained on faces whose only label signal is the mouth, Grad-CAM should point there."""
     keras = pytest.importorskip("keras")
-    from happysad.explain import gradcam
+    from happysad.insight.gradcam import gradcam
 
     keras.utils.set_random_seed(0)
     style = _resolve_style(None)
@@ -321,7 +321,7 @@ def test_gradcam_looks_at_the_mouth_of_a_trained_model() -> None:
 
 
 def test_calibration_and_threshold_numbers() -> None:
-    from happysad.plots import calibration_bins, threshold_sweep
+    from happysad.insight.figures import calibration_bins, threshold_sweep
 
     score = np.array([0.05, 0.15, 0.95, 0.85])
     mean, observed, counts, ece = calibration_bins(score, np.array([0, 0, 1, 1]), 10)
@@ -343,9 +343,9 @@ def _fake_eval(n: int = 30):
 
 
 def test_report_is_one_self_contained_page(tmp_path: Path) -> None:
-    from happysad import plots
-    from happysad.explain import overlay
-    from happysad.report import ReportInputs, build_report
+    from happysad.insight import figures as plots
+    from happysad.insight.gradcam import overlay
+    from happysad.insight.report import ReportInputs, build_report
 
     y, p = _fake_eval()
     names = ["happy", "s<a>d"]
@@ -485,7 +485,7 @@ def test_predict_and_serving_crop_faces_and_explain(trained_insight: Path, tmp_p
     import pandas as pd
 
     from happysad.data.image import preprocess_file
-    from happysad.packaging import load_model
+    from happysad.serving.packaging import load_model
 
     model_dir = next(trained_insight.rglob("model/MLmodel")).parent
     img, _, _ = _detected_face()

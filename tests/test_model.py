@@ -10,7 +10,7 @@ from happysad.errors import ConfigError
 from happysad.paths import config_dir
 
 keras = pytest.importorskip("keras")
-from happysad.model import build_model, build_optimizer, is_binary_output  # noqa: E402
+from happysad.training.model import build_model, build_optimizer, is_binary_output  # noqa: E402
 
 MODELS = sorted(p.stem for p in (config_dir() / "model").glob("*.yaml"))
 

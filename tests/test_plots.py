@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from happysad.plots import (
+from happysad.insight.figures import (
     _pr,
     _roc,
     plot_confusion_matrix,

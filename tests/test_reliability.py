@@ -255,7 +255,7 @@ def test_training_survives_the_tracking_server_restarting(tmp_path: Path, demo_d
         assert sorted(steps) == [1, 2, 3, 4, 5, 6]  # buffered while down, none lost or doubled
         arts = {a.path for a in client.list_artifacts(runs[0].info.run_id)}
         assert {"plots", "data", "config"} <= arts
-        from happysad.packaging import load_model
+        from happysad.serving.packaging import load_model
 
         loaded = load_model(f"runs:/{runs[0].info.run_id}/model", tracking_uri=server.uri)
         assert loaded.metadata.class_names == ["happy", "sad"]
@@ -269,7 +269,7 @@ def test_models_with_lambda_layers_are_refused_unless_unsafe(tmp_path: Path) -> 
 
     from happysad.data.image import Preprocessing
     from happysad.errors import ModelLoadError
-    from happysad.packaging import ModelMetadata, load_model, save_model
+    from happysad.serving.packaging import ModelMetadata, load_model, save_model
 
     inputs = keras.Input((8, 8, 3))
     x = keras.layers.Lambda(lambda t: t * 2.0)(inputs)  # arbitrary code inside the file

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from omegaconf import OmegaConf, open_dict
 
-from happysad import compare
-from happysad.sweep import available_cpus, objective_value
+from happysad.sweeps.runs import available_cpus, objective_value
+from happysad.tracking import compare
 
 from .conftest import run_cli, tiny_train_args
 
@@ -433,7 +433,7 @@ def test_cfg_shows_the_optuna_sweeper_and_a_changed_search_space() -> None:
 def test_search_space_expressions_map_to_optuna_distributions() -> None:
     from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
-    from happysad.optuna_search import parse_search_space
+    from happysad.sweeps.optuna_search import parse_search_space
 
     space, fixed = parse_search_space(
         [
@@ -480,7 +480,7 @@ class _FakeLauncher:
 
 
 def _search(tmp_path: Path, launcher: _FakeLauncher, **kw: Any):
-    from happysad.optuna_search import OptunaSearch
+    from happysad.sweeps.optuna_search import OptunaSearch
 
     s = OptunaSearch(
         sampler={"_target_": "optuna.samplers.RandomSampler", "seed": 0},

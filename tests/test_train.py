@@ -176,7 +176,7 @@ def test_eval_cli_reevaluates_a_saved_model(trained, demo_data: Path, tmp_path: 
 
 def test_class_order_comes_from_the_model_not_from_code(demo_data: Path, tmp_path: Path) -> None:
     """Train with class_names=[sad, happy]: index 1 is now 'happy', and predict must say so."""
-    from happysad.packaging import load_model
+    from happysad.serving.packaging import load_model
 
     out = tmp_path / "rev"
     res = run_cli(
@@ -267,7 +267,7 @@ def test_default_config_learns_the_demo_task(tmp_path: Path) -> None:
 
 def test_mixed_precision_and_xla_switches_train_on_cpu(demo_data: Path, tmp_path: Path) -> None:
     """The GPU options must at least be correct on CPU: they train and save a usable model."""
-    from happysad.packaging import load_model
+    from happysad.serving.packaging import load_model
 
     out = tmp_path / "mp"
     res = run_cli(

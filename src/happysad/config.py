@@ -263,7 +263,7 @@ def _check_trainer(t: DictConfig) -> None:
         _fail("trainer.threshold", t.threshold, "must be strictly between 0 and 1")
     if t.verbose not in ("auto", 0, 1, 2):
         _fail("trainer.verbose", t.verbose, "must be auto, 0, 1 or 2")
-    from happysad.distribute import STRATEGIES
+    from happysad.training.distribute import STRATEGIES
 
     if t.strategy not in STRATEGIES:
         _fail("trainer.strategy", t.strategy, f"must be one of {', '.join(STRATEGIES)}")

@@ -105,7 +105,7 @@ def _curve_metric(metric: str, runs: list[Any], explicit: str | None) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from happysad import compare
+    from happysad.tracking import compare
 
     args = _parser().parse_args(argv)
     uri = args.tracking_uri or default_tracking_uri()

@@ -41,8 +41,8 @@ def run(args: argparse.Namespace) -> dict:
     from happysad.data.loader import load_images
     from happysad.data.scan import scan_folder
     from happysad.evaluate import evaluate_predictions, format_metrics
-    from happysad.packaging import load_model
     from happysad.paths import default_tracking_uri
+    from happysad.serving.packaging import load_model
 
     loaded = load_model(args.model, tracking_uri=args.tracking_uri or default_tracking_uri())
     names = loaded.metadata.class_names
@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> dict:
         "ignored_folders": unknown,
     }
     if args.out:
-        from happysad import plots
+        from happysad.insight import figures as plots
 
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)

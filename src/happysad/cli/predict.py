@@ -69,11 +69,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     from happysad.paths import default_tracking_uri
-    from happysad.predict import expand_inputs, predict_files
+    from happysad.serving.predict import expand_inputs, predict_files
 
     files, failures = expand_inputs(args.inputs, recursive=args.recursive)
     try:
-        from happysad.packaging import load_model
+        from happysad.serving.packaging import load_model
 
         loaded = load_model(
             args.model,
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         return err.exit_code
     explained: dict[str, str] = {}
     if args.explain:
-        from happysad.explain import GradCamError, explain_files
+        from happysad.insight.gradcam import GradCamError, explain_files
 
         try:
             explained = explain_files(

@@ -43,14 +43,14 @@ def _hydra_context() -> tuple[str, list[str]]:
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
 def app(cfg: DictConfig) -> float | None:
     """Validate, train, and return the objective (trainer.objective) for sweepers."""
-    from happysad import sweep
+    from happysad.sweeps import runs as sweep
 
     run_dir, overrides = _hydra_context()
     in_main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main else None
     try:
         if cfg.trainer.get("resume"):
-            from happysad.resume import resume_config
+            from happysad.training.resume import resume_config
 
             cfg, run_dir = resume_config(cfg)
         validate(cfg)
@@ -58,7 +58,7 @@ def app(cfg: DictConfig) -> float | None:
             from happysad.data.scan import discover_classes
 
             discover_classes(cfg.data.root, list(cfg.data.class_names or []) or None)
-        from happysad.train import train
+        from happysad.training.job import train
 
         tags = sweep.job_tags(cfg, overrides)
         if tags and not cfg.tracking.run_name:  # a sweep job: name it by what it varies

@@ -29,7 +29,7 @@ def build_augmenter(specs: ListConfig | list | None, seed: int | None = None) ->
         return None
     import keras
 
-    from happysad.model import build_layer
+    from happysad.training.model import build_layer
 
     layers = []
     for i, spec in enumerate(specs):

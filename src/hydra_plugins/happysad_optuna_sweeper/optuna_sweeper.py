@@ -1,5 +1,5 @@
 """Hydra discovers this module (namespace package `hydra_plugins`) and registers
-`hydra/sweeper=happysad_optuna`. The work is done in `happysad.optuna_search`, imported only
+`hydra/sweeper=happysad_optuna`. The work is done in `happysad.sweeps.optuna_search`, imported only
 when a sweep starts, so discovering the plugin costs nothing for ordinary runs.
 
 No `from __future__ import annotations` here: Hydra executes plugin modules without putting
@@ -48,7 +48,7 @@ ConfigStore.instance().store(
 
 class HappysadOptunaSweeper(Sweeper):
     def __init__(self, **kwargs: Any) -> None:
-        from happysad.optuna_search import OptunaSearch
+        from happysad.sweeps.optuna_search import OptunaSearch
 
         self._impl = OptunaSearch(**kwargs)
 

@@ -138,7 +138,7 @@ class OptunaSearch:
         assert self.config is not None
         launcher = self.config.hydra.launcher
         if "joblib" in str(launcher.get("_target_", "")).lower():
-            from happysad.sweep import _joblib_workers, available_cpus
+            from happysad.sweeps.runs import _joblib_workers, available_cpus
 
             return _joblib_workers(launcher.get("n_jobs", -1), available_cpus())
         return 1

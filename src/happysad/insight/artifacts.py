@@ -147,7 +147,7 @@ def make_insight(
     epochs_run: int,
 ) -> dict[str, Path]:
     """Make the plots and the report in run_dir; return {artifact kind: file} to log."""
-    from happysad import plots
+    from happysad.insight import figures as plots
 
     opts = settings(cfg)
     run_dir = Path(run_dir)
@@ -163,7 +163,7 @@ def make_insight(
     )
     notes: list[str] = []
     if opts["gradcam"] and len(images):
-        from happysad.explain import GradCamError, gradcam, overlay, select_samples
+        from happysad.insight.gradcam import GradCamError, gradcam, overlay, select_samples
 
         idx = select_samples(
             ev.y_true, ev.y_pred, ev.confidence, int(opts["gradcam_images"]), len(class_names)
@@ -249,7 +249,7 @@ def write_run_report(
     epochs_run: int,
     notes: list[str],
 ) -> Path:
-    from happysad.report import ReportInputs, write_report
+    from happysad.insight.report import ReportInputs, write_report
 
     plot_dir = run_dir / "plots"
     names = ("curves", "confusion_matrix", "roc_pr", "calibration", "threshold", "gradcam")

@@ -30,7 +30,7 @@ def _configure_tensorflow(cfg: DictConfig) -> Any:
     import keras
     import tensorflow as tf
 
-    from happysad.distribute import make_strategy
+    from happysad.training.distribute import make_strategy
 
     t = cfg.trainer
     try:
@@ -96,8 +96,8 @@ def train(
     run_dir.mkdir(parents=True, exist_ok=True)
     overrides = list(overrides or [])
 
-    from happysad.resume import epoch_bookkeeping, read_state, write_state
-    from happysad.tracking import Tracker
+    from happysad.tracking.tracker import Tracker
+    from happysad.training.resume import epoch_bookkeeping, read_state, write_state
 
     resuming = bool(cfg.trainer.get("resume"))
     tracker = Tracker(cfg.tracking)
@@ -106,7 +106,7 @@ def train(
     strategy = _configure_tensorflow(cfg)
     import keras
 
-    from happysad.distribute import describe, is_chief
+    from happysad.training.distribute import describe, is_chief
 
     chief = is_chief(strategy)
     if not chief:
@@ -116,11 +116,13 @@ def train(
         run_dir = Path(tempfile.mkdtemp(prefix="happysad-worker-"))
         cfg.paths.run_dir = str(run_dir)
 
-    from happysad import insight, packaging, plots
-    from happysad import model as model_lib
     from happysad.data import augment, demo, loader, pipeline, scan, split
     from happysad.evaluate import evaluate_predictions, format_metrics
-    from happysad.tracking import flatten, git_info
+    from happysad.insight import artifacts as insight
+    from happysad.insight import figures as plots
+    from happysad.serving import packaging
+    from happysad.tracking.tracker import flatten, git_info
+    from happysad.training import model as model_lib
 
     d = cfg.data
     wanted = list(d.class_names) if d.class_names else None
@@ -430,7 +432,7 @@ def _read_history(path: Path) -> dict[str, list[float]]:
 
 def _add_objective(cfg: DictConfig, hist: dict[str, list[float]], summary: dict) -> None:
     """summary["objective"]: what sweeps optimise (logged with the other final metrics)."""
-    from happysad.sweep import objective_value
+    from happysad.sweeps.runs import objective_value
 
     value = objective_value(cfg.trainer, hist, summary)
     if value is None:

@@ -267,8 +267,8 @@ def explain_files(
 ) -> dict[str, str]:
     """Write `<out_dir>/<name>.gradcam.png` (input | Grad-CAM overlay, titled with the
     prediction) for each successful prediction; return {input path: png path}."""
-    from happysad import plots
     from happysad.data.image import preprocess_file
+    from happysad.insight import figures as plots
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

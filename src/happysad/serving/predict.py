@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from happysad.data.image import ImageDecodeError, preprocess_file
-from happysad.packaging import LoadedModel
+from happysad.serving.packaging import LoadedModel
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff")
 

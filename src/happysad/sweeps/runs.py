@@ -38,7 +38,7 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from happysad.compare import (
+from happysad.tracking.compare import (
     TAG_OVERRIDES_JSON,
     TAG_PARENT,
     TAG_ROLE,
@@ -51,7 +51,7 @@ from happysad.compare import (
     varying_override_keys,
 )
 
-log = logging.getLogger("happysad.sweep")
+log = logging.getLogger("happysad.sweeps.runs")
 
 SWEEP_FILE = "happysad_sweep.json"
 JOB_FILE = "happysad_job.json"

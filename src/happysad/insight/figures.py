@@ -720,7 +720,7 @@ def plot_explanation(
     path: str | None = None,
 ) -> Figure:
     """One prediction explained: the model's input and its Grad-CAM overlay, side by side."""
-    from happysad.explain import overlay
+    from happysad.insight.gradcam import overlay
 
     fig = Figure(figsize=(6.0, 3.5), constrained_layout=True)
     title = f"predicted: {class_name}"
