@@ -44,7 +44,7 @@ ui: $(STAMP)
 demo-data: $(STAMP)
 	$(BIN)/python scripts/make_demo_data.py --out outputs/demo_data/manual --per-class 400
 
-## Issue-5 benchmarks (about 10 minutes on 2 cores): one JSON line each, into outputs/bench/.
+## The performance benchmarks (about 10 minutes on 2 cores): one JSON line each, into outputs/bench/.
 bench: $(STAMP)
 	@mkdir -p outputs/bench
 	$(BIN)/python scripts/bench_scan.py > outputs/bench/scan.json

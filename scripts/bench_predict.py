@@ -1,4 +1,4 @@
-"""Prediction benchmark (issue 5): batch prediction over a folder vs the forward-pass ceiling.
+"""Prediction benchmark: batch prediction over a folder vs the forward-pass ceiling.
 
 Generates --n-images demo faces (no corrupt files), builds the default model (conf's
 `model` and `data.image_size`, freshly initialised: the arithmetic is what matters, not the

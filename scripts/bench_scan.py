@@ -1,4 +1,4 @@
-"""Scan benchmark (issue 5): first scan vs cached rescan of a large folder; bad-config latency.
+"""Scan benchmark: first scan vs cached rescan of a large folder; bad-config latency.
 
 Generates a folder-per-class tree of --n-files small images (32x32 PNG and JPEG, every file's
 pixels differ, so every hash differs), then times `scan_folder(..., cache_dir=...)` on it

@@ -1,4 +1,4 @@
-"""Training benchmark (issue 5): the seed's pipeline vs happysad's, on the same generated data.
+"""Training benchmark: the seed's pipeline vs happysad's, on the same generated data.
 
 Four variants, each in its own child process (fresh TensorFlow, its own peak RSS):
 
@@ -134,13 +134,14 @@ def _happysad_config(overrides: list[str]) -> tuple[Any, Any]:
     preprocessing."""
     from hydra import compose, initialize_config_dir
 
+    from happysad.config import validate
     from happysad.data.image import Preprocessing
     from happysad.paths import config_dir
-    from happysad.training.job import _configure_tensorflow
+    from happysad.training.stages import configure_tensorflow
 
     with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
-        cfg = compose("config", overrides=overrides)
-    _configure_tensorflow(cfg)
+        cfg = validate(compose("config", overrides=overrides))  # with every default filled in
+    configure_tensorflow(cfg)
     d = cfg.data
     prep = Preprocessing.from_data_config(d)
     return cfg, prep
@@ -155,7 +156,7 @@ def _happysad_model(cfg: Any, prep: Any) -> Any:
         optimizer=model_lib.build_optimizer(cfg.optimizer),
         loss=model_lib.resolve_loss(cfg.model, model),
         metrics=model_lib.build_metrics(list(cfg.trainer.metrics), True),
-        jit_compile=cfg.trainer.get("jit_compile", "auto"),
+        jit_compile=cfg.trainer.jit_compile,
     )
     return model
 
@@ -442,7 +443,14 @@ def main(argv: list[str] | None = None) -> int:
         _link_tree(splits.val, work / "seed_tree" / "val")
         size = a.seed_image_size
         seed_size = [f"data.image_size=[{size},{size}]"] if size != 256 else []
-        common = ["data=folder", f"data.root={data}", f"seed={a.seed}", *a.happysad_args]
+        # No augmentation anywhere: the benchmark compares pipelines, as it always has.
+        common = [
+            "data=folder",
+            f"data.root={data}",
+            "augment=none",
+            f"seed={a.seed}",
+            *a.happysad_args,
+        ]
         results: dict[str, Any] = {}
 
         if "a" in a.variants:

@@ -102,6 +102,7 @@ def tiny_train_args(out: Path, data_root: Path, *extra: str) -> list[str]:
     return [
         "data=folder",
         f"data.root={data_root}",
+        "augment=none",
         f"paths.output_dir={out}",
         "model=tiny_cnn",
         "data.image_size=[32,32]",

@@ -1,4 +1,4 @@
-"""Issue 7: augmentation, face cropping, Grad-CAM, the run report, the generalisation check."""
+"""Augmentation, face cropping, Grad-CAM, the run report and the generalisation check."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
-from happysad.config import validate
+from happysad.config import validate, with_defaults
 from happysad.data import faces
 from happysad.data.demo import _render_face, _resolve_style
 from happysad.data.image import Preprocessing, preprocess_bytes_detailed
@@ -161,7 +161,9 @@ def test_new_keys_are_validated(compose) -> None:
         a.get("mode", "horizontal") == "horizontal" for a in cfg.data.augment
     )  # no upside down
     assert cfg.insight.gradcam and cfg.insight.report
-    assert list(compose(["data=folder"]).data.augment) == []  # your own images: opt in
+    # One augmentation group for every data source: the same default list, and `augment=none`.
+    assert compose(["data=folder"]).data.augment == cfg.data.augment
+    assert list(compose(["data=folder", "augment=none"]).data.augment) == []
 
 
 def test_generalisation_script_measures_the_default_augmentation(compose) -> None:
@@ -223,7 +225,8 @@ def _model(name: str, size: int = 32):
     from happysad.paths import config_dir
     from happysad.training.model import build_model
 
-    return build_model(OmegaConf.load(config_dir() / "model" / f"{name}.yaml"), (size, size, 3), 2)
+    cfg = with_defaults("model", OmegaConf.load(config_dir() / "model" / f"{name}.yaml"))
+    return build_model(cfg, (size, size, 3), 2)
 
 
 def test_gradcam_picks_the_last_conv_block_and_returns_unit_maps() -> None:
@@ -418,6 +421,92 @@ def test_report_is_one_self_contained_page(tmp_path: Path) -> None:
     assert "1 across splits" in html and "bad.jpg" in html and "used whole" in html
     one = html.split("data:image/png;base64,", 1)[1].split('"', 1)[0]
     assert base64.b64decode(one)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_draw_evaluation_draws_every_figure_and_the_report_embeds_them(
+    tmp_path: Path, compose
+) -> None:
+    """The one drawing path of the training job and happysad-eval, each figure best-effort."""
+    pytest.importorskip("keras")
+    from happysad.evaluate import evaluate_predictions
+    from happysad.insight.artifacts import (
+        EvalFigures,
+        ReportContext,
+        draw_evaluation,
+        write_run_report,
+    )
+
+    model = _model("tiny_cnn")
+    y = np.arange(12) % 2
+    images = np.stack([_face(i, happy=c == 0, size=32)[0] for i, c in enumerate(y)])
+    probs = model.predict(images.astype(np.float32), verbose=0)[:, 0]
+    ev = evaluate_predictions(y, probs, ["happy", "sad"], 0.5)
+    paths = [f"{['happy', 'sad'][c]}/cost_${i}_to_${i + 5}.png" for i, c in enumerate(y)]
+    run_dir = tmp_path / "run"
+    made, notes = draw_evaluation(
+        EvalFigures(
+            ev=ev,
+            images=images,
+            paths=paths,
+            plot_dir=run_dir / "plots",
+            threshold=0.5,
+            history={"loss": [0.7, 0.6], "val_loss": [0.7, 0.65]},
+            model=model,
+            gradcam_images=4,
+            most_wrong=4,
+        )
+    )
+    everything = ["curves", "confusion_matrix", "roc_pr", "samples", "calibration", "threshold"]
+    assert list(made) == [*everything, "gradcam", "most_wrong"] and notes == []
+    assert all(p == run_dir / "plots" / f"{k}.png" for k, p in made.items())
+    assert all(p.stat().st_size > 5000 for p in made.values())
+
+    # As happysad-eval calls it: no history, no model, no most-wrong grid.
+    made, notes = draw_evaluation(
+        EvalFigures(
+            ev=ev, images=images, paths=paths, plot_dir=tmp_path / "ev", threshold=0.5, most_wrong=0
+        )
+    )
+    assert list(made) == everything[1:] and notes == []
+
+    # A model Grad-CAM cannot explain costs the figure, not the evaluation.
+    made, notes = draw_evaluation(
+        EvalFigures(
+            ev=ev,
+            images=images,
+            paths=paths,
+            plot_dir=tmp_path / "nocam",
+            threshold=0.5,
+            model=model,
+            gradcam_layer="nope",
+        )
+    )
+    assert "gradcam" not in made and "most_wrong" in made
+    assert len(notes) == 1 and notes[0].startswith("No Grad-CAM: ") and "nope" in notes[0]
+
+    splits = SimpleNamespace(
+        counts=lambda: {"test": {"happy": 6, "sad": 6}}, summary=lambda: "12 test images"
+    )
+    report = write_run_report(
+        ReportContext(
+            cfg=compose([f"paths.run_dir={run_dir}"]),
+            model=model,
+            ev=ev,
+            eval_split="test",
+            run_dir=run_dir,
+            splits=splits,
+            scan_summary="12 images, none skipped",
+            face_summary=None,
+            run_id=None,
+            run_name="a run",
+            epochs_run=2,
+            notes=[],
+        )
+    )
+    assert report == run_dir / "report.html"
+    html = report.read_text()
+    assert html.count("data:image/png;base64,") == 7  # every figure but the sample grid
+    assert "id='gradcam'" in html and "id='examples'" in html and "a run" in html
 
 
 # --------------------------------------------------------------------------- end to end

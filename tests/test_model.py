@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
+from happysad.config import with_defaults
 from happysad.errors import ConfigError
 from happysad.paths import config_dir
 
@@ -16,7 +17,11 @@ MODELS = sorted(p.stem for p in (config_dir() / "model").glob("*.yaml"))
 
 
 def model_cfg(name: str):
-    return OmegaConf.load(config_dir() / "model" / f"{name}.yaml")
+    """A model preset as the job sees it; backbones untrained (tests never download)."""
+    cfg = with_defaults("model", OmegaConf.load(config_dir() / "model" / f"{name}.yaml"))
+    if cfg.backbone:
+        cfg.weights = None
+    return cfg
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -77,7 +82,7 @@ def test_seed_cnn_matches_the_notebook_layer_for_layer() -> None:
     ],
 )
 def test_bad_layers_name_the_layer(layers: list, needle: str) -> None:
-    cfg = OmegaConf.create({"name": "bad", "input_scale": None, "layers": layers, "head": "auto"})
+    cfg = with_defaults("model", {"name": "bad", "input_scale": None, "layers": layers})
     with pytest.raises(ConfigError) as info:
         build_model(cfg, (16, 16, 3), 2)
     assert needle in str(info.value)
@@ -85,7 +90,8 @@ def test_bad_layers_name_the_layer(layers: list, needle: str) -> None:
 
 
 def test_any_keras_layer_works_and_head_none_is_checked() -> None:
-    cfg = OmegaConf.create(
+    cfg = with_defaults(
+        "model",
         {
             "name": "custom",
             "input_scale": 0.5,
@@ -95,7 +101,7 @@ def test_any_keras_layer_works_and_head_none_is_checked() -> None:
                 {"_target_": "keras.layers.GlobalMaxPooling2D"},
                 {"_target_": "keras.layers.Dense", "units": 3, "activation": "softmax"},
             ],
-        }
+        },
     )
     assert build_model(cfg, (16, 16, 3), 3).output_shape == (None, 3)
     with pytest.raises(ConfigError, match=r"model\.head=none"):

@@ -3,27 +3,29 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
 from happysad.insight.figures import (
-    _pr,
-    _roc,
     plot_confusion_matrix,
+    plot_curves,
     plot_history,
+    plot_metric_vs_param,
     plot_roc_pr,
     plot_sample_grid,
     save_figure,
 )
+from happysad.insight.figures.classification import _pr, _roc
 
 MIN_PNG_BYTES = 5 * 1024
 
 
 def _saved(fig: Figure, tmp_path: Path, name: str) -> Path:
     path = save_figure(fig, tmp_path / "figs" / f"{name}.png")
-    assert path.exists()
+    assert path is not None and path.exists()
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert path.stat().st_size > MIN_PNG_BYTES
     return path
@@ -232,3 +234,80 @@ def test_save_figure_creates_parents(tmp_path: Path) -> None:
     fig = plot_confusion_matrix(np.array([[1, 2], [3, 4]]), ["a", "b"])
     out = save_figure(fig, str(tmp_path / "a" / "b" / "cm.png"), dpi=60)
     assert isinstance(out, Path) and out.exists()
+
+
+def test_sample_grid_with_dollars_in_names_saves(tmp_path: Path) -> None:
+    """A `$` in a file or class name is text: it must not start mathtext and fail the figure."""
+    images = np.random.default_rng(8).integers(0, 256, (3, 24, 24, 3), dtype=np.uint8)
+    y = np.array([0, 1, 0])
+    paths = ["/data/cost_$5_to_$10.png", "/data/$x$.jpg", "/data/a_$b.jpg"]
+    names = ["cheap_$", "$_dear"]
+    fig = plot_sample_grid(images, y, y, np.full(3, 0.8), names, paths=paths, title="$5 to $10")
+    _saved(fig, tmp_path, "grid_dollars")
+    titled = [ax for ax in fig.axes if ax.get_title()]
+    assert titled[0].get_xlabel() == "cost_$5_to_$10.png"
+    assert titled[1].get_title() == "true: $_dear\npred: $_dear (0.80)"
+
+
+def test_save_figure_warns_instead_of_raising(tmp_path: Path, caplog) -> None:
+    fig = Figure()
+    fig.add_subplot().set_title("cost_$5_to_$10")  # set by hand: mathtext that cannot parse
+    stale = tmp_path / "bad.png"
+    stale.write_bytes(b"an older figure")
+    with caplog.at_level("WARNING"):
+        assert save_figure(fig, stale) is None
+    assert not stale.exists()  # no stale or half-written file stands in for the figure
+    assert "bad.png" in caplog.text
+
+
+# --------------------------------------------------------------------------- comparing runs
+
+
+def _runs() -> list:
+    from happysad.tracking.compare import RunInfo
+
+    grid = [(1e-4, "tiny_cnn", 0.6), (1e-3, "small_cnn", 0.8), (1e-2, "tiny_cnn", 0.7)]
+    return [
+        RunInfo(
+            run_id=f"run{i}",
+            name=f"#{i}",
+            status="FINISHED",
+            start_time=i,
+            params={"optimizer.lr": str(lr), "model.name": model},
+            metrics={"objective": objective},
+            tags={},
+        )
+        for i, (lr, model, objective) in enumerate(grid)
+    ]
+
+
+def test_metric_vs_param_numeric_and_categorical(tmp_path: Path) -> None:
+    runs = _runs()
+    fig = plot_metric_vs_param(runs, "optimizer.lr", "objective")
+    _saved(fig, tmp_path, "lr")
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log"  # 1e-4 .. 1e-2 spans more than 20x
+    assert ax.get_title() == "objective vs optimizer.lr (3 runs)"
+    fig = plot_metric_vs_param(runs, "model", "objective")
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["small_cnn", "tiny_cnn"]
+    with pytest.raises(LookupError, match="nope"):
+        plot_metric_vs_param(runs, "nope", "objective")
+
+
+def test_curves_of_several_runs(tmp_path: Path) -> None:
+    def history(run_id: str, metric: str) -> list:
+        if run_id == "run1":
+            return []  # a run without this metric is left out
+        return [SimpleNamespace(step=s, value=0.5 + 0.1 * s) for s in (2, 0, 1)]
+
+    runs = _runs()
+    labels = ["first", "second", "third"]
+    fig = plot_curves(SimpleNamespace(get_metric_history=history), runs, "val_accuracy", labels)
+    _saved(fig, tmp_path, "curves")
+    ax = fig.axes[0]
+    assert [line.get_label() for line in ax.get_lines()] == ["first", "third"]
+    assert list(ax.get_lines()[0].get_xdata()) == [0, 1, 2]  # sorted by step
+    assert ax.get_title() == "val_accuracy per epoch, top 2 runs"
+    empty = SimpleNamespace(get_metric_history=lambda run_id, metric: [])
+    with pytest.raises(LookupError, match="val_loss"):
+        plot_curves(empty, runs, "val_loss", labels)

@@ -183,7 +183,7 @@ def _png_header_bomb(width: int, height: int) -> bytes:
 
 
 def test_the_whole_bad_file_corpus(tmp_path: Path) -> None:
-    """Every kind of odd file from the reliability issue: used correctly or reported."""
+    """Every kind of odd file a class folder can hold: used correctly or reported."""
     import io
     import os
     import resource

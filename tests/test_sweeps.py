@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 from omegaconf import OmegaConf, open_dict
 
-from happysad.sweeps.runs import available_cpus, objective_value
+from happysad.evaluate import objective_value
+from happysad.resources import available_cpus
 from happysad.tracking import compare
 
 from .conftest import run_cli, tiny_train_args

@@ -12,10 +12,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from omegaconf import MISSING, DictConfig, ListConfig, OmegaConf
+from omegaconf import MISSING, DictConfig, ListConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
-from happysad.errors import ConfigError
+from happysad.errors import ConfigError, first_line
 
 INTERPOLATIONS = ("area", "bilinear", "nearest", "cubic", "lanczos")
 BAD_FILE_POLICIES = ("skip", "quarantine")
@@ -23,6 +23,14 @@ CACHE_MODES = ("memory", "disk", "none")
 SOURCES = ("folder", "demo")
 HEADS = ("auto", "none")
 DIRECTIONS = ("maximize", "minimize")
+STRATEGIES = ("auto", "default", "mirrored", "multi_worker")  # trainer.strategy
+# model.backbone -> its keras.applications class; each scales raw [0, 255] pixels itself.
+BACKBONES = {
+    "mobilenet_v3_small": "MobileNetV3Small",
+    "mobilenet_v3_large": "MobileNetV3Large",
+    "efficientnet_b0": "EfficientNetB0",
+    "efficientnet_v2_b0": "EfficientNetV2B0",
+}
 
 
 @dataclass
@@ -95,6 +103,29 @@ class InsightConf:
 
 
 @dataclass
+class FineTuneConf:
+    epochs: int = 0  # phase 2 epochs after trainer.epochs of phase 1 (0: one phase)
+    unfreeze: int | None = 30  # top N backbone layers trainable in phase 2 (null: all)
+    lr: float = 1e-4  # phase 2 learning rate
+
+
+@dataclass
+class ModelConf:
+    name: str = MISSING
+    input_scale: float | None = None  # multiply raw [0, 255] pixels (e.g. 1/255); null: none
+    backbone: str | None = None  # a keras.applications network under the layers (BACKBONES)
+    backbone_kwargs: dict[str, Any] = field(default_factory=dict)
+    weights: str | None = None  # the backbone's: imagenet | null | a weights file
+    freeze_backbone: bool = True  # phase 1 trains the layers and head on a frozen backbone
+    fine_tune: FineTuneConf = field(default_factory=FineTuneConf)
+    init_from: str | None = None  # warm start: run dir | model folder | runs:/ | models:/
+    layers: list[Any] = field(default_factory=list)  # Keras layers, each {_target_: ..., kwargs}
+    head: str = "auto"  # auto: sigmoid/softmax output sized to the classes; none: the last layer
+    loss: Any = "auto"  # auto, a Keras loss name, or a {_target_: ...} spec
+    label_smoothing: float = 0.0  # for the auto loss
+
+
+@dataclass
 class TrackingConf:
     enabled: bool = True
     uri: str | None = None
@@ -112,6 +143,7 @@ class TrackingConf:
 
 _SCHEMAS = {
     "data": DataConf,
+    "model": ModelConf,
     "trainer": TrainerConf,
     "tracking": TrackingConf,
     "insight": InsightConf,
@@ -123,18 +155,27 @@ def _fail(key: str, value: Any, why: str) -> None:
     raise ConfigError(f"{key}={value!r}: {why}")
 
 
-def _check_schema(cfg: DictConfig, group: str) -> None:
-    """Merge the group onto its schema; OmegaConf names unknown keys and bad types."""
+def _merge_schema(cfg: DictConfig, group: str) -> DictConfig:
+    """The group merged onto its schema (defaults filled in, types checked); errors name the key."""
+    given = cfg.get(group)
+    if given is not None and not isinstance(given, DictConfig):
+        _fail(group, given, f"must be a mapping (pick one with {group}=<name>)")
     try:
-        OmegaConf.merge(OmegaConf.structured(_SCHEMAS[group]), cfg[group])
+        return OmegaConf.merge(OmegaConf.structured(_SCHEMAS[group]), given or {})
     except OmegaConfBaseException as err:
         full_key = getattr(err, "full_key", None) or ""
         key = f"{group}.{full_key}" if full_key else group
-        msg = str(err).splitlines()[0] if str(err) else type(err).__name__
+        msg = first_line(err)
         if "not in struct" in msg or ("Key '" in msg and "not in" in msg):
             known = ", ".join(sorted(OmegaConf.structured(_SCHEMAS[group]).keys()))
             msg = f"unknown key (did you mistype it? known keys of {group}: {known})"
         raise ConfigError(f"{key}: {msg}") from None
+
+
+def with_defaults(group: str, node: DictConfig | dict) -> DictConfig:
+    """One config group (e.g. a conf/model/*.yaml loaded on its own) with its schema's
+    defaults filled in: what `validate` gives the job for that group."""
+    return _merge_schema(OmegaConf.create({group: node}), group)
 
 
 def _positive_int(key: str, value: Any) -> None:
@@ -217,24 +258,31 @@ def _check_data(d: DictConfig) -> None:
 
 
 def _check_model(m: DictConfig) -> None:
-    if not isinstance(m, DictConfig):
-        _fail("model", m, "must be a mapping (pick one with model=<name>)")
-    layers = m.get("layers")
-    if not isinstance(layers, ListConfig) or len(layers) == 0:
-        _fail("model.layers", layers, "must be a non-empty list of layers")
-    for i, layer in enumerate(layers):
+    if len(m.layers) == 0:
+        _fail("model.layers", list(m.layers), "must be a non-empty list of layers")
+    for i, layer in enumerate(m.layers):
         if not isinstance(layer, DictConfig) or not isinstance(layer.get("_target_"), str):
             _fail(f"model.layers[{i}]", layer, "needs a `_target_` naming a Keras layer")
-    head = m.get("head", "auto")
-    if head not in HEADS:
-        _fail("model.head", head, f"must be one of {', '.join(HEADS)}")
-    scale = m.get("input_scale")
-    if scale is not None and (not isinstance(scale, int | float) or scale <= 0):
-        _fail("model.input_scale", scale, "must be a positive number or null")
-    known = {"name", "input_scale", "layers", "head", "loss"}
-    for key in m:
-        if key not in known:
-            _fail(f"model.{key}", m[key], f"unknown key (known: {', '.join(sorted(known))})")
+    if m.head not in HEADS:
+        _fail("model.head", m.head, f"must be one of {', '.join(HEADS)}")
+    if m.input_scale is not None and m.input_scale <= 0:
+        _fail("model.input_scale", m.input_scale, "must be a positive number or null")
+    if m.backbone is not None and m.backbone not in BACKBONES:
+        _fail("model.backbone", m.backbone, f"must be null or one of {', '.join(BACKBONES)}")
+    if m.backbone is not None and m.input_scale is not None:
+        _fail("model.input_scale", m.input_scale, "must be null with a backbone (it scales pixels)")
+    if m.weights is not None and m.backbone is None:
+        _fail("model.weights", m.weights, "needs model.backbone (the weights are the backbone's)")
+    if not 0.0 <= m.label_smoothing < 1.0:
+        _fail("model.label_smoothing", m.label_smoothing, "must be in [0, 1)")
+    if m.fine_tune.epochs < 0:
+        _fail("model.fine_tune.epochs", m.fine_tune.epochs, "must be >= 0")
+    if m.fine_tune.epochs and m.backbone is None and m.init_from is None:
+        _fail("model.fine_tune.epochs", m.fine_tune.epochs, "needs model.backbone (or init_from)")
+    if m.fine_tune.lr <= 0:
+        _fail("model.fine_tune.lr", m.fine_tune.lr, "must be a positive number")
+    if m.fine_tune.unfreeze is not None and m.fine_tune.unfreeze < 0:
+        _fail("model.fine_tune.unfreeze", m.fine_tune.unfreeze, "must be >= 0 or null (all)")
 
 
 def _check_optimizer(o: DictConfig) -> None:
@@ -263,8 +311,6 @@ def _check_trainer(t: DictConfig) -> None:
         _fail("trainer.threshold", t.threshold, "must be strictly between 0 and 1")
     if t.verbose not in ("auto", 0, 1, 2):
         _fail("trainer.verbose", t.verbose, "must be auto, 0, 1 or 2")
-    from happysad.training.distribute import STRATEGIES
-
     if t.strategy not in STRATEGIES:
         _fail("trainer.strategy", t.strategy, f"must be one of {', '.join(STRATEGIES)}")
     if t.jit_compile not in ("auto", True, False):
@@ -286,9 +332,7 @@ def _check_trainer(t: DictConfig) -> None:
         )
 
 
-def _check_insight(i: DictConfig | None) -> None:
-    if i is None:
-        return
+def _check_insight(i: DictConfig) -> None:
     if i.gradcam_images < 1:
         _fail("insight.gradcam_images", i.gradcam_images, "must be >= 1")
     if i.report_examples < 0:
@@ -302,19 +346,25 @@ def _check_tracking(t: DictConfig) -> None:
         _fail("tracking.experiment", t.experiment, "must be a non-empty name")
 
 
-def validate(cfg: DictConfig) -> None:
-    """Check the whole training config; raise ConfigError naming the first bad key."""
+def validate(cfg: DictConfig) -> DictConfig:
+    """Check the whole training config; return it with every schema's defaults filled in.
+
+    The returned config is the one the job uses: the schemas are the single source of
+    defaults, so no code needs `.get(key, default)` for a key a schema defines. Raises
+    ConfigError naming the first bad key.
+    """
     for key in _TOP_LEVEL:
         if key not in cfg or cfg[key] is None:
             _fail(key, None, f"is missing: pick one with {key}=<option>")
-    for group in _SCHEMAS:
-        if group == "insight" and cfg.get("insight") is None:
-            continue  # optional group: defaults apply
-        _check_schema(cfg, group)
-    _check_data(cfg.data)
-    _check_model(cfg.model)
-    _check_optimizer(cfg.optimizer)
-    _check_callbacks(cfg.callbacks)
-    _check_trainer(cfg.trainer)
-    _check_tracking(cfg.tracking)
-    _check_insight(cfg.get("insight"))
+    out = cfg.copy()
+    with open_dict(out):
+        for group in _SCHEMAS:
+            out[group] = _merge_schema(cfg, group)
+    _check_data(out.data)
+    _check_model(out.model)
+    _check_optimizer(out.optimizer)
+    _check_callbacks(out.callbacks)
+    _check_trainer(out.trainer)
+    _check_tracking(out.tracking)
+    _check_insight(out.insight)
+    return out

@@ -7,7 +7,10 @@ probability per class and are scored with macro averages plus per-class figures.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from sklearn import metrics as skm
@@ -97,3 +100,23 @@ def format_metrics(metrics: dict[str, float], prefix: str = "test_") -> str:
     keys = ["accuracy", "precision", "recall", "f1", "roc_auc"]
     parts = [f"{k} {metrics[prefix + k]:.4f}" for k in keys if prefix + k in metrics]
     return ", ".join(parts)
+
+
+def objective_value(
+    trainer: Any, history: Mapping[str, list[float]], final: Mapping[str, Any]
+) -> float | None:
+    """The configured objective: a per-epoch metric at its best epoch, else a final metric.
+
+    None when the run has no such metric (e.g. val_accuracy without a validation split).
+    """
+    name = str(trainer.objective)
+    maximize = str(trainer.objective_direction) == "maximize"
+    if history.get(name):
+        values = [float(v) for v in history[name] if math.isfinite(float(v))]
+        if not values:
+            return float("nan")
+        return max(values) if maximize else min(values)
+    value = final.get(name)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None

@@ -46,7 +46,7 @@ def default_tracking_uri() -> str:
 
 
 def _threads_per_job() -> int:
-    from happysad.sweeps.runs import threads_per_job
+    from happysad.resources import threads_per_job
 
     return threads_per_job()
 

@@ -158,9 +158,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"({len(ordered) - len(shown)} more runs not shown; drop --top to see them)")
 
     if args.plot:
+        from happysad.insight import figures as plots
+
         try:
             if args.x:
-                path = compare.plot_metric_vs_param(ordered, args.x, metric, args.plot)
+                fig = plots.plot_metric_vs_param(ordered, args.x, metric)
             else:
                 top = [r for r in ordered if r.status == "FINISHED"][: args.curves_top]
                 curve = _curve_metric(metric, top, args.curve)
@@ -168,9 +170,13 @@ def main(argv: list[str] | None = None) -> int:
                     f"#{i} {r.run_id[:8]} {r.trial and 'trial ' + r.trial}".strip()
                     for i, r in enumerate(top, 1)
                 ]
-                path = compare.plot_curves(client, top, curve, args.plot, labels)
+                fig = plots.plot_curves(client, top, curve, labels)
         except LookupError as err:
             print(f"error: plot: {err}", file=sys.stderr)
+            return 1
+        path = plots.save_figure(fig, args.plot)
+        if path is None:
+            print(f"error: plot: could not write {args.plot}", file=sys.stderr)
             return 1
         print(f"plot written to {path}", file=sys.stderr)
     return 0

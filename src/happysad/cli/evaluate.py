@@ -2,7 +2,9 @@
 
 The folder's class sub-folders must carry the model's class names (a subset is allowed);
 bad files are skipped and counted exactly as in training. Prints the metrics as one line
-(or JSON) and, with --out, writes the confusion matrix, ROC/PR and sample-grid plots.
+(or JSON) and, with --out, writes the figures a training run draws of its evaluation
+(confusion matrix, ROC/PR, samples, calibration, threshold, Grad-CAM, most-wrong examples;
+no training curves), with the same code.
 """
 
 from __future__ import annotations
@@ -74,26 +76,22 @@ def run(args: argparse.Namespace) -> dict:
         "ignored_folders": unknown,
     }
     if args.out:
-        from happysad.insight import figures as plots
+        from happysad.insight.artifacts import EvalFigures, draw_evaluation
 
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
         (out / "metrics.json").write_text(json.dumps(result, indent=2))
         scanned.write_report(out / "cleaning_report.csv")
-        plots.save_figure(
-            plots.plot_confusion_matrix(ev.confusion, names), out / "confusion_matrix.png"
-        )
-        plots.save_figure(plots.plot_roc_pr(ev.y_true, ev.probs, names), out / "roc_pr.png")
-        plots.save_figure(
-            plots.plot_sample_grid(
-                images,
-                ev.y_true,
-                ev.y_pred,
-                ev.confidence,
-                names,
+        draw_evaluation(
+            EvalFigures(
+                ev=ev,
+                images=images,
                 paths=[r.relpath for r in records],
-            ),
-            out / "samples.png",
+                plot_dir=out,
+                threshold=threshold,
+                eval_split="evaluated",
+                model=getattr(loaded, "model", None),
+            )
         )
     result["headline"] = format_metrics(ev.metrics, prefix="")
     return result

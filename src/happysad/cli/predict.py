@@ -86,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         return err.exit_code
     explained: dict[str, str] = {}
     if args.explain:
-        from happysad.insight.gradcam import GradCamError, explain_files
+        from happysad.insight.explain import explain_files
+        from happysad.insight.gradcam import GradCamError
 
         try:
             explained = explain_files(

@@ -19,7 +19,7 @@ import hydra
 from omegaconf import DictConfig, open_dict
 
 from happysad.config import validate
-from happysad.errors import HappysadError
+from happysad.errors import HappysadError, first_line
 from happysad.paths import config_dir
 
 log = logging.getLogger("happysad")
@@ -53,7 +53,7 @@ def app(cfg: DictConfig) -> float | None:
             from happysad.training.resume import resume_config
 
             cfg, run_dir = resume_config(cfg)
-        validate(cfg)
+        cfg = validate(cfg)
         if cfg.data.source == "folder":  # a missing data root costs a second, not a TF import
             from happysad.data.scan import discover_classes
 
@@ -122,8 +122,7 @@ def _explain_hydra_error(err: Exception, overrides: list[str]) -> str:
         group, option = m.groups()
         avail = re.findall(r"^\t(\S+)$", text.split("Config search path")[0], flags=re.M)
         return f"{group}={option}: no such option in conf/{group}/ (available: {', '.join(avail) or 'none'})"
-    first = text.strip().splitlines()[0] if text.strip() else type(err).__name__
-    return f"{' '.join(overrides)}: {first}"
+    return f"{' '.join(overrides)}: {first_line(err)}"
 
 
 def _precheck(argv: list[str]) -> None:

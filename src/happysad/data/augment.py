@@ -29,7 +29,7 @@ def build_augmenter(specs: ListConfig | list | None, seed: int | None = None) ->
         return None
     import keras
 
-    from happysad.training.model import build_layer
+    from happysad.specs import instantiate_spec
 
     layers = []
     for i, spec in enumerate(specs):
@@ -40,8 +40,12 @@ def build_augmenter(specs: ListConfig | list | None, seed: int | None = None) ->
         )
         if seed is not None and "seed" not in plain and _accepts_seed(plain.get("_target_")):
             plain["seed"] = int(seed) + i
-        spec = OmegaConf.create(plain)
-        layers.append(build_layer(spec, f"data.augment[{i}]"))
+        key = f"data.augment[{i}]"
+        layers.append(
+            instantiate_spec(
+                spec, key, expect=keras.layers.Layer, example="keras.layers.RandomFlip"
+            )
+        )
     return keras.Sequential(layers, name="augment")
 
 

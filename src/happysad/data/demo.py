@@ -195,6 +195,112 @@ def _background(rng: np.random.Generator, size: int, palette: str) -> np.ndarray
     return np.round(img).astype(np.uint8)
 
 
+class _Canvas:
+    """An image plus the face's pose: draw in face-local coordinates (rotated, centred)."""
+
+    def __init__(self, img: np.ndarray, cx: float, cy: float, angle: float) -> None:
+        self.img, self.cx, self.cy, self.angle = img, cx, cy, angle
+        self.ca, self.sa = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+
+    def P(self, lx: float, ly: float) -> tuple[float, float]:
+        return (self.cx + lx * self.ca - ly * self.sa, self.cy + lx * self.sa + ly * self.ca)
+
+    def PA(self, local: np.ndarray) -> np.ndarray:
+        x, y = local[:, 0], local[:, 1]
+        ca, sa = self.ca, self.sa
+        return np.stack([self.cx + x * ca - y * sa, self.cy + x * sa + y * ca], axis=1)
+
+    def ellipse(self, c: tuple[float, float], ax: float, ay: float, colour, thickness: int) -> None:
+        axes = (max(_fp(ax), 1), max(_fp(ay), 1))
+        cv2.ellipse(
+            self.img, _pt(c), axes, self.angle, 0, 360, colour, thickness, cv2.LINE_AA, _SHIFT
+        )
+
+    def line(self, local: np.ndarray, colour, thickness: int, closed: bool = False) -> None:
+        pts = [_pts(self.PA(local))]
+        cv2.polylines(self.img, pts, closed, colour, thickness, cv2.LINE_AA, _SHIFT)
+
+
+def _draw_head(
+    rng: np.random.Generator, cv: _Canvas, rx: float, ry: float, skin, lw: float, st: _Style
+) -> None:
+    """Hair cap and ears behind the face, the face, and an outline where contrast is low."""
+    s = float(cv.img.shape[0])
+    if rng.random() < 0.35:
+        hair = _pick(rng, _HAIR[st.palette], jitter=12)
+        cv.ellipse(cv.P(0, -ry * rng.uniform(0.12, 0.25)), rx * 1.08, ry * 0.95, hair, -1)
+    if rng.random() < 0.3:
+        ear_y = -ry * rng.uniform(0.0, 0.15)
+        ear = _col(np.asarray(skin) * 0.9)
+        for side in (-1, 1):
+            cv.ellipse(cv.P(side * rx * 0.97, ear_y), rx * 0.15, ry * 0.2, ear, -1)
+    cx, cy = cv.cx, cv.cy
+    cv.ellipse((cx, cy), rx, ry, skin, -1)
+    bg_at_face = cv.img[int(np.clip(cy, 0, s - 1)), int(np.clip(cx - rx - 2, 0, s - 1))]
+    if rng.random() < 0.6 or abs(_lum(skin) - _lum(bg_at_face)) < 35:
+        outline = _col(np.asarray(skin) * 0.45)
+        cv.ellipse((cx, cy), rx, ry, outline, max(1, round(lw * 0.8)))
+
+
+def _draw_eyes(
+    rng: np.random.Generator, cv: _Canvas, rx: float, ry: float, skin, ink, lw: float
+) -> tuple[float, float]:
+    """Eyes (four styles), sometimes eyebrows and glasses; returns (eye y, eye height)."""
+    thick = max(1, round(lw))
+    ey = -ry * rng.uniform(0.12, 0.32)
+    ex = rx * rng.uniform(0.3, 0.5)
+    er = rx * rng.uniform(0.08, 0.17)
+    ery = er * rng.uniform(0.8, 1.4)
+    eye_style = int(rng.choice(4, p=[0.45, 0.35, 0.12, 0.08]))
+    pupil_off = rng.uniform(-0.3, 0.3, 2) * er
+    pupil_col = _pick(rng, _DARK_INK, jitter=10)
+    for side in (-1, 1):
+        c = cv.P(side * ex, ey)
+        if eye_style == 0:  # solid dots
+            cv.ellipse(c, er * 0.8, ery * 0.8, ink, -1)
+        elif eye_style == 1:  # white with a pupil
+            cv.ellipse(c, er, ery, (250, 250, 250), -1)
+            cv.ellipse(c, er, ery, _col(np.asarray(skin) * 0.4), max(1, round(lw * 0.5)))
+            pc = cv.P(side * ex + pupil_off[0], ey + pupil_off[1])
+            cv.ellipse(pc, er * 0.45, er * 0.45, pupil_col, -1)
+        elif eye_style == 2:  # rings
+            cv.ellipse(c, er, ery, ink, max(1, round(lw * 0.7)))
+        else:  # dashes
+            cv.line(np.array([[side * ex - er, ey], [side * ex + er, ey]]), ink, thick)
+
+    # Eyebrows: tilt is random and label-independent (so it is noise, not a shortcut).
+    if rng.random() < 0.45:
+        by = ey - ery - rx * rng.uniform(0.08, 0.18)
+        half = er * rng.uniform(0.8, 1.3)
+        tilt = math.radians(rng.uniform(-12, 12))
+        for side in (-1, 1):
+            dx, dy = half * math.cos(tilt), half * math.sin(tilt) * side
+            cv.line(np.array([[side * ex - dx, by - dy], [side * ex + dx, by + dy]]), ink, thick)
+
+    if eye_style != 3 and rng.random() < 0.1:  # glasses
+        gr = max(er, ery) * 1.6
+        gt = max(1, round(lw * 0.7))
+        for side in (-1, 1):
+            cv.ellipse(cv.P(side * ex, ey), gr, gr, ink, gt)
+        cv.line(np.array([[-ex + gr, ey], [ex - gr, ey]]), ink, gt)
+    return ey, ery
+
+
+def _degrade(rng: np.random.Generator, img: np.ndarray, st: _Style) -> np.ndarray:
+    """Camera-ish degradations: occasional blur, then noise and a small gain/offset."""
+    s = float(img.shape[0])
+    blur = rng.random() < 0.2
+    sigma = rng.uniform(0.4, 1.2) * s / 128
+    noise_std = rng.uniform(0.0, st.noise)
+    gain, bias = rng.uniform(0.9, 1.1), rng.uniform(-12, 12)
+    if blur:
+        img = cv2.GaussianBlur(img, (0, 0), sigma)
+    out = img.astype(np.float32) * np.float32(gain) + np.float32(bias)
+    if noise_std > 0:
+        out += rng.standard_normal(out.shape, dtype=np.float32) * np.float32(noise_std)
+    return np.clip(np.round(out), 0, 255).astype(np.uint8)
+
+
 def _render_face(
     rng: np.random.Generator, happy: bool, size: int, st: _Style
 ) -> tuple[np.ndarray, dict[str, Any]]:
@@ -208,85 +314,15 @@ def _render_face(
     rx = ry * rng.uniform(0.72, 0.95)
     cx = s / 2 + rng.uniform(-1, 1) * st.offset_range * s
     cy = s / 2 + rng.uniform(-1, 1) * st.offset_range * s
-    angle = rng.uniform(-st.rotation_deg, st.rotation_deg)
-    ca, sa = math.cos(math.radians(angle)), math.sin(math.radians(angle))
-
-    def P(lx: float, ly: float) -> tuple[float, float]:
-        return (cx + lx * ca - ly * sa, cy + lx * sa + ly * ca)
-
-    def PA(local: np.ndarray) -> np.ndarray:
-        x, y = local[:, 0], local[:, 1]
-        return np.stack([cx + x * ca - y * sa, cy + x * sa + y * ca], axis=1)
-
+    cv = _Canvas(img, cx, cy, rng.uniform(-st.rotation_deg, st.rotation_deg))
     lw = max(1.0, rng.uniform(*st.line_width_range) * s)
-    thick = max(1, round(lw))
-    aa = cv2.LINE_AA
-
-    def ellipse(c: tuple[float, float], ax: float, ay: float, colour, thickness: int) -> None:
-        axes = (max(_fp(ax), 1), max(_fp(ay), 1))
-        cv2.ellipse(img, _pt(c), axes, angle, 0, 360, colour, thickness, aa, _SHIFT)
 
     skin = _pick(rng, _SKIN[st.palette], jitter=15)
     dark_face = _lum(skin) < 110
     ink = _pick(rng, _LIGHT_INK if dark_face else _DARK_INK, jitter=10)
     mouth_col = _pick(rng, _LIGHT_MOUTH if dark_face else _DARK_MOUTH, jitter=10)
-
-    # Behind the face: hair cap and ears.
-    if rng.random() < 0.35:
-        hair = _pick(rng, _HAIR[st.palette], jitter=12)
-        ellipse(P(0, -ry * rng.uniform(0.12, 0.25)), rx * 1.08, ry * 0.95, hair, -1)
-    if rng.random() < 0.3:
-        ear_y = -ry * rng.uniform(0.0, 0.15)
-        ear = _col(np.asarray(skin) * 0.9)
-        for side in (-1, 1):
-            ellipse(P(side * rx * 0.97, ear_y), rx * 0.15, ry * 0.2, ear, -1)
-
-    ellipse((cx, cy), rx, ry, skin, -1)
-    bg_at_face = img[int(np.clip(cy, 0, s - 1)), int(np.clip(cx - rx - 2, 0, s - 1))]
-    if rng.random() < 0.6 or abs(_lum(skin) - _lum(bg_at_face)) < 35:
-        outline = _col(np.asarray(skin) * 0.45)
-        ellipse((cx, cy), rx, ry, outline, max(1, round(lw * 0.8)))
-
-    # Eyes.
-    ey = -ry * rng.uniform(0.12, 0.32)
-    ex = rx * rng.uniform(0.3, 0.5)
-    er = rx * rng.uniform(0.08, 0.17)
-    ery = er * rng.uniform(0.8, 1.4)
-    eye_style = int(rng.choice(4, p=[0.45, 0.35, 0.12, 0.08]))
-    pupil_off = rng.uniform(-0.3, 0.3, 2) * er
-    pupil_col = _pick(rng, _DARK_INK, jitter=10)
-    for side in (-1, 1):
-        c = P(side * ex, ey)
-        if eye_style == 0:  # solid dots
-            ellipse(c, er * 0.8, ery * 0.8, ink, -1)
-        elif eye_style == 1:  # white with a pupil
-            ellipse(c, er, ery, (250, 250, 250), -1)
-            ellipse(c, er, ery, _col(np.asarray(skin) * 0.4), max(1, round(lw * 0.5)))
-            pc = P(side * ex + pupil_off[0], ey + pupil_off[1])
-            ellipse(pc, er * 0.45, er * 0.45, pupil_col, -1)
-        elif eye_style == 2:  # rings
-            ellipse(c, er, ery, ink, max(1, round(lw * 0.7)))
-        else:  # dashes
-            seg = PA(np.array([[side * ex - er, ey], [side * ex + er, ey]]))
-            cv2.polylines(img, [_pts(seg)], False, ink, thick, aa, _SHIFT)
-
-    # Eyebrows: tilt is random and label-independent (so it is noise, not a shortcut).
-    if rng.random() < 0.45:
-        by = ey - ery - rx * rng.uniform(0.08, 0.18)
-        half = er * rng.uniform(0.8, 1.3)
-        tilt = math.radians(rng.uniform(-12, 12))
-        for side in (-1, 1):
-            dx, dy = half * math.cos(tilt), half * math.sin(tilt) * side
-            seg = PA(np.array([[side * ex - dx, by - dy], [side * ex + dx, by + dy]]))
-            cv2.polylines(img, [_pts(seg)], False, ink, thick, aa, _SHIFT)
-
-    if eye_style != 3 and rng.random() < 0.1:  # glasses
-        gr = max(er, ery) * 1.6
-        gt = max(1, round(lw * 0.7))
-        for side in (-1, 1):
-            ellipse(P(side * ex, ey), gr, gr, ink, gt)
-        bridge = PA(np.array([[-ex + gr, ey], [ex - gr, ey]]))
-        cv2.polylines(img, [_pts(bridge)], False, ink, gt, aa, _SHIFT)
+    _draw_head(rng, cv, rx, ry, skin, lw, st)
+    ey, _ = _draw_eyes(rng, cv, rx, ry, skin, ink, lw)
 
     # Mouth geometry is sampled before the nose so the nose can stay clear of it.
     hw = rx * rng.uniform(0.38, 0.62)
@@ -303,43 +339,31 @@ def _render_face(
     ny = ey + 0.55 * (mouth_top - ey)
     nl = 0.3 * (mouth_top - ey)
     if nose_style == 1:  # short vertical line
-        seg = PA(np.array([[0, ny - nl / 2], [0, ny + nl / 2]]))
-        cv2.polylines(img, [_pts(seg)], False, ink, max(1, round(lw * 0.7)), aa, _SHIFT)
+        cv.line(np.array([[0, ny - nl / 2], [0, ny + nl / 2]]), ink, max(1, round(lw * 0.7)))
     elif nose_style == 2:  # dot
-        ellipse(P(0, ny), nl * 0.3, nl * 0.25, _col(np.asarray(skin) * 0.6), -1)
+        cv.ellipse(cv.P(0, ny), nl * 0.3, nl * 0.25, _col(np.asarray(skin) * 0.6), -1)
     elif nose_style == 3:  # "L"
-        seg = PA(np.array([[0, ny - nl / 2], [-nl * 0.2, ny + nl / 2], [nl * 0.2, ny + nl / 2]]))
-        cv2.polylines(img, [_pts(seg)], False, ink, max(1, round(lw * 0.7)), aa, _SHIFT)
+        nose = np.array([[0, ny - nl / 2], [-nl * 0.2, ny + nl / 2], [nl * 0.2, ny + nl / 2]])
+        cv.line(nose, ink, max(1, round(lw * 0.7)))
 
     # The label: a parabola whose centre sags below the corners (smile) or rises above (frown).
     sag = (1.0 if happy else -1.0) * k * hw
     xs = np.linspace(-hw, hw, 25)
     ys = my + sag * (1 - (xs / hw) ** 2) - sag / 2  # centred on my whatever the sign
-    curve = PA(np.stack([xs, ys], axis=1))
+    curve = cv.PA(np.stack([xs, ys], axis=1))
+    aa = cv2.LINE_AA
     if open_mouth:
         cv2.fillPoly(img, [_pts(curve)], mouth_col, aa, _SHIFT)  # closed by the chord
         cv2.polylines(img, [_pts(curve)], True, mouth_col, max(1, mouth_thick // 2), aa, _SHIFT)
     else:
         cv2.polylines(img, [_pts(curve)], False, mouth_col, mouth_thick, aa, _SHIFT)
 
-    # Camera-ish degradations: occasional blur, then noise and a small gain/offset.
-    blur = rng.random() < 0.2
-    sigma = rng.uniform(0.4, 1.2) * s / 128
-    noise_std = rng.uniform(0.0, st.noise)
-    gain, bias = rng.uniform(0.9, 1.1), rng.uniform(-12, 12)
-    if blur:
-        img = cv2.GaussianBlur(img, (0, 0), sigma)
-    out = img.astype(np.float32) * np.float32(gain) + np.float32(bias)
-    if noise_std > 0:
-        out += rng.standard_normal(out.shape, dtype=np.float32) * np.float32(noise_std)
-    img = np.clip(np.round(out), 0, 255).astype(np.uint8)
-
     meta = {
         "hard": hard,
         "curvature": float(sag / hw),  # > 0 smile, < 0 frown (image y points down)
         "mouth": curve,  # (25, 2) pixel coordinates of the mouth curve
     }
-    return img, meta
+    return _degrade(rng, img, st), meta
 
 
 def _encode(rng: np.random.Generator, rgb: np.ndarray, ext: str) -> bytes:

@@ -62,8 +62,8 @@ class Preprocessing:
             channels=int(d.channels),
             interpolation=str(d.interpolation),
             keep_aspect=bool(d.keep_aspect),
-            face_crop=bool(d.get("face_crop", False)),
-            face_margin=float(d.get("face_margin", 0.25)),
+            face_crop=bool(d.face_crop),
+            face_margin=float(d.face_margin),
         )
 
     @classmethod

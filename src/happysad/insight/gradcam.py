@@ -12,13 +12,14 @@ coarse map is upsampled to the input size and scaled to [0, 1] per image.
   (as the ``head: auto`` models do), so saturated probabilities (p = 1.0) still have a
   gradient; for a binary model the logit of class 0 is ``-z``. Other heads use log p.
 
-TensorFlow is imported lazily; ``select_samples`` and ``overlay`` are plain numpy.
+TensorFlow is imported lazily; ``select_samples`` and ``overlay`` are plain numpy. Nothing here
+draws a figure (``figures.gradcam`` draws, ``explain`` writes files), so figures may import this
+module without a cycle.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -47,6 +48,7 @@ class GradCamError(ValueError):
 
 
 def _is_4d(layer: Any) -> bool:
+    """Whether ``layer`` has a (batch, height, width, channels) output, i.e. a spatial map."""
     try:
         return len(layer.output.shape) == 4
     except (AttributeError, ValueError):
@@ -174,12 +176,14 @@ def gradcam(
 
 
 def _upsample(m: np.ndarray, h: int, w: int) -> np.ndarray:
+    """The coarse layer map resized to the input (bilinear), so it can lie over the image."""
     import cv2
 
     return cv2.resize(m.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def _normalise(m: np.ndarray) -> np.ndarray:
+    """Positive part scaled to [0, 1] per image (all zeros when there is no evidence)."""
     m = np.maximum(m, 0.0)
     top = float(m.max()) if m.size else 0.0
     return (m / top).astype(np.float32) if top > 0 else np.zeros_like(m, dtype=np.float32)
@@ -256,37 +260,3 @@ def select_samples(
         chosen = picked[c]
         out += [i for i in chosen if y_pred[i] != c] + [i for i in chosen if y_pred[i] == c]
     return np.asarray(out, dtype=np.int64)
-
-
-def explain_files(
-    loaded: Any,
-    predictions: list[Any],
-    out_dir: str | Path,
-    layer_name: str | None = None,
-    batch_size: int = 32,
-) -> dict[str, str]:
-    """Write `<out_dir>/<name>.gradcam.png` (input | Grad-CAM overlay, titled with the
-    prediction) for each successful prediction; return {input path: png path}."""
-    from happysad.data.image import preprocess_file
-    from happysad.insight import figures as plots
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    names = loaded.metadata.class_names
-    ok = [p for p in predictions if not p.error and p.class_name is not None]
-    if not ok:
-        return {}
-    images = np.stack([preprocess_file(p.path, loaded.metadata.preprocessing) for p in ok])
-    cls = [names.index(p.class_name) for p in ok]
-    heat, _, _, layer = gradcam(loaded.model, images, cls, layer_name, batch_size=batch_size)
-    written: dict[str, str] = {}
-    used: set[str] = set()
-    for pred, img, hm in zip(ok, images, heat, strict=True):
-        stem = Path(pred.path).stem
-        name, k = f"{stem}.gradcam.png", 2
-        while name in used:  # same file name in two folders
-            name, k = f"{stem}_{k}.gradcam.png", k + 1
-        used.add(name)
-        fig = plots.plot_explanation(img, hm, pred.class_name, pred.probability, layer, pred.path)
-        written[pred.path] = str(plots.save_figure(fig, out / name))
-    return written

@@ -103,6 +103,7 @@ class ReportInputs:
 
 
 def _e(value: Any) -> str:
+    """Text from the run, HTML-escaped: paths and class names may hold <, & or quotes."""
     return html.escape(str(value), quote=True)
 
 
@@ -114,6 +115,7 @@ def embed_png(path: str | Path, alt: str, max_width: int | None = None) -> str:
 
 
 def _fmt(v: Any) -> str:
+    """A value as a cell shows it: 4 decimals, thousands separated, NaN as n/a."""
     if isinstance(v, float):
         if math.isnan(v):
             return "n/a"
@@ -122,6 +124,7 @@ def _fmt(v: Any) -> str:
 
 
 def _table(header: list[str], rows: list[list[Any]], numeric_from: int = 1) -> str:
+    """An HTML table; numbers from column ``numeric_from`` on are right-aligned to compare."""
     head = "".join(f"<th>{_e(h)}</th>" for h in header)
     body = []
     for row in rows:
@@ -134,6 +137,7 @@ def _table(header: list[str], rows: list[list[Any]], numeric_from: int = 1) -> s
 
 
 def _cards(m: dict[str, float], prefix: str) -> str:
+    """The headline metrics as cards at the top of the page, read before anything else."""
     keys = [
         ("accuracy", "accuracy"),
         ("precision", "precision"),
@@ -156,6 +160,7 @@ def _cards(m: dict[str, float], prefix: str) -> str:
 
 
 def _config_section(r: ReportInputs) -> str:
+    """Key settings as a table, the full resolved config folded away under them."""
     rows = [[k, v] for k, v in r.settings.items()]
     parts = ["<section id='config'><h2>Config summary</h2>"]
     parts.append(_table(["setting", "value"], rows, numeric_from=99) if rows else "")
@@ -169,6 +174,7 @@ def _config_section(r: ReportInputs) -> str:
 
 
 def _data_section(r: ReportInputs) -> str:
+    """Class counts per split, skipped files, duplicates and face-crop fallbacks."""
     parts = ["<section id='data'><h2>Data</h2>"]
     if r.split_counts:
         splits = list(r.split_counts)
@@ -229,6 +235,7 @@ def _data_section(r: ReportInputs) -> str:
 
 
 def _metrics_section(r: ReportInputs) -> str:
+    """Per-class precision/recall and the headline metrics beside the confusion matrix."""
     prefix = f"{r.eval_split}_"
     m = r.metrics
     parts = [f"<section id='metrics'><h2>{_e(r.eval_split.capitalize())} metrics</h2>"]
@@ -300,6 +307,7 @@ def build_report(r: ReportInputs) -> str:
 
 
 def write_report(path: str | Path, r: ReportInputs) -> Path:
+    """Write the page to ``path`` (UTF-8, parent folders created); return the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(build_report(r), encoding="utf-8")

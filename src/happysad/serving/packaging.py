@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from happysad.data.image import ImageDecodeError, Preprocessing, preprocess_bytes
-from happysad.errors import ModelLoadError
+from happysad.errors import ModelLoadError, first_line
 from happysad.evaluate import predict_labels
 
 METADATA_FILE = "happysad.json"
@@ -94,7 +94,7 @@ def _load_keras(path: Path, safe_mode: bool = True) -> Any:
                 f"{path}: the model contains a Lambda layer (arbitrary Python code); refused in "
                 "safe mode. Load it with --unsafe only if you trust where it came from"
             ) from None
-        raise ModelLoadError(f"{path}: cannot load ({str(err).strip().splitlines()[0]})") from None
+        raise ModelLoadError(f"{path}: cannot load ({first_line(err)})") from None
 
 
 class HappysadPyfunc(mlflow.pyfunc.PythonModel):
@@ -241,7 +241,7 @@ def load_model(ref: str, tracking_uri: str | None = None, safe_mode: bool = True
         try:
             local = mlflow.artifacts.download_artifacts(artifact_uri=ref)
         except Exception as err:
-            msg = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            msg = first_line(err)
             raise ModelLoadError(f"{ref}: cannot download model ({msg})") from None
         return _from_dir(Path(local), ref, safe_mode)
     path = Path(ref)

@@ -138,9 +138,9 @@ class OptunaSearch:
         assert self.config is not None
         launcher = self.config.hydra.launcher
         if "joblib" in str(launcher.get("_target_", "")).lower():
-            from happysad.sweeps.runs import _joblib_workers, available_cpus
+            from happysad.resources import available_cpus, joblib_workers
 
-            return _joblib_workers(launcher.get("n_jobs", -1), available_cpus())
+            return joblib_workers(launcher.get("n_jobs", -1), available_cpus())
         return 1
 
     def _sampler(self) -> Any:

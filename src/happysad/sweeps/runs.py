@@ -27,7 +27,6 @@ import csv
 import json
 import logging
 import math
-import os
 import tempfile
 import time
 import uuid
@@ -38,102 +37,34 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
+from happysad.resources import _hydra_cfg, is_multirun
 from happysad.tracking.compare import (
-    TAG_OVERRIDES_JSON,
-    TAG_PARENT,
-    TAG_ROLE,
-    TAG_SWEEP_ID,
-    TAG_TRIAL,
     RunInfo,
     best_run,
     override_key,
     trial_runs,
     varying_override_keys,
 )
+from happysad.tracking.tracker import (
+    MAX_PARAM_LEN,
+    TAG_NOTE,
+    TAG_OVERRIDES_JSON,
+    TAG_PARENT,
+    TAG_ROLE,
+    TAG_SWEEP_DIR,
+    TAG_SWEEP_ID,
+    TAG_TRIAL,
+    ensure_experiment,
+)
+from happysad.tracking.tracker import client as mlflow_client
 
 log = logging.getLogger("happysad.sweeps.runs")
 
 SWEEP_FILE = "happysad_sweep.json"
 JOB_FILE = "happysad_job.json"
-MAX_PARAM_LEN = 6000
 
 
 # --- job side --------------------------------------------------------------------------------
-
-
-def _hydra_cfg() -> Any:
-    from hydra.core.hydra_config import HydraConfig
-
-    try:
-        return HydraConfig.get()
-    except ValueError:  # not inside a Hydra app (e.g. the compose API)
-        return None
-
-
-def is_multirun() -> bool:
-    from hydra.types import RunMode
-
-    hc = _hydra_cfg()
-    return hc is not None and hc.mode == RunMode.MULTIRUN
-
-
-def available_cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
-def _joblib_workers(n_jobs: Any, cpus: int) -> int:
-    """joblib's meaning of n_jobs: -1 = all CPUs, -2 = all but one, None = 1."""
-    if n_jobs is None:
-        return 1
-    n = int(n_jobs)
-    if n < 0:
-        n = cpus + 1 + n
-    return max(n, 1)
-
-
-def threads_per_job() -> int:
-    """TensorFlow threads for one job: share the cores between the jobs running at once.
-
-    joblib: cpus // n_jobs (at least 1); submitit: cpus_per_task; ray: remote num_cpus;
-    anything else (a single run, the sequential basic launcher): 0 = TensorFlow's default.
-    """
-    hc = _hydra_cfg()
-    if hc is None or not is_multirun():
-        return 0
-    launcher = hc.launcher
-    target = str(launcher.get("_target_") or "").lower()
-    if "joblib" in target:
-        cpus = available_cpus()
-        return max(1, cpus // _joblib_workers(launcher.get("n_jobs", -1), cpus))
-    if "submitit" in target:
-        return int(launcher.get("cpus_per_task") or 0)
-    if "ray" in target:
-        remote = OmegaConf.select(launcher, "ray.remote", default=None) or {}
-        return int(remote.get("num_cpus") or 0)
-    return 0
-
-
-def objective_value(
-    trainer: Any, history: Mapping[str, list[float]], final: Mapping[str, Any]
-) -> float | None:
-    """The configured objective: a per-epoch metric at its best epoch, else a final metric.
-
-    None when the run has no such metric (e.g. val_accuracy without a validation split).
-    """
-    name = str(trainer.objective)
-    maximize = str(trainer.objective_direction) == "maximize"
-    if history.get(name):
-        values = [float(v) for v in history[name] if math.isfinite(float(v))]
-        if not values:
-            return float("nan")
-        return max(values) if maximize else min(values)
-    value = final.get(name)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    return None
 
 
 def read_sweep_info(sweep_dir: str | Path) -> dict[str, Any] | None:
@@ -205,36 +136,6 @@ def _short_target(node: Any) -> str:
     return target.rsplit(".", 1)[-1] or "?"
 
 
-def _client(uri: str) -> Any:
-    from mlflow.tracking import MlflowClient
-
-    if uri.startswith("sqlite:///"):
-        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    return MlflowClient(tracking_uri=uri)
-
-
-def ensure_experiment(client: Any, name: str, artifact_location: str | None) -> str:
-    """Create the store's tables and the experiment (once; safe against a racing creator)."""
-    from mlflow.exceptions import MlflowException
-
-    location = artifact_location
-    if location and "://" not in str(location):
-        Path(location).mkdir(parents=True, exist_ok=True)
-        location = Path(location).resolve().as_uri()
-    for attempt in range(5):
-        exp = client.get_experiment_by_name(name)  # the first call migrates a fresh store
-        if exp is not None:
-            return exp.experiment_id
-        try:
-            return client.create_experiment(name, artifact_location=location)
-        except MlflowException as err:
-            text = f"{err.error_code} {err}"
-            if "RESOURCE_ALREADY_EXISTS" not in text and "UNIQUE" not in text:
-                raise
-            time.sleep(0.2 * (attempt + 1))
-    raise RuntimeError(f"cannot create or find MLflow experiment {name!r}")
-
-
 def _sweep_overrides(task_overrides: list[str], with_preset: bool = True) -> list[str]:
     """The overrides that make this a sweep (value lists, sweep functions, a search preset)."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -300,7 +201,7 @@ def start_sweep(config: DictConfig) -> dict[str, Any]:
     }
     if _select(config, "tracking.enabled", False):
         uri = str(config.tracking.uri)
-        client = _client(uri)
+        client = mlflow_client(uri)
         exp_id = ensure_experiment(
             client, state["experiment"], _select(config, "tracking.artifact_location")
         )
@@ -311,7 +212,7 @@ def start_sweep(config: DictConfig) -> dict[str, Any]:
             tags={
                 TAG_ROLE: "sweep",
                 TAG_SWEEP_ID: sweep_id,
-                "happysad.sweep_dir": str(sweep_dir),
+                TAG_SWEEP_DIR: str(sweep_dir),
                 **{str(k): str(v) for k, v in (_select(config, "tracking.tags") or {}).items()},
             },
         )
@@ -361,7 +262,7 @@ def finish_sweep(state: Mapping[str, Any], completed: bool) -> dict[str, Any]:
     parent_id = state.get("parent_run_id")
     if not parent_id:
         return summary
-    client = _client(str(state["tracking_uri"]))
+    client = mlflow_client(str(state["tracking_uri"]))
     runs = trial_runs(client, str(state["experiment_id"]), str(state["sweep_id"]))
     runs.sort(key=lambda r: int(r.trial) if r.trial.isdigit() else 0)
     best = best_run(runs, "objective", str(state["direction"]))
@@ -387,7 +288,7 @@ def finish_sweep(state: Mapping[str, Any], completed: bool) -> dict[str, Any]:
             f"Best trial {best.trial} (run {best.run_id}): {state['objective']} = "
             f"{best.metrics['objective']:.4f} ({state['direction']}) with {shown or '(no overrides)'}."
         )
-        client.set_tag(parent_id, "mlflow.note.content", note)
+        client.set_tag(parent_id, TAG_NOTE, note)
         summary["best"] = {"run_id": best.run_id, "trial": best.trial, "params": best_params}
         log.info("sweep %s: %s", state["sweep_id"], note)
     for k, v in metrics.items():

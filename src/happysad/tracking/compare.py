@@ -1,9 +1,10 @@
-"""Compare the runs of an experiment or of one sweep: a sorted table and quick plots.
+"""Compare the runs of an experiment or of one sweep: a sorted table of what differs.
 
 The table shows what differs between the runs (the command-line overrides that vary, with
 the value each run used, and optionally every differing param) and their metrics, sorted by
 one metric. `happysad-compare` (cli/compare.py) prints it; the sweep callback (sweep.py)
-uses the same helpers to pick the best trial of a sweep.
+uses the same helpers to pick the best trial of a sweep. The plots of `--plot` are drawn by
+insight/figures/runs.py.
 """
 
 from __future__ import annotations
@@ -12,16 +13,19 @@ import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 # Tags written by the training job (train.py, sweep.py).
-TAG_OVERRIDES = "happysad.overrides"
-TAG_OVERRIDES_JSON = "happysad.overrides_json"
-TAG_SWEEP_ID = "happysad.sweep_id"
-TAG_ROLE = "happysad.role"  # "sweep" on a sweep's parent run, "trial" on its jobs
-TAG_TRIAL = "happysad.trial"
-TAG_PARENT = "mlflow.parentRunId"
+from happysad.tracking.tracker import (  # noqa: F401  (compare reads what the tracker writes)
+    TAG_OVERRIDES,
+    TAG_OVERRIDES_JSON,
+    TAG_PARENT,
+    TAG_ROLE,
+    TAG_RUN_NAME,
+    TAG_SWEEP_ID,
+    TAG_TRIAL,
+)
+from happysad.tracking.tracker import client as mlflow_client
 
 DEFAULT_METRICS = (
     "objective",
@@ -56,7 +60,7 @@ class RunInfo:
         tags = dict(run.data.tags)
         return cls(
             run_id=run.info.run_id,
-            name=run.info.run_name or tags.get("mlflow.runName", ""),
+            name=run.info.run_name or tags.get(TAG_RUN_NAME, ""),
             status=run.info.status,
             start_time=int(run.info.start_time or 0),
             params=dict(run.data.params),
@@ -261,12 +265,6 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 # --- MLflow access ---------------------------------------------------------------------------
 
 
-def _client(tracking_uri: str) -> Any:
-    from mlflow.tracking import MlflowClient
-
-    return MlflowClient(tracking_uri=tracking_uri)
-
-
 def search_runs(client: Any, experiment_id: str, filter_string: str = "") -> list[Any]:
     """Every run matching the filter (pages through MLflow's result limit)."""
     out: list[Any] = []
@@ -314,7 +312,7 @@ def load_runs(
 ) -> tuple[list[RunInfo], Any | None, Any]:
     """(runs, sweep parent or None, client): a sweep's trials, or an experiment's runs
     without the sweep parents."""
-    client = _client(tracking_uri)
+    client = mlflow_client(tracking_uri)
     exp = client.get_experiment_by_name(experiment)
     if exp is None:
         raise LookupError(f"no experiment {experiment!r} in {tracking_uri}")
@@ -324,84 +322,3 @@ def load_runs(
         return runs, parent, client
     runs = [RunInfo.from_mlflow(r) for r in search_runs(client, exp.experiment_id)]
     return [r for r in runs if r.tags.get(TAG_ROLE) != "sweep"], None, client
-
-
-# --- plots -----------------------------------------------------------------------------------
-
-
-def _as_number(v: str | None) -> float | None:
-    try:
-        return float(v) if v is not None else None
-    except ValueError:
-        return None
-
-
-def plot_metric_vs_param(
-    runs: Sequence[RunInfo], param: str, metric: str, path: str | Path
-) -> Path:
-    """Scatter of `metric` against one param (log x for a numeric range over 20x)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    pts = [(_value_of(r, param), r.metrics.get(metric)) for r in runs]
-    pts = [(x, y) for x, y in pts if x is not None and _finite(y)]
-    if not pts:
-        raise LookupError(f"no run has both {param!r} and the metric {metric!r}")
-    fig, ax = plt.subplots(figsize=(6, 4))
-    nums = [_as_number(x) for x, _ in pts]
-    if all(n is not None for n in nums):
-        xs = [float(n) for n in nums if n is not None]
-        ax.scatter(xs, [y for _, y in pts])
-        if min(xs) > 0 and max(xs) / min(xs) > 20:
-            ax.set_xscale("log")
-    else:
-        cats = sorted({str(x) for x, _ in pts})
-        ax.scatter([cats.index(str(x)) for x, _ in pts], [y for _, y in pts])
-        ax.set_xticks(range(len(cats)), cats, rotation=20, ha="right")
-    ax.set_xlabel(param)
-    ax.set_ylabel(metric)
-    ax.set_title(f"{metric} vs {param} ({len(pts)} runs)")
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return _save(fig, path)
-
-
-def plot_curves(
-    client: Any, runs: Sequence[RunInfo], metric: str, path: str | Path, labels: Sequence[str]
-) -> Path:
-    """Per-epoch `metric` of each run (e.g. val_accuracy of the top runs)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    drawn = 0
-    for r, label in zip(runs, labels, strict=False):
-        hist = sorted(client.get_metric_history(r.run_id, metric), key=lambda m: m.step)
-        if not hist:
-            continue
-        ax.plot([m.step for m in hist], [m.value for m in hist], marker="o", ms=3, label=label)
-        drawn += 1
-    if not drawn:
-        plt.close(fig)
-        raise LookupError(f"no per-epoch history of {metric!r} in these runs")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(metric)
-    ax.set_title(f"{metric} per epoch, top {drawn} runs")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="best")
-    fig.tight_layout()
-    return _save(fig, path)
-
-
-def _save(fig: Any, path: str | Path) -> Path:
-    import matplotlib.pyplot as plt
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,11 +18,60 @@ from typing import Any
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from happysad.errors import HappysadError
+from happysad.errors import HappysadError, first_line
 
 log = logging.getLogger(__name__)
 
 MAX_PARAM_LEN = 6000  # MLflow's limit on a param value
+
+# Tag names, one home for every writer and reader of runs.
+TAG_OVERRIDES = "happysad.overrides"
+TAG_OVERRIDES_JSON = "happysad.overrides_json"
+TAG_RUN_DIR = "happysad.run_dir"
+TAG_INIT_FROM = "happysad.init_from"  # the model a warm start began from
+TAG_SWEEP_ID = "happysad.sweep_id"
+TAG_SWEEP_DIR = "happysad.sweep_dir"
+TAG_ROLE = "happysad.role"  # "sweep" on a sweep's parent run, "trial" on its jobs
+TAG_TRIAL = "happysad.trial"
+TAG_PARENT = "mlflow.parentRunId"
+TAG_RUN_NAME = "mlflow.runName"
+TAG_NOTE = "mlflow.note.content"
+TAG_GIT_COMMIT = "mlflow.source.git.commit"
+
+
+def client(uri: str) -> Any:
+    """An MlflowClient on `uri` (a SQLite store's folder is created first)."""
+    from mlflow.tracking import MlflowClient
+
+    if uri.startswith("sqlite:///"):
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    return MlflowClient(tracking_uri=uri)
+
+
+def ensure_experiment(mlflow_client: Any, name: str, artifact_location: str | None) -> str:
+    """The experiment's id, creating the store's tables and the experiment when needed.
+
+    Safe against a racing creator: parallel sweep jobs that each migrate a fresh SQLite
+    store or create the same experiment retry instead of failing.
+    """
+    from mlflow.exceptions import MlflowException
+
+    location = artifact_location
+    if location and "://" not in str(location):
+        Path(location).mkdir(parents=True, exist_ok=True)
+        location = Path(location).resolve().as_uri()
+    for attempt in range(5):
+        exp = mlflow_client.get_experiment_by_name(name)  # the first call migrates a fresh store
+        if exp is not None:
+            return exp.experiment_id
+        try:
+            return mlflow_client.create_experiment(name, artifact_location=location)
+        except MlflowException as err:
+            text = f"{err.error_code} {err}"
+            if "RESOURCE_ALREADY_EXISTS" not in text and "UNIQUE" not in text:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    raise RuntimeError(f"cannot create or find MLflow experiment {name!r}")
 
 
 def flatten(d: Any, prefix: str = "") -> dict[str, Any]:
@@ -56,7 +106,7 @@ def git_info(cwd: Path) -> dict[str, str]:
             timeout=5,
         )
         return {
-            "mlflow.source.git.commit": commit.stdout.strip(),
+            TAG_GIT_COMMIT: commit.stdout.strip(),
             "git_dirty": str(bool(dirty.stdout.strip())).lower(),
         }
     except (OSError, subprocess.SubprocessError):
@@ -122,23 +172,9 @@ class Tracker:
             self.enabled = False
 
     def _experiment_id(self) -> str:
-        mlflow = self._mlflow()
-        from mlflow.exceptions import MlflowException
-
-        client = mlflow.MlflowClient()
-        exp = client.get_experiment_by_name(self.cfg.experiment)
-        if exp is not None:
-            return exp.experiment_id
-        location = self.cfg.artifact_location
-        if location and "://" not in str(location):
-            Path(location).mkdir(parents=True, exist_ok=True)
-            location = Path(location).resolve().as_uri()
-        try:
-            return client.create_experiment(self.cfg.experiment, artifact_location=location)
-        except MlflowException as err:  # created by a parallel job meanwhile
-            if "RESOURCE_ALREADY_EXISTS" not in str(err.error_code) and "UNIQUE" not in str(err):
-                raise
-            return client.get_experiment_by_name(self.cfg.experiment).experiment_id
+        return ensure_experiment(
+            self._mlflow().MlflowClient(), self.cfg.experiment, self.cfg.artifact_location
+        )
 
     def start(self, run_name: str, tags: dict[str, str], run_id: str | None = None) -> None:
         """Open a new run, or reopen `run_id` (resume after a crash)."""
@@ -164,7 +200,7 @@ class Tracker:
             fn(*args, **kwargs)
             return True
         except Exception as err:
-            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            first = first_line(err)
             if not self.failures:
                 log.warning(
                     "MLflow %s failed (%s); training goes on, results stay in the run dir",
@@ -233,9 +269,7 @@ class Tracker:
         try:
             mv = self._mlflow().register_model(model_uri, name)
         except Exception as err:
-            log.warning(
-                "could not register the model as %r: %s", name, str(err).splitlines()[0][:200]
-            )
+            log.warning("could not register the model as %r: %s", name, first_line(err)[:200])
             return None
         self.set_tags({"registered_model": f"models:/{name}/{mv.version}"})
         log.info("registered as models:/%s/%s", name, mv.version)

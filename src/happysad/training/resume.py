@@ -39,15 +39,15 @@ def _find_run_dir(ref: str, cfg: DictConfig) -> Path:
         raise ConfigError(
             f"trainer.resume={ref!r}: no such run dir (and tracking is off, so not a run id)"
         )
-    import mlflow
+    from happysad.tracking.tracker import TAG_RUN_DIR, client
 
     try:
-        run = mlflow.MlflowClient(tracking_uri=str(cfg.tracking.uri)).get_run(ref)
+        run = client(str(cfg.tracking.uri)).get_run(ref)
     except Exception:
         raise ConfigError(
             f"trainer.resume={ref!r}: neither a run dir nor a run id in {cfg.tracking.uri}"
         ) from None
-    run_dir = run.data.tags.get("happysad.run_dir")
+    run_dir = run.data.tags.get(TAG_RUN_DIR)
     if not run_dir or not Path(run_dir).is_dir():
         raise ConfigError(
             f"trainer.resume={ref!r}: the run's dir {run_dir!r} is gone; cannot resume"
@@ -70,6 +70,7 @@ def resume_config(cfg: DictConfig) -> tuple[DictConfig, str]:
 
 
 HISTORY_FILE = "history.csv"
+BACKUP_DIR = "backup"
 
 
 def read_history_rows(path: Path) -> list[dict[str, float]]:
@@ -84,6 +85,13 @@ def read_history_rows(path: Path) -> list[dict[str, float]]:
         {k: float(v) for k, v in row.items() if k is not None and v not in (None, "")}
         for row in rows
     ]
+
+
+def read_history(path: Path) -> dict[str, list[float]]:
+    """Per-epoch metrics by name from history.csv: complete across a resume, unlike History."""
+    rows = read_history_rows(path)
+    keys = sorted({k for r in rows for k in r if k != "epoch"})
+    return {k: [r[k] for r in rows if k in r] for k in keys}
 
 
 def _write_history_rows(path: Path, rows: list[dict[str, float]]) -> None:
@@ -103,7 +111,9 @@ def _write_history_rows(path: Path, rows: list[dict[str, float]]) -> None:
     os.replace(tmp, path)
 
 
-def epoch_bookkeeping(run_dir: Path, tracker: Any, backup: bool = True) -> Any:
+def epoch_bookkeeping(
+    run_dir: Path, tracker: Any, backup: bool = True, start_epoch: int = 0
+) -> Any:
     """One Keras callback that records every completed epoch exactly once, kill -9 or not.
 
     At each epoch end, in this order: (1) the epoch's metrics go into history.csv (the
@@ -114,6 +124,9 @@ def epoch_bookkeeping(run_dir: Path, tracker: Any, backup: bool = True) -> Any:
     not in MLflow: on resume it is logged from the journal, at its own step, with its own
     values, before training continues. One callback owns the order, so no other callback
     can land between the three writes.
+
+    `start_epoch`: epochs already done before this fit (a second training phase); the
+    backup is kept after training (the job removes it when every phase is done).
     """
     import contextlib
 
@@ -125,7 +138,7 @@ def epoch_bookkeeping(run_dir: Path, tracker: Any, backup: bool = True) -> Any:
             self.history_csv = Path(run_dir) / HISTORY_FILE
             self.backup = (
                 keras.callbacks.BackupAndRestore(
-                    str(Path(run_dir) / "backup"), double_checkpoint=True
+                    str(Path(run_dir) / BACKUP_DIR), double_checkpoint=True, delete_checkpoint=False
                 )
                 if backup
                 else None
@@ -140,10 +153,10 @@ def epoch_bookkeeping(run_dir: Path, tracker: Any, backup: bool = True) -> Any:
                 self.backup.set_model(model)
 
         def on_train_begin(self, logs: dict | None = None) -> None:
-            restored = 0
+            restored = int(start_epoch)
             if self.backup is not None:
                 self.backup.on_train_begin(logs)  # restores weights, optimizer and epoch
-                restored = int(getattr(self.model, "_initial_epoch", 0) or 0)
+                restored = max(restored, int(getattr(self.model, "_initial_epoch", 0) or 0))
             self.restored = restored
             self.reconcile(restored)
 
@@ -199,3 +212,19 @@ def epoch_bookkeeping(run_dir: Path, tracker: Any, backup: bool = True) -> Any:
                 self.backup.on_train_end(logs)
 
     return EpochBookkeeping()
+
+
+def backup_epoch(run_dir: Path) -> int | None:
+    """The epoch count in the run's backup (what BackupAndRestore would restore), or None."""
+    meta = Path(run_dir) / BACKUP_DIR / "training_metadata.json"
+    try:
+        return int(json.loads(meta.read_text())["epoch"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def update_state(run_dir: Path, **values: Any) -> None:
+    """Add keys to the run's state file (e.g. where the second training phase started)."""
+    state = read_state(run_dir)
+    state.update(values)
+    (run_dir / STATE_FILE).write_text(json.dumps(state))

@@ -1,151 +1,30 @@
-"""Matplotlib figures for a CNN classifier run (training curves, confusion matrix, ROC/PR, samples,
-calibration, threshold sweep, Grad-CAM).
-
-Every function builds a :class:`matplotlib.figure.Figure` directly instead of going through
-``pyplot``: no global figure registry, no backend selection, nothing to ``close`` and safe to call
-from worker threads (e.g. an MLflow logging callback or a serving endpoint). Figures use
-``constrained_layout`` so titles, tick labels and legends do not overlap.
+"""Figures of a classifier's predictions: confusion matrix, ROC/PR, samples, calibration, threshold.
 
 ROC and precision-recall curves are computed with numpy here (same definitions as scikit-learn's
-``roc_curve`` / ``average_precision_score``) so this module only needs matplotlib and numpy.
+``roc_curve`` / ``average_precision_score``) so figures only need matplotlib and numpy.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from pathlib import Path
+from typing import Any
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.colors import Colormap
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
-__all__ = [
-    "calibration_bins",
-    "plot_calibration",
-    "plot_confusion_matrix",
-    "plot_explanation",
-    "plot_gradcam_grid",
-    "plot_history",
-    "plot_roc_pr",
-    "plot_sample_grid",
-    "plot_threshold",
-    "save_figure",
-    "threshold_sweep",
-]
-
-_WRONG_COLOR = "#c62828"  # red, dark enough to read on white
-_RIGHT_COLOR = "#2e7d32"  # green, dark enough to read on white
-_LR_KEYS = ("learning_rate", "lr")
-_PRETTY = {"auc": "AUC", "prc": "PR AUC", "mae": "MAE", "mse": "MSE", "rmse": "RMSE"}
-
-
-# --------------------------------------------------------------------------- training history
-
-
-def _pretty(name: str) -> str:
-    """Human title for a Keras metric key: ``"top_k_accuracy"`` -> ``"Top k accuracy"``."""
-    if name in _PRETTY:
-        return _PRETTY[name]
-    text = name.replace("_", " ").strip()
-    return text[:1].upper() + text[1:]
-
-
-def _history_families(history: dict[str, Sequence[float]]) -> list[str]:
-    """Metric families worth a panel: loss and accuracy always, others only with train *and* val.
-
-    Metrics without a validation counterpart (other than loss/accuracy) add panels without adding
-    the one thing a reader looks for (the train/val gap), so they are left out.
-    """
-    bases: list[str] = []
-    for key in history:
-        base = key[4:] if key.startswith("val_") else key
-        if base in _LR_KEYS or base in bases or len(history[key]) == 0:
-            continue
-        bases.append(base)
-    families = [
-        b
-        for b in bases
-        if b in ("loss", "accuracy")
-        or (len(history.get(b, ())) > 0 and len(history.get(f"val_{b}", ())) > 0)
-    ]
-    head = [b for b in ("loss", "accuracy") if b in families]
-    return head + [b for b in families if b not in head]
-
-
-def plot_history(history: dict[str, list[float]]) -> Figure:
-    """Train-vs-validation curves, one panel per metric family, so over/underfitting is obvious.
-
-    ``history`` is Keras' ``History.history``. ``loss`` and ``accuracy`` always get a panel; other
-    metrics only when both ``name`` and ``val_name`` exist. A ``learning_rate`` (or ``lr``) series
-    gets its own log-scaled panel (a free grid cell, else a short row at the bottom). Epochs are
-    numbered from 1 and every point has a marker, so a 1-epoch run still shows something. The best
-    validation-loss epoch is marked when there is more than one epoch.
-    """
-    families = _history_families(history)
-    lr_key = next((k for k in _LR_KEYS if len(history.get(k, ())) > 0), None)
-
-    n = len(families)
-    ncols = 2 if n == 4 else min(max(n, 1), 3)
-    nrows = max(math.ceil(n / ncols), 1)
-    lr_in_grid = lr_key is not None and n > 0 and n < nrows * ncols  # fill an empty cell
-    lr_row = lr_key is not None and not lr_in_grid
-    height_ratios = [1.0] * nrows + ([0.45] if lr_row else [])
-    fig = Figure(
-        figsize=(4.6 * ncols + 0.4, 3.4 * nrows + (1.7 if lr_row else 0.0)),
-        constrained_layout=True,
-    )
-    grid = fig.add_gridspec(len(height_ratios), ncols, height_ratios=height_ratios)
-    n_epochs = max((len(v) for v in history.values()), default=0)
-    fig.suptitle(f"Training history ({n_epochs} epoch{'s' if n_epochs != 1 else ''})")
-
-    if n == 0:
-        ax = fig.add_subplot(grid[0, :])
-        ax.text(0.5, 0.5, "no train/validation metrics recorded", ha="center", va="center")
-        ax.set_axis_off()
-
-    for i, base in enumerate(families):
-        ax = fig.add_subplot(grid[i // ncols, i % ncols])
-        for key, label, color in (
-            (base, "train", "tab:blue"),
-            (f"val_{base}", "val", "tab:orange"),
-        ):
-            values = np.asarray(history.get(key, ()), dtype=float)
-            if values.size:
-                epochs = np.arange(1, values.size + 1)
-                ax.plot(epochs, values, marker="o", markersize=4, color=color, label=label)
-        val_loss = np.asarray(history.get("val_loss", ()), dtype=float)
-        if base == "loss" and n_epochs > 1 and np.isfinite(val_loss).any():
-            best = int(np.nanargmin(np.where(np.isfinite(val_loss), val_loss, np.nan))) + 1
-            ax.axvline(best, color="0.4", linestyle=":", label=f"best val (epoch {best})")
-        ax.set_title(_pretty(base))
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(_pretty(base).lower() if base not in _PRETTY else _PRETTY[base])
-        _epoch_axis(ax, n_epochs)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize="small")
-
-    if lr_key:
-        ax = fig.add_subplot(grid[n // ncols, n % ncols] if lr_in_grid else grid[-1, :])
-        lr = np.asarray(history[lr_key], dtype=float)
-        ax.plot(np.arange(1, lr.size + 1), lr, marker="o", markersize=3, color="tab:green")
-        if np.all(lr[np.isfinite(lr)] > 0):
-            ax.set_yscale("log")
-        ax.set_title("Learning rate", fontsize="medium" if lr_row else "large")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("lr")
-        _epoch_axis(ax, n_epochs)
-        ax.grid(alpha=0.3, which="both")
-    return fig
-
-
-def _epoch_axis(ax, n_epochs: int) -> None:
-    """Integer epoch ticks starting at 1, with a half-epoch margin so 1-epoch runs look sane."""
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
-    ax.set_xlim(0.5, max(n_epochs, 1) + 0.5)
-
+from happysad.insight.figures.common import (
+    _RIGHT_COLOR,
+    _WRONG_COLOR,
+    _class_colors,
+    _literal_text,
+    _pretty,
+    _short_name,
+    _to_displayable,
+)
 
 # --------------------------------------------------------------------------- confusion matrix
 
@@ -213,7 +92,7 @@ def plot_confusion_matrix(
     accuracy = np.trace(counts) / total if total > 0 else float("nan")
     title = "Confusion matrix" + (" (row-normalised)" if normalize else "")
     ax.set_title(f"{title}\naccuracy {100 * accuracy:.1f}% (n={int(total)})")
-    return fig
+    return _literal_text(fig)
 
 
 # --------------------------------------------------------------------------- ROC / PR
@@ -250,24 +129,10 @@ def _pr(y: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray, float
     return np.r_[0.0, recall], np.r_[precision[0], precision], ap
 
 
-def _class_colors(n: int) -> list[tuple[float, float, float, float]]:
-    """Distinct colours: tab10 up to 10 classes, tab20 beyond."""
-    from matplotlib import colormaps
-
-    cmap = colormaps["tab10" if n <= 10 else "tab20"]
-    return [cmap(i % cmap.N) for i in range(n)]
-
-
-def plot_roc_pr(y_true: np.ndarray, probs: np.ndarray, class_names: list[str]) -> Figure:
-    """ROC and precision-recall panels, to judge ranking quality independently of the threshold.
-
-    Binary: ``probs`` is (N,) = P(``class_names[1]``) (an (N, 2) array is also accepted) and one
-    curve is drawn for that positive class. Multiclass: ``probs`` is (N, C) and each class gets a
-    one-vs-rest curve. ROC legends carry the AUC and the chance diagonal; PR legends carry the
-    average precision, with dashed baselines at each class's positive rate (a random ranker's AP).
-    A class absent from ``y_true`` has no defined curve: it is skipped and listed in the legend
-    instead of raising (likewise the ROC of a class that is *all* of ``y_true``).
-    """
+def _roc_inputs(
+    y_true: np.ndarray, probs: np.ndarray, class_names: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(labels, probs) checked for ``plot_roc_pr``; an (N, 2) binary array becomes (N,)."""
     y_true = np.asarray(y_true).astype(int).ravel()
     probs = np.asarray(probs, dtype=float)
     c = len(class_names)
@@ -286,7 +151,21 @@ def plot_roc_pr(y_true: np.ndarray, probs: np.ndarray, class_names: list[str]) -
         raise ValueError(f"y_true has labels outside 0..{c - 1}")
     if not np.all(np.isfinite(probs)):
         raise ValueError("probs contains NaN or inf")
+    return y_true, probs
 
+
+def plot_roc_pr(y_true: np.ndarray, probs: np.ndarray, class_names: list[str]) -> Figure:
+    """ROC and precision-recall panels, to judge ranking quality independently of the threshold.
+
+    Binary: ``probs`` is (N,) = P(``class_names[1]``) (an (N, 2) array is also accepted) and one
+    curve is drawn for that positive class. Multiclass: ``probs`` is (N, C) and each class gets a
+    one-vs-rest curve. ROC legends carry the AUC and the chance diagonal; PR legends carry the
+    average precision, with dashed baselines at each class's positive rate (a random ranker's AP).
+    A class absent from ``y_true`` has no defined curve: it is skipped and listed in the legend
+    instead of raising (likewise the ROC of a class that is *all* of ``y_true``).
+    """
+    y_true, probs = _roc_inputs(y_true, probs, class_names)
+    c = len(class_names)
     binary = probs.ndim == 1
     targets = [1] if binary else list(range(c))
     colors = _class_colors(c)
@@ -308,35 +187,22 @@ def plot_roc_pr(y_true: np.ndarray, probs: np.ndarray, class_names: list[str]) -
     for k in targets:
         name = str(class_names[k])
         y = (y_true == k).astype(np.int64)
-        score = probs if binary else probs[:, k]
-        color = "tab:blue" if binary else colors[k]
-        n_pos = int(y.sum())
-        if n_pos == 0:
+        if not y.any():
             skipped.append(name)
             for ax in (ax_roc, ax_pr):
                 ax.plot([], [], " ", label=f"{name}: absent from y_true, skipped")
             continue
-        if n_pos < y.size:
-            fpr, tpr, auc = _roc(y, score)
-            aucs.append(auc)
-            ax_roc.plot(fpr, tpr, color=color, linewidth=1.8, label=f"{name} (AUC {auc:.3f})")
-        else:
-            ax_roc.plot([], [], " ", label=f"{name}: no negatives, ROC undefined")
-        recall, precision, ap = _pr(y, score)
+        auc, ap = _class_curves(
+            ax_roc,
+            ax_pr,
+            y,
+            probs if binary else probs[:, k],
+            name,
+            "tab:blue" if binary else colors[k],
+            binary,
+        )
+        aucs += [auc] if auc is not None else []
         aps.append(ap)
-        ax_pr.plot(
-            recall,
-            precision,
-            drawstyle="steps-pre",
-            color=color,
-            linewidth=1.8,
-            label=f"{name} (AP {ap:.3f})",
-        )
-        rate = n_pos / y.size
-        baseline_label = f"baseline: positive rate {rate:.2f}" if binary else None
-        ax_pr.axhline(
-            rate, color=color, linestyle="--", linewidth=1, alpha=0.6, label=baseline_label
-        )
     if not binary:
         ax_pr.plot([], [], linestyle="--", color="0.5", label="baselines: class positive rate")
 
@@ -371,25 +237,42 @@ def plot_roc_pr(y_true: np.ndarray, probs: np.ndarray, class_names: list[str]) -
             holder.legend(
                 handles, labels, loc="upper center", ncol=2, fontsize="small", frameon=False
             )
-    return fig
+    return _literal_text(fig)
+
+
+def _class_curves(
+    ax_roc: Axes,
+    ax_pr: Axes,
+    y: np.ndarray,
+    score: np.ndarray,
+    name: str,
+    color: Any,
+    binary: bool,
+) -> tuple[float | None, float]:
+    """Draw one class's ROC and PR curves (``y`` has a positive); return (AUC or None, AP)."""
+    auc = None
+    n_pos = int(y.sum())
+    if n_pos < y.size:
+        fpr, tpr, auc = _roc(y, score)
+        ax_roc.plot(fpr, tpr, color=color, linewidth=1.8, label=f"{name} (AUC {auc:.3f})")
+    else:
+        ax_roc.plot([], [], " ", label=f"{name}: no negatives, ROC undefined")
+    recall, precision, ap = _pr(y, score)
+    ax_pr.plot(
+        recall,
+        precision,
+        drawstyle="steps-pre",
+        color=color,
+        linewidth=1.8,
+        label=f"{name} (AP {ap:.3f})",
+    )
+    rate = n_pos / y.size
+    baseline_label = f"baseline: positive rate {rate:.2f}" if binary else None
+    ax_pr.axhline(rate, color=color, linestyle="--", linewidth=1, alpha=0.6, label=baseline_label)
+    return auc, ap
 
 
 # --------------------------------------------------------------------------- sample grid
-
-
-def _to_displayable(images: np.ndarray) -> np.ndarray:
-    """Images as uint8 or float in [0, 1], grayscale squeezed, so ``imshow`` shows true colours."""
-    images = np.asarray(images)
-    if images.ndim == 4 and images.shape[-1] == 1:
-        images = images[..., 0]
-    if np.issubdtype(images.dtype, np.floating):
-        finite_max = np.nanmax(images) if images.size else 0.0
-        if finite_max > 1.5:  # float 0..255 slipped through: rescale rather than saturate
-            images = images / 255.0
-        return np.clip(np.nan_to_num(images), 0.0, 1.0)
-    if images.dtype != np.uint8:
-        return np.clip(images, 0, 255).astype(np.uint8)
-    return images
 
 
 def plot_sample_grid(
@@ -437,7 +320,7 @@ def plot_sample_grid(
         ax = fig.add_subplot()
         ax.text(0.5, 0.5, "no images", ha="center", va="center")
         ax.set_axis_off()
-        return fig
+        return _literal_text(fig)
 
     def name(label: int) -> str:
         return str(class_names[label]) if 0 <= label < len(class_names) else str(label)
@@ -458,10 +341,7 @@ def plot_sample_grid(
             spine.set_edgecolor(color)
             spine.set_linewidth(2.5 if wrong[idx] else 1.2)
         if paths is not None:
-            file_name = Path(str(paths[idx])).name
-            if len(file_name) > 24:
-                file_name = file_name[:10] + "…" + file_name[-13:]
-            ax.set_xlabel(file_name, fontsize=7)
+            ax.set_xlabel(_short_name(paths[idx], 24, 10), fontsize=7)
     for ax in axes[k:]:
         ax.set_axis_off()
     legend_handles = [
@@ -470,7 +350,7 @@ def plot_sample_grid(
     ]
     if k < len(axes):  # use an empty cell for the key; otherwise rely on the coloured titles
         axes[-1].legend(handles=legend_handles, loc="center", frameon=False)
-    return fig
+    return _literal_text(fig)
 
 
 # --------------------------------------------------------------------------- calibration
@@ -562,7 +442,7 @@ def plot_calibration(
     hist.set_xlabel(xlabel)
     hist.set_ylabel("count")
     hist.grid(alpha=0.3)
-    return fig
+    return _literal_text(fig)
 
 
 # --------------------------------------------------------------------------- threshold sweep
@@ -637,120 +517,4 @@ def plot_threshold(
     ax.set_ylim(-0.02, 1.05)
     ax.grid(alpha=0.3)
     fig.legend(loc="outside lower center", fontsize="small", ncol=3, frameon=False)
-    return fig
-
-
-# --------------------------------------------------------------------------- Grad-CAM
-
-
-def plot_gradcam_grid(
-    images: np.ndarray,
-    overlays: np.ndarray,
-    y_true: np.ndarray,
-    y_pred: np.ndarray,
-    confidence: np.ndarray,
-    class_names: list[str],
-    layer_name: str = "",
-    paths: list[str] | None = None,
-    pairs_per_row: int = 4,
-) -> Figure:
-    """Each sample as a pair (input | Grad-CAM overlay), titled true/pred like the sample grid.
-
-    ``overlays`` are uint8 RGB images (``explain.overlay``); red marks where the evidence for
-    the *predicted* class is. Misclassified pairs are framed red, correct ones green.
-    """
-    images = _to_displayable(images)
-    n = len(overlays)
-    if n == 0:
-        fig = Figure(figsize=(5, 2), constrained_layout=True)
-        ax = fig.add_subplot()
-        ax.text(0.5, 0.5, "no images to explain", ha="center", va="center")
-        ax.set_axis_off()
-        return fig
-    y_true = np.asarray(y_true).astype(int).ravel()
-    y_pred = np.asarray(y_pred).astype(int).ravel()
-    ncols = min(pairs_per_row, n)
-    nrows = math.ceil(n / ncols)
-    cell_h = 2.25 if paths is not None else 2.05
-    fig = Figure(figsize=(3.3 * ncols + 0.2, cell_h * nrows + 0.7), constrained_layout=True)
-    wrong = int((y_true != y_pred).sum())
-    where = f" at layer '{layer_name}'" if layer_name else ""
-    fig.suptitle(
-        f"Grad-CAM{where}: evidence for the predicted class (red = most); "
-        f"{n} test images, {wrong} misclassified",
-        fontsize="medium",
-    )
-    subfigs = np.atleast_1d(fig.subfigures(nrows, ncols, squeeze=False)).ravel()
-    for k, sf in enumerate(subfigs):
-        if k >= n:
-            continue
-        bad = y_true[k] != y_pred[k]
-        color = _WRONG_COLOR if bad else _RIGHT_COLOR
-        t_name = class_names[y_true[k]] if 0 <= y_true[k] < len(class_names) else y_true[k]
-        p_name = class_names[y_pred[k]] if 0 <= y_pred[k] < len(class_names) else y_pred[k]
-        sf.suptitle(
-            f"true: {t_name}  pred: {p_name} ({float(confidence[k]):.2f})",
-            color=color,
-            fontsize=8.5,
-        )
-        ax_img, ax_cam = sf.subplots(1, 2)
-        img = images[k]
-        ax_img.imshow(img, cmap="gray" if img.ndim == 2 else None, interpolation="nearest")
-        ax_cam.imshow(overlays[k], interpolation="nearest")
-        for ax in (ax_img, ax_cam):
-            ax.set_xticks([])
-            ax.set_yticks([])
-            for spine in ax.spines.values():
-                spine.set_edgecolor(color)
-                spine.set_linewidth(2.2 if bad else 1.0)
-        if paths is not None:
-            file_name = Path(str(paths[k])).name
-            if len(file_name) > 30:
-                file_name = file_name[:12] + "…" + file_name[-17:]
-            sf.supxlabel(file_name, fontsize=7)
-    return fig
-
-
-def plot_explanation(
-    image: np.ndarray,
-    heatmap: np.ndarray,
-    class_name: str | None,
-    probability: float | None,
-    layer_name: str = "",
-    path: str | None = None,
-) -> Figure:
-    """One prediction explained: the model's input and its Grad-CAM overlay, side by side."""
-    from happysad.insight.gradcam import overlay
-
-    fig = Figure(figsize=(6.0, 3.5), constrained_layout=True)
-    title = f"predicted: {class_name}"
-    if probability is not None:
-        title += f" ({probability:.2f})"
-    if path:
-        name = Path(str(path)).name
-        title += f"\n{name if len(name) <= 48 else name[:20] + '…' + name[-27:]}"
-    fig.suptitle(title, fontsize="medium")
-    ax_img, ax_cam = fig.subplots(1, 2)
-    shown = _to_displayable(np.asarray(image)[None])[0]
-    ax_img.imshow(shown, cmap="gray" if shown.ndim == 2 else None, interpolation="nearest")
-    ax_img.set_title("model input", fontsize="small")
-    ax_cam.imshow(overlay(image, heatmap), interpolation="nearest")
-    ax_cam.set_title(f"Grad-CAM ({layer_name})" if layer_name else "Grad-CAM", fontsize="small")
-    for ax in (ax_img, ax_cam):
-        ax.set_xticks([])
-        ax.set_yticks([])
-    return fig
-
-
-# --------------------------------------------------------------------------- saving
-
-
-def save_figure(fig: Figure, path: str | Path, dpi: int = 110) -> Path:
-    """Write ``fig`` to ``path`` (format from the suffix, PNG if none), creating parent folders.
-
-    Returns the path so callers can hand it straight to an artifact logger.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi, facecolor="white")
-    return path
+    return _literal_text(fig)

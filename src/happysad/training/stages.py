@@ -1,0 +1,598 @@
+"""The training job's stages: each takes what it needs and returns what the next one uses.
+
+`job.train` calls them in order. They are plain functions over small objects (`RunContext`,
+`DataBundle`, `FitResult`) so a test can run any of them in-process. Order is chosen to fail
+cheaply: the model (and its config errors) is built before any data is scanned, and every
+stage from `log_run_config` on runs inside the MLflow run, so a failure leaves a FAILED run
+with whatever was logged so far.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+
+from happysad.data.image import Preprocessing
+from happysad.errors import ConfigError, DataError, first_line
+
+log = logging.getLogger("happysad.training")
+
+SPLITS = ("train", "val", "test")
+
+
+@dataclass
+class RunContext:
+    """What every stage shares: the validated config, where the run writes, how it tracks."""
+
+    cfg: DictConfig
+    run_dir: Path
+    tracker: Any  # happysad.tracking.tracker.Tracker
+    strategy: Any  # tf.distribute.Strategy
+    chief: bool = True
+    resuming: bool = False
+    run_name: str = "default"
+    tags: dict[str, str] = field(default_factory=dict)
+    t0: float = field(default_factory=time.time)
+
+
+@dataclass
+class DataBundle:
+    """The data a run trains and evaluates on, and the reports made while preparing it."""
+
+    class_names: list[str]
+    prep: Preprocessing
+    scanned: Any  # happysad.data.scan.ScanResult
+    splits: Any  # happysad.data.split.Splits
+    arrays: dict[str, tuple[np.ndarray, np.ndarray]]  # split -> (uint8 images, labels)
+    face_summary: dict | None
+    fingerprint: str
+
+    @property
+    def eval_split(self) -> str:
+        """test, else val, else train: the split the final metrics are reported on."""
+        return next((s for s in ("test", "val") if len(self.splits[s])), "train")
+
+    def paths(self, split: str) -> list[str]:
+        return [r.relpath for r in self.splits[split]]
+
+    def dataset(self, cfg: DictConfig, split: str, binary: bool, augmenter: Any = None) -> Any:
+        """A tf.data pipeline over one split; the train split is shuffled and augmented."""
+        from happysad.data import pipeline
+
+        x, y = self.arrays[split]
+        y = y.astype("float32").reshape(-1, 1) if binary else y
+        return pipeline.make_dataset(
+            x,
+            y,
+            int(cfg.data.batch_size),
+            shuffle=split == "train",
+            seed=int(cfg.seed),
+            augment=augmenter if split == "train" else None,  # training batches only
+        )
+
+
+@dataclass
+class FitResult:
+    history: dict[str, list[float]]  # per epoch, complete across a resume (history.csv)
+    epochs_run: int
+    epochs_resumed: int  # epochs restored from the backup before this process trained
+    seconds: float
+
+
+# --- start ------------------------------------------------------------------------------
+
+
+def configure_tensorflow(cfg: DictConfig) -> Any:
+    """Threads, the distribution strategy and determinism, before TensorFlow's first op."""
+    import keras
+    import tensorflow as tf
+
+    from happysad.training.distribute import make_strategy
+
+    t = cfg.trainer
+    try:
+        if t.intra_op_threads:
+            tf.config.threading.set_intra_op_parallelism_threads(int(t.intra_op_threads))
+        if t.inter_op_threads:
+            tf.config.threading.set_inter_op_parallelism_threads(int(t.inter_op_threads))
+    except RuntimeError:  # already initialised (e.g. a second job in the same process)
+        log.warning("TensorFlow already initialised: trainer.*_op_threads ignored for this job")
+    strategy = make_strategy(str(t.strategy))
+    keras.utils.set_random_seed(int(cfg.seed))
+    # Global in Keras: set for every job (a sweep's previous job may have changed it).
+    keras.mixed_precision.set_global_policy("mixed_float16" if t.mixed_precision else "float32")
+    if t.deterministic:
+        tf.config.experimental.enable_op_determinism()
+    return strategy
+
+
+def open_context(
+    cfg: DictConfig,
+    run_dir: str | Path,
+    overrides: list[str],
+    extra_tags: dict[str, str] | None,
+) -> RunContext:
+    """Check the tracking server, configure TensorFlow, decide who is the chief."""
+    from happysad.paths import project_root
+    from happysad.tracking.tracker import (
+        TAG_INIT_FROM,
+        TAG_OVERRIDES,
+        TAG_RUN_DIR,
+        Tracker,
+        git_info,
+    )
+    from happysad.training.distribute import is_chief
+
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    tracker = Tracker(cfg.tracking)
+    tracker.check_reachable()  # before any data or model work: a down server costs seconds
+    strategy = configure_tensorflow(cfg)
+    chief = is_chief(strategy)
+    if not chief:
+        # Workers other than the chief train in lockstep but write nothing to the run:
+        # their files go to a scratch dir that is removed at the end, and they don't track.
+        tracker.enabled = False
+        run_dir = Path(tempfile.mkdtemp(prefix="happysad-worker-"))
+        cfg.paths.run_dir = str(run_dir)
+    tags = {
+        TAG_OVERRIDES: " ".join(overrides) or "(none)",
+        TAG_RUN_DIR: str(run_dir),
+        "model_name": str(cfg.model.name),
+        **git_info(project_root()),
+        **({TAG_INIT_FROM: str(cfg.model.init_from)} if cfg.model.init_from else {}),
+        **(extra_tags or {}),
+    }
+    name = str(cfg.tracking.run_name) if cfg.tracking.run_name else ",".join(overrides)
+    return RunContext(
+        cfg=cfg,
+        run_dir=run_dir,
+        tracker=tracker,
+        strategy=strategy,
+        chief=chief,
+        resuming=bool(cfg.trainer.resume),
+        run_name=name or "default",
+        tags=tags,
+    )
+
+
+def resolve_classes(cfg: DictConfig) -> list[str]:
+    """The class names, known before any data work (a folder's from its sub-folder names)."""
+    from happysad.data import demo, scan
+
+    d = cfg.data
+    wanted = list(d.class_names) if d.class_names else None
+    if d.source == "demo":
+        return wanted or list(demo.CLASSES)
+    return scan.discover_classes(d.root, wanted)[0]
+
+
+def build_model(ctx: RunContext, class_names: list[str]) -> Any:
+    """The compiled model: from the layer list (and backbone), or warm-started from an
+    earlier model (`model.init_from`); config errors surface here, before any data work."""
+    from happysad.training import model as model_lib
+
+    cfg = ctx.cfg
+    prep = Preprocessing.from_data_config(cfg.data)
+    shape = (*prep.image_size, prep.channels)
+    with ctx.strategy.scope():  # variables (model and optimizer) must live in the strategy
+        if cfg.model.init_from:
+            model = model_lib.warm_start(cfg.model, load_init_model(cfg), shape, class_names)
+        else:
+            model = model_lib.build_model(cfg.model, shape, len(class_names))
+        # A random backbone (weights=null) must learn: only pretrained ones start frozen.
+        if cfg.model.freeze_backbone and (cfg.model.weights or cfg.model.init_from):
+            model_lib.set_backbone_trainable(model, 0)
+    compile_model(ctx, model)
+    return model
+
+
+def load_init_model(cfg: DictConfig) -> Any:
+    """The happysad model `model.init_from` names (run dir, model folder, runs:/, models:/)."""
+    from happysad.errors import ModelLoadError
+    from happysad.paths import default_tracking_uri
+    from happysad.serving.packaging import load_model
+
+    uri = str(cfg.tracking.uri) if cfg.tracking.enabled else default_tracking_uri()
+    try:
+        return load_model(str(cfg.model.init_from), tracking_uri=uri)
+    except ModelLoadError as err:
+        raise ConfigError(f"model.init_from={cfg.model.init_from!r}: {err}") from None
+
+
+def compile_model(ctx: RunContext, model: Any, lr: float | None = None) -> None:
+    """Compile with the configured optimizer (at `lr` if given), loss and metrics."""
+    from happysad.training import model as model_lib
+
+    cfg = ctx.cfg
+    with ctx.strategy.scope():
+        model.compile(
+            optimizer=model_lib.build_optimizer(cfg.optimizer, lr=lr),
+            loss=model_lib.resolve_loss(cfg.model, model),
+            metrics=model_lib.build_metrics(
+                list(cfg.trainer.metrics), model_lib.is_binary_output(model)
+            ),
+            jit_compile=cfg.trainer.jit_compile,
+        )
+
+
+def build_callbacks(cfg: DictConfig) -> list[Any]:
+    """The configured Keras callbacks (`callbacks.<name>`, null entries skipped)."""
+    from happysad.specs import instantiate_spec
+
+    return [
+        instantiate_spec(spec, f"callbacks.{name}", example="keras.callbacks.EarlyStopping")
+        for name, spec in (cfg.callbacks or {}).items()
+        if spec is not None
+    ]
+
+
+def ensure_demo_data(cfg: DictConfig) -> None:
+    """Generate the embedded demo set on first use (reused afterwards); no-op for folders."""
+    from happysad.data import demo
+
+    d = cfg.data
+    if d.source != "demo":
+        return
+    log.info("demo data: %s (generated on first use, then reused)", d.root)
+    try:
+        demo.ensure_demo_dataset(
+            d.root,
+            per_class=int(d.demo.per_class),
+            image_size=int(d.demo.image_size),
+            seed=int(d.demo.seed),
+            n_corrupt=int(d.demo.n_corrupt),
+        )
+    except (ValueError, FileExistsError) as err:
+        raise DataError(f"data.root={str(d.root)!r}: {err}") from None
+
+
+def log_run_config(ctx: RunContext) -> None:
+    """The resolved config as params and artifacts, and the state file `trainer.resume` reads."""
+    from happysad.tracking.tracker import flatten
+    from happysad.training.distribute import describe
+    from happysad.training.resume import write_state
+
+    cfg, tracker = ctx.cfg, ctx.tracker
+    if ctx.resuming:
+        log.info("resuming %s (MLflow run %s)", ctx.run_dir, tracker.run_id)
+        return
+    dist = describe(ctx.strategy)
+    dist["global_batch_size"] = int(cfg.data.batch_size)
+    dist["per_replica_batch_size"] = int(cfg.data.batch_size) // max(dist["num_replicas"], 1)
+    if dist["num_replicas"] > 1:
+        log.info("distributed: %s", dist)
+    resolved = OmegaConf.to_container(cfg, resolve=True)
+    write_state(ctx.run_dir, tracker.run_id, str(cfg.tracking.uri) if tracker.enabled else None)
+    (ctx.run_dir / "config_resolved.yaml").write_text(OmegaConf.to_yaml(resolved))
+    tracker.log_params(flatten(resolved) | {f"distribute.{k}": v for k, v in dist.items()})
+    tracker.log_artifact(ctx.run_dir / "config_resolved.yaml", "config")
+    tracker.log_artifacts(ctx.run_dir / ".hydra", "config/hydra")
+
+
+# --- data -------------------------------------------------------------------------------
+
+
+def prepare_data(ctx: RunContext, class_names: list[str]) -> DataBundle:
+    """Scan -> split -> decode (cached) -> arrays; the cleaning, split and face reports."""
+    from happysad.data import loader, scan, split
+    from happysad.insight.artifacts import face_crop_notes
+
+    cfg, tracker, d = ctx.cfg, ctx.tracker, ctx.cfg.data
+    scanned = scan.scan_folder(
+        d.root,
+        class_names=class_names,
+        extensions=list(d.extensions),
+        recursive=bool(d.recursive),
+        workers=int(d.workers),
+        quarantine_dir=d.quarantine_dir if d.bad_files == "quarantine" else None,
+        min_images_per_class=int(d.min_images_per_class),
+        cache_dir=cfg.paths.cache_dir if d.scan_cache else None,
+    )
+    log.info("scan %s: %s", d.root, scanned.summary())
+    data_dir = ctx.run_dir / "data"
+    scanned.write_report(data_dir / "cleaning_report.csv")
+    splits = split.split_records(
+        scanned.records,
+        class_names,
+        {k: float(d.split[k]) for k in SPLITS},
+        seed=int(d.split.seed),
+        group_duplicates=bool(d.split.group_duplicates),
+    )
+    log.info("split: %s", splits.summary())
+    splits.write_manifest(data_dir / "split_manifest.csv")
+    splits.write_duplicates(data_dir / "duplicates.csv")
+    summary = {
+        "scan": scanned.summary(),
+        "split": splits.summary(),
+        "counts": splits.counts(),
+        "rejected": len(scanned.rejected),
+        "class_names": class_names,
+    }
+    (data_dir / "summary.json").write_text(json.dumps(summary, indent=2))
+    fingerprint = splits.fingerprint()
+    tracker.set_tags({"dataset_fingerprint": fingerprint, "class_names": ",".join(class_names)})
+    tracker.log_metrics(
+        {f"n_{s}": float(len(splits[s])) for s in SPLITS}
+        | {"n_rejected": float(len(scanned.rejected))}
+    )
+
+    prep = Preprocessing.from_data_config(d)
+    cache_dir = Path(cfg.paths.cache_dir) if d.cache == "disk" else None
+    loaded = {
+        s: loader.load_images_with_faces(
+            splits[s], prep, workers=int(d.workers), cache_dir=cache_dir
+        )
+        for s in SPLITS
+    }
+    face_summary = face_crop_notes(splits, {s: f for s, (_, _, f) in loaded.items()}, data_dir)
+    tracker.log_artifacts(data_dir, "data")
+    return DataBundle(
+        class_names=class_names,
+        prep=prep,
+        scanned=scanned,
+        splits=splits,
+        arrays={s: (x, y) for s, (x, y, _) in loaded.items()},
+        face_summary=face_summary,
+        fingerprint=fingerprint,
+    )
+
+
+# --- fit --------------------------------------------------------------------------------
+
+
+def _verbose(setting: Any) -> int:
+    if setting == "auto":
+        return 1 if sys.stdout.isatty() else 2
+    return int(setting)
+
+
+def _phase_logger(phase: int) -> Any:
+    """Adds `phase` (1: frozen backbone / single phase, 2: fine-tuning) to each epoch's logs."""
+    import keras
+
+    class PhaseLogger(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            if logs is not None:
+                logs["phase"] = float(phase)
+
+    return PhaseLogger()
+
+
+def _fit_phase(
+    ctx: RunContext,
+    model: Any,
+    data: DataBundle,
+    callbacks: list[Any],
+    augmenter: Any,
+    phase: int,
+    start: int,
+    end: int,
+) -> int:
+    """One model.fit from epoch `start` to `end` (continuous numbering across phases);
+    returns the restored epoch count (epochs done before this process trained)."""
+    from happysad.training.model import is_binary_output
+    from happysad.training.resume import HISTORY_FILE, epoch_bookkeeping
+
+    cfg = ctx.cfg
+    binary = is_binary_output(model)
+    has_val = len(data.splits.val) > 0
+    # One callback journals, backs up and records each epoch, in that order, and on resume
+    # reconciles the three (see resume.epoch_bookkeeping).
+    bookkeeping = epoch_bookkeeping(ctx.run_dir, ctx.tracker, bool(cfg.trainer.backup), start)
+    peak = float(cfg.model.fine_tune.lr if phase == 2 else cfg.optimizer.lr)
+    for cb in callbacks:  # schedules span this phase (training/schedule.py)
+        if hasattr(cb, "set_span"):
+            cb.set_span(start, end, peak)
+    try:
+        model.fit(
+            data.dataset(cfg, "train", binary, augmenter),
+            validation_data=data.dataset(cfg, "val", binary) if has_val else None,
+            initial_epoch=start,
+            epochs=end,
+            callbacks=[*callbacks, _phase_logger(phase), bookkeeping],
+            verbose=_verbose(cfg.trainer.verbose),
+            shuffle=False,  # the train dataset reshuffles itself each epoch
+        )
+    except KeyboardInterrupt:
+        interrupted = ctx.run_dir / "checkpoints" / "interrupted.keras"
+        interrupted.parent.mkdir(parents=True, exist_ok=True)
+        model.save(interrupted)
+        log.warning(
+            "interrupted: model saved to %s; last completed epoch is in %s",
+            interrupted,
+            ctx.run_dir / "backup",
+        )
+        ctx.tracker.log_artifact(ctx.run_dir / HISTORY_FILE, "history")
+        raise
+    return bookkeeping.restored
+
+
+def _enter_fine_tuning(ctx: RunContext, model: Any, start: int, resumed: bool) -> None:
+    """Phase 2: unfreeze the top of the backbone and recompile at model.fine_tune.lr.
+
+    The phase-1 model is saved first and the phase-1 backup removed (its optimizer state
+    does not fit the phase-2 optimizer), so a kill from here on resumes into phase 2.
+    """
+    from happysad.training import model as model_lib
+    from happysad.training.resume import BACKUP_DIR, backup_epoch, update_state
+
+    weights = ctx.run_dir / "checkpoints" / "phase1.weights.h5"
+    if not resumed:
+        weights.parent.mkdir(parents=True, exist_ok=True)
+        model.save_weights(str(weights))
+        update_state(ctx.run_dir, phase2_start=start)
+        shutil.rmtree(ctx.run_dir / BACKUP_DIR, ignore_errors=True)
+    elif (backup_epoch(ctx.run_dir) or 0) <= start:  # killed before phase 2's first backup
+        model.load_weights(str(weights))
+        shutil.rmtree(ctx.run_dir / BACKUP_DIR, ignore_errors=True)
+    ft = ctx.cfg.model.fine_tune
+    n = model_lib.set_backbone_trainable(model, ft.unfreeze)
+    log.info("fine-tuning from epoch %d: %d backbone layers trainable, lr %g", start, n, ft.lr)
+    compile_model(ctx, model, lr=float(ft.lr))
+
+
+def fit(
+    ctx: RunContext, model: Any, data: DataBundle, callbacks: list[Any], augmenter: Any = None
+) -> FitResult:
+    """Train: one phase, or a frozen-backbone phase then fine-tuning, numbered continuously."""
+    import keras
+
+    from happysad.training.resume import BACKUP_DIR, HISTORY_FILE, read_history, read_state
+
+    cfg = ctx.cfg
+    if not len(data.splits.val):
+        no_val = (keras.callbacks.EarlyStopping, keras.callbacks.ModelCheckpoint)
+        callbacks = [c for c in callbacks if not isinstance(c, no_val)]
+        log.warning("data.split.val=0: no validation split; EarlyStopping/ModelCheckpoint disabled")
+    t_fit = time.time()
+    phase2_start = read_state(ctx.run_dir).get("phase2_start") if ctx.resuming else None
+    restored = 0
+    if phase2_start is None:
+        restored = _fit_phase(ctx, model, data, callbacks, augmenter, 1, 0, int(cfg.trainer.epochs))
+    if cfg.model.fine_tune.epochs:
+        start = len(read_history(ctx.run_dir / HISTORY_FILE).get("loss", []))
+        start = int(phase2_start) if phase2_start is not None else start
+        _enter_fine_tuning(ctx, model, start, resumed=phase2_start is not None)
+        end = start + int(cfg.model.fine_tune.epochs)
+        again = _fit_phase(ctx, model, data, callbacks, augmenter, 2, start, end)
+        restored = restored if phase2_start is None else again
+    shutil.rmtree(ctx.run_dir / BACKUP_DIR, ignore_errors=True)  # every phase is done
+    seconds = time.time() - t_fit
+    history = read_history(ctx.run_dir / HISTORY_FILE)
+    epochs_run = len(history.get("loss", []))
+    log.info("trained to epoch %d in %.1f s", epochs_run, seconds)
+    ctx.tracker.log_artifact(ctx.run_dir / HISTORY_FILE)
+    return FitResult(history, epochs_run, restored, seconds)
+
+
+# --- evaluate, draw, package --------------------------------------------------------------
+
+
+def evaluate(ctx: RunContext, model: Any, data: DataBundle, fitted: FitResult) -> dict[str, Any]:
+    """Metrics on the test split (else val, else train), the figures and the run report."""
+    from happysad.evaluate import evaluate_predictions, format_metrics, objective_value
+    from happysad.insight.artifacts import (
+        EvalFigures,
+        ReportContext,
+        draw_evaluation,
+        write_run_report,
+    )
+
+    cfg, tracker, split = ctx.cfg, ctx.tracker, data.eval_split
+    if split != "test":
+        log.warning("data.split.test=0: reporting metrics on the %s split instead", split)
+    x_eval, y_eval = data.arrays[split]
+    probs = model.predict(x_eval, batch_size=int(cfg.data.batch_size), verbose=0)
+    probs = probs[:, 0] if probs.ndim == 2 and probs.shape[1] == 1 else probs
+    threshold = float(cfg.trainer.threshold)
+    ev = evaluate_predictions(y_eval, probs, data.class_names, threshold, prefix=f"{split}_")
+    summary: dict[str, Any] = dict(ev.metrics)
+    trained = fitted.epochs_run - fitted.epochs_resumed
+    summary["epochs_run"] = fitted.epochs_run
+    summary["fit_seconds"] = fitted.seconds
+    summary["train_images_per_second"] = (
+        len(data.splits.train) * trained / max(fitted.seconds, 1e-9)
+    )
+    for k in ("val_accuracy", "val_loss"):
+        if k in fitted.history:
+            values = fitted.history[k]
+            summary[f"best_{k}"] = max(values) if "accuracy" in k else min(values)
+    objective = objective_value(cfg.trainer, fitted.history, summary)
+    if objective is None:
+        log.warning(
+            "trainer.objective=%s: this run has no such metric (per-epoch: %s)",
+            cfg.trainer.objective,
+            ", ".join(sorted(fitted.history)) or "none",
+        )
+    else:
+        summary["objective"] = objective
+    tracker.log_metrics({k: v for k, v in summary.items() if isinstance(v, int | float)})
+    (ctx.run_dir / "metrics.json").write_text(json.dumps(summary, indent=2))
+    tracker.log_artifact(ctx.run_dir / "metrics.json")
+    log.info(
+        "%s metrics (%d images): %s", split, len(y_eval), format_metrics(ev.metrics, f"{split}_")
+    )
+
+    ins = cfg.insight
+    _, notes = draw_evaluation(
+        EvalFigures(
+            ev=ev,
+            images=x_eval,
+            paths=data.paths(split),
+            plot_dir=ctx.run_dir / "plots",
+            threshold=threshold,
+            eval_split=split,
+            history=fitted.history,
+            model=model,
+            gradcam=bool(ins.gradcam),
+            gradcam_layer=ins.gradcam_layer,
+            gradcam_images=int(ins.gradcam_images),
+            most_wrong=int(ins.report_examples) if ins.report else 0,
+        )
+    )
+    tracker.log_artifacts(ctx.run_dir / "plots", "plots")
+    if ins.report:
+        context = ReportContext(
+            cfg=cfg,
+            model=model,
+            ev=ev,
+            eval_split=split,
+            run_dir=ctx.run_dir,
+            splits=data.splits,
+            scan_summary=data.scanned.summary(),
+            face_summary=data.face_summary,
+            run_id=tracker.run_id,
+            run_name=ctx.run_name,
+            epochs_run=fitted.epochs_run,
+            notes=notes,
+        )
+        try:  # like the figures, the report never costs the run its model
+            tracker.log_artifact(write_run_report(context))
+        except Exception as err:
+            log.warning("no run report: %s", first_line(err))
+    tb = cfg.callbacks.get("tensorboard") if cfg.callbacks else None
+    if tb is not None and tb.get("log_dir"):
+        tracker.log_artifacts(tb.log_dir, "tensorboard")
+    return summary
+
+
+def package(ctx: RunContext, model: Any, data: DataBundle, summary: dict[str, Any]) -> Path:
+    """Save the model with its class names and preprocessing; log (and register) it."""
+    from happysad import __version__
+    from happysad.serving import packaging
+
+    cfg, tracker = ctx.cfg, ctx.tracker
+    meta = packaging.ModelMetadata(
+        class_names=data.class_names,
+        preprocessing=data.prep,
+        threshold=float(cfg.trainer.threshold),
+        extra={
+            "run_id": tracker.run_id,
+            "model_name": str(cfg.model.name),
+            "dataset_fingerprint": data.fingerprint,
+            "happysad_version": __version__,
+        },
+    )
+    x_eval = data.arrays[data.eval_split][0]
+    example = x_eval[0] if len(x_eval) else None
+    model_dir = packaging.save_model(model, meta, ctx.run_dir / "model", example=example)
+    if tracker.enabled and cfg.tracking.log_model:
+        info = packaging.log_model(model_dir, meta, example=example)
+        if cfg.tracking.register_as:
+            summary["registered_version"] = tracker.register_model(
+                info.model_uri, str(cfg.tracking.register_as)
+            )
+    summary.update(model_dir=str(model_dir), run_id=tracker.run_id, run_dir=str(ctx.run_dir))
+    tracker.log_metrics({"total_seconds": time.time() - ctx.t0})
+    return model_dir

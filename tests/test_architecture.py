@@ -1,0 +1,120 @@
+"""The source tree keeps its shape: layers import downwards only, no cycles, short functions.
+
+Read from the code with `ast` (nothing is imported), so a change that breaks the layering
+fails here with the offending import named, not later as a confusing circular import.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "happysad"
+
+# Lower layers never import higher ones. Same-rank packages may not import each other.
+RANKS = {
+    "": 0,  # the small top level: config, errors, paths, resources, specs, evaluate
+    "data": 1,
+    "tracking": 2,
+    "insight": 3,
+    "serving": 2,
+    "sweeps": 3,
+    "training": 4,
+    "cli": 5,
+}
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(SRC.parent).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _modules() -> dict[str, Path]:
+    return {_module_name(p): p for p in SRC.rglob("*.py")}
+
+
+def _imports(path: Path, known: set[str]) -> set[str]:
+    """Every happysad module `path` imports, at module level or inside functions."""
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        for name in names:
+            if name.startswith("happysad") and name in known:
+                out.add(name)
+    return out
+
+
+def _package(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 2 or (len(parts) == 2 and parts[1] in RANKS) else ""
+
+
+def _graph() -> dict[str, set[str]]:
+    mods = _modules()
+    known = set(mods)
+    return {m: _imports(p, known) - {m} for m, p in mods.items()}
+
+
+def test_layers_import_downwards_only() -> None:
+    bad = []
+    for mod, deps in _graph().items():
+        if mod == "happysad":
+            continue
+        here = _package(mod)
+        for dep in deps:
+            there = _package(dep)
+            if dep == "happysad" or there == here:
+                continue
+            if RANKS[there] > RANKS[here] or (RANKS[there] == RANKS[here] and here):
+                bad.append(f"{mod} imports {dep}")
+    assert not bad, "\n".join(sorted(bad))
+
+
+def test_no_import_cycles() -> None:
+    graph = _graph()
+    # Packages' __init__ files are imported implicitly by their children: ignore those edges.
+    graph = {m: {d for d in deps if not m.startswith(d + ".")} for m, deps in graph.items()}
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for dep in sorted(graph.get(node, ())):
+            if state.get(dep) == 1:
+                return [*stack[stack.index(dep) :], dep]
+            if dep not in state and (cycle := visit(dep)):
+                return cycle
+        state[node] = 2
+        stack.pop()
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (cycle := visit(node)):
+            raise AssertionError("import cycle: " + " -> ".join(cycle))
+
+
+def test_a_small_top_level_and_short_functions() -> None:
+    top = sorted(p.stem for p in SRC.glob("*.py") if p.stem != "__init__")
+    assert len(top) <= 8, top
+    long = []
+    for path in SRC.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                n = node.end_lineno - node.lineno + 1
+                if n > 120:
+                    long.append(f"{path.relative_to(SRC)}:{node.lineno} {node.name} ({n} lines)")
+    assert not long, "\n".join(long)
+
+
+def test_the_training_job_reads_on_one_screen() -> None:
+    tree = ast.parse((SRC / "training" / "job.py").read_text())
+    train = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "train")
+    assert train.end_lineno - train.lineno + 1 <= 60
