@@ -86,6 +86,7 @@ def compose():
     from hydra import initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
+    import happysad.config  # noqa: F401  (registers the model schema with Hydra)
     from happysad.paths import config_dir
 
     def _compose(overrides: list[str] | None = None, hydra_cfg: bool = False):

@@ -151,6 +151,18 @@ _SCHEMAS = {
 _TOP_LEVEL = ("paths", "data", "model", "optimizer", "callbacks", "trainer", "tracking")
 
 
+def register_schemas() -> None:
+    """Offer the model schema to Hydra as `model/schema`: every model YAML starts from it
+    (`defaults: [schema, _self_]`), so all its keys exist at composition and can be set
+    on the command line without a `+`, with their defaults from this file alone."""
+    from hydra.core.config_store import ConfigStore
+
+    ConfigStore.instance().store(group="model", name="schema", node=ModelConf)
+
+
+register_schemas()
+
+
 def _fail(key: str, value: Any, why: str) -> None:
     raise ConfigError(f"{key}={value!r}: {why}")
 
@@ -175,6 +187,8 @@ def _merge_schema(cfg: DictConfig, group: str) -> DictConfig:
 def with_defaults(group: str, node: DictConfig | dict) -> DictConfig:
     """One config group (e.g. a conf/model/*.yaml loaded on its own) with its schema's
     defaults filled in: what `validate` gives the job for that group."""
+    node = OmegaConf.create(node)
+    node.pop("defaults", None)  # Hydra's defaults list, when the YAML file is loaded as is
     return _merge_schema(OmegaConf.create({group: node}), group)
 
 
