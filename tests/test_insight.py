@@ -166,15 +166,17 @@ def test_new_keys_are_validated(compose) -> None:
     assert list(compose(["data=folder", "augment=none"]).data.augment) == []
 
 
-def test_generalisation_script_measures_the_default_augmentation(compose) -> None:
+def test_generalisation_script_variants_are_valid_configs(compose) -> None:
     sys.path.insert(0, str(ROOT / "scripts"))
     try:
-        from generalisation import AUGMENT, VARIANTS
+        from generalisation import VARIANTS
     finally:
         sys.path.remove(str(ROOT / "scripts"))
     default = OmegaConf.to_container(compose().data.augment)
-    assert OmegaConf.to_container(compose([AUGMENT]).data.augment) == default
-    assert VARIANTS["baseline"] == ["data.augment=[]"]
+    assert default and OmegaConf.to_container(compose(VARIANTS["augment"]).data.augment) == default
+    assert list(compose(VARIANTS["baseline"]).data.augment) == []
+    for overrides in VARIANTS.values():  # every variant composes and validates
+        validate(compose(overrides))
 
 
 # --------------------------------------------------------------------------- augmentation
@@ -627,7 +629,11 @@ def test_generalisation_check_reports_both_accuracies(tmp_path: Path) -> None:
     assert [r["variant"] for r in results] == ["baseline", "augment"]
     for r in results:
         assert 0.0 <= r["in_dist_accuracy"] <= 1.0 and 0.0 <= r["shifted_accuracy"] <= 1.0
-        assert r["in_dist_n"] == r["shifted_n"] == 20
+        assert r["in_dist_n"] == r["shifted_n"] == r["alt_n"] == 20
+        assert 0.0 <= r["alt_accuracy"] <= 1.0
+    # The third set comes from the independent generator, not the demo's.
+    assert (tmp_path / "sets" / "alt" / ".alt_faces").is_file()
+    assert not (tmp_path / "sets" / "alt" / "DEMO_DATASET.json").exists()
     marker = json.loads((tmp_path / "sets" / "shifted" / "DEMO_DATASET.json").read_text())
     assert marker["args"]["style"]["palette"] == "alt"  # drawn differently, other seed
     assert (
@@ -637,3 +643,53 @@ def test_generalisation_check_reports_both_accuracies(tmp_path: Path) -> None:
         ]
     )
     assert "| baseline |" in res.stdout and "| augment |" in res.stdout
+
+
+@pytest.mark.slow
+def test_stability_and_warm_start_scripts_report_per_run_and_summary(tmp_path: Path) -> None:
+    tiny = "model=tiny_cnn data.image_size=[32,32] trainer.epochs=2 augment=none"
+    res = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "stability.py"),
+            "--out",
+            str(tmp_path / "stab"),
+            "--datasets",
+            "alt",
+            "--per-class",
+            "12",
+            "--size",
+            "48",
+            "--seeds",
+            "1",
+            "--variant",
+            f"tiny={tiny}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    (run,) = json.loads((tmp_path / "stab" / "results.json").read_text())
+    assert "error" not in run, run
+    assert run["epochs"] == 2 and len(run["val_curve"]) == 2 and run["max_drop"] >= 0
+    assert "| tiny | alt | 1 |" in res.stdout
+
+    res = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "warm_start.py"),
+            *("--out", str(tmp_path / "w"), "--tiny", "--seeds", "1"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=ROOT,
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    results = json.loads((tmp_path / "w" / "results.json").read_text())
+    assert [r["method"] for r in results] == ["scratch", "warm_start"]
+    for r in results:
+        assert r["alt_n"] == r["shifted_n"] == 20 and 0.0 <= r["alt_accuracy"] <= 1.0
+    assert "| warm_start | 1 |" in res.stdout

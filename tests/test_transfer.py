@@ -204,6 +204,7 @@ def test_warm_start_continues_or_replaces_the_head_and_logs_its_source(
     new = loaded.model
     old = load_model(str(source / "model")).model
     assert new.output_shape == (None, 3)
+
     # Everything below the new head started from the earlier model's weights: one epoch of
     # training later, the first convolution still matches the source (a fresh one would not).
     def first_kernel(m):
