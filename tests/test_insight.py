@@ -161,9 +161,10 @@ def test_new_keys_are_validated(compose) -> None:
         a.get("mode", "horizontal") == "horizontal" for a in cfg.data.augment
     )  # no upside down
     assert cfg.insight.gradcam and cfg.insight.report
-    # One augmentation group for every data source: the same default list, and `augment=none`.
-    assert compose(["data=folder"]).data.augment == cfg.data.augment
-    assert list(compose(["data=folder", "augment=none"]).data.augment) == []
+    # One augmentation group for every data source, each with its measured default.
+    assert list(compose(["data=folder"]).data.augment) == []
+    assert compose(["data=folder", "augment=faces"]).data.augment == cfg.data.augment
+    assert list(compose(["augment=none"]).data.augment) == []
 
 
 def test_generalisation_script_variants_are_valid_configs(compose) -> None:
