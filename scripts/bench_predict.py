@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
 
         import keras
 
-        from happysad import packaging
+        from happysad.serving import packaging
         from happysad.serving.predict import predict_files
         from happysad.training import model as model_lib
 

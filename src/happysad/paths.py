@@ -16,7 +16,14 @@ _CHECKOUT_ROOT = _PACKAGE_DIR.parents[1]  # src/happysad -> repo root (editable 
 
 
 def config_dir() -> Path:
-    """The `conf/` folder shipped with the checkout (or $HAPPYSAD_CONFIG_DIR)."""
+    """The `conf/` folder shipped with the checkout (or $HAPPYSAD_CONFIG_DIR).
+
+    Whoever composes it needs the model schema registered with Hydra (`model/schema`):
+    asking for the folder registers it.
+    """
+    from happysad.config import register_schemas
+
+    register_schemas()
     env = os.environ.get("HAPPYSAD_CONFIG_DIR")
     if env:
         return Path(env).resolve()
