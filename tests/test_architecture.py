@@ -24,6 +24,11 @@ RANKS = {
 }
 
 
+# Import paths kept so models saved by earlier versions (whose pickled pyfunc names them)
+# still load; each only re-exports from its new home.
+COMPAT = {"happysad.packaging"}
+
+
 def _module_name(path: Path) -> str:
     rel = path.relative_to(SRC.parent).with_suffix("")
     parts = list(rel.parts)
@@ -65,7 +70,7 @@ def _graph() -> dict[str, set[str]]:
 def test_layers_import_downwards_only() -> None:
     bad = []
     for mod, deps in _graph().items():
-        if mod == "happysad":
+        if mod == "happysad" or mod in COMPAT:
             continue
         here = _package(mod)
         for dep in deps:

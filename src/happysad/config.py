@@ -312,6 +312,13 @@ def _check_optimizer(o: DictConfig) -> None:
 def _check_callbacks(c: DictConfig) -> None:
     if not isinstance(c, DictConfig):
         _fail("callbacks", c, "must be a mapping of name -> {_target_: ...}")
+    if c.get("reduce_lr") is not None and c.get("lr_schedule") is not None:
+        _fail(
+            "callbacks.reduce_lr",
+            "set",
+            "conflicts with callbacks.lr_schedule (it resets the rate every batch); "
+            "pick one: schedule=plateau or schedule=cosine",
+        )
     for name, cb in c.items():
         if cb is None:
             continue

@@ -43,7 +43,7 @@ def build_augmenter(specs: ListConfig | list | None, seed: int | None = None) ->
         key = f"data.augment[{i}]"
         layers.append(
             instantiate_spec(
-                spec, key, expect=keras.layers.Layer, example="keras.layers.RandomFlip"
+                plain, key, expect=keras.layers.Layer, example="keras.layers.RandomFlip"
             )
         )
     return keras.Sequential(layers, name="augment")

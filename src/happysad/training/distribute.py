@@ -21,8 +21,6 @@ import logging
 import os
 from typing import Any
 
-from happysad.config import STRATEGIES  # noqa: F401  (the config owns the allowed values)
-
 log = logging.getLogger(__name__)
 
 PATCHED_KERAS = ("3.",)  # major versions the patch was written against (checked on 3.15)

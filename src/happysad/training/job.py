@@ -31,13 +31,13 @@ def train(
     and where the model went. `extra_tags` go on the MLflow run (e.g. a sweep's).
     """
     from happysad.data.augment import build_augmenter
-    from happysad.training.resume import read_state
+    from happysad.training.resume import BACKUP_DIR, read_state
 
     ctx = stages.open_context(cfg, run_dir, list(overrides or []), extra_tags)
-    class_names = stages.resolve_classes(cfg)
-    model = stages.build_model(ctx, class_names)
+    class_names, ignored = stages.resolve_classes(cfg)
+    augmenter = build_augmenter(cfg.data.augment, seed=int(cfg.seed))  # config errors first
     callbacks = stages.build_callbacks(cfg)
-    augmenter = build_augmenter(cfg.data.augment, seed=int(cfg.seed))
+    model = stages.build_model(ctx, class_names)
     stages.ensure_demo_data(cfg)
     previous_run = read_state(ctx.run_dir).get("run_id") if ctx.resuming else None
 
@@ -47,8 +47,9 @@ def train(
         fitted = stages.fit(ctx, model, data, callbacks, augmenter)
         summary = stages.evaluate(ctx, model, data, fitted)
         model_dir = stages.package(ctx, model, data, summary)
+    # Kept until the run is recorded: a kill during evaluation resumes from it.
+    shutil.rmtree(ctx.run_dir / BACKUP_DIR, ignore_errors=True)
 
-    ignored = _ignored_folders(cfg, class_names)
     if ignored:
         log.info("folders not in data.class_names were ignored: %s", ", ".join(ignored))
     if not ctx.chief:
@@ -62,9 +63,3 @@ def train(
         ctx.run_dir / "report.html",
     )
     return summary
-
-
-def _ignored_folders(cfg: DictConfig, class_names: list[str]) -> list[str]:
-    from happysad.data.scan import discover_classes
-
-    return discover_classes(cfg.data.root, class_names)[1]

@@ -43,7 +43,7 @@ class WarmupCosineDecay(keras.callbacks.Callback):
 
     def rate(self, epoch: int, batch: int) -> float:
         start, end, peak = self.span or (0, 1, 1e-3)
-        step = (epoch - start) * self.steps + batch
+        step = max((epoch - start) * self.steps + batch, 0)
         total = max((end - start) * self.steps, 1)
         warm = self.warmup_epochs * self.steps
         if step < warm:

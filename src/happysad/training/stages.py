@@ -166,15 +166,16 @@ def open_context(
     )
 
 
-def resolve_classes(cfg: DictConfig) -> list[str]:
-    """The class names, known before any data work (a folder's from its sub-folder names)."""
+def resolve_classes(cfg: DictConfig) -> tuple[list[str], list[str]]:
+    """(class names, sub-folders not among them), known before any data work: a folder's
+    from its sub-folder names, the demo's without generating it."""
     from happysad.data import demo, scan
 
     d = cfg.data
     wanted = list(d.class_names) if d.class_names else None
     if d.source == "demo":
-        return wanted or list(demo.CLASSES)
-    return scan.discover_classes(d.root, wanted)[0]
+        return wanted or list(demo.CLASSES), []
+    return scan.discover_classes(d.root, wanted)
 
 
 def build_model(ctx: RunContext, class_names: list[str]) -> Any:
@@ -190,11 +191,16 @@ def build_model(ctx: RunContext, class_names: list[str]) -> Any:
             model = model_lib.warm_start(cfg.model, load_init_model(cfg), shape, class_names)
         else:
             model = model_lib.build_model(cfg.model, shape, len(class_names))
-        # A random backbone (weights=null) must learn: only pretrained ones start frozen.
-        if cfg.model.freeze_backbone and (cfg.model.weights or cfg.model.init_from):
+        if backbone_frozen(cfg):
             model_lib.set_backbone_trainable(model, 0)
     compile_model(ctx, model)
     return model
+
+
+def backbone_frozen(cfg: DictConfig) -> bool:
+    """Phase 1 trains on a frozen backbone only when it is pretrained (weights or init_from):
+    a random backbone (weights=null) must learn from the start."""
+    return bool(cfg.model.freeze_backbone and (cfg.model.weights or cfg.model.init_from))
 
 
 def load_init_model(cfg: DictConfig) -> Any:
@@ -320,6 +326,7 @@ def prepare_data(ctx: RunContext, class_names: list[str]) -> DataBundle:
         "class_names": class_names,
     }
     (data_dir / "summary.json").write_text(json.dumps(summary, indent=2))
+    tracker.log_artifacts(data_dir, "data")  # before decoding: a failure there keeps them
     fingerprint = splits.fingerprint()
     tracker.set_tags({"dataset_fingerprint": fingerprint, "class_names": ",".join(class_names)})
     tracker.log_metrics(
@@ -336,7 +343,8 @@ def prepare_data(ctx: RunContext, class_names: list[str]) -> DataBundle:
         for s in SPLITS
     }
     face_summary = face_crop_notes(splits, {s: f for s, (_, _, f) in loaded.items()}, data_dir)
-    tracker.log_artifacts(data_dir, "data")
+    if face_summary is not None:  # face_crop.csv and the updated cleaning report
+        tracker.log_artifacts(data_dir, "data")
     return DataBundle(
         class_names=class_names,
         prep=prep,
@@ -394,6 +402,7 @@ def _fit_phase(
     for cb in callbacks:  # schedules span this phase (training/schedule.py)
         if hasattr(cb, "set_span"):
             cb.set_span(start, end, peak)
+    model._initial_epoch = None  # Keras keeps a restored epoch from the last fit: clear it
     try:
         model.fit(
             data.dataset(cfg, "train", binary, augmenter),
@@ -437,8 +446,10 @@ def _enter_fine_tuning(ctx: RunContext, model: Any, start: int, resumed: bool) -
         model.load_weights(str(weights))
         shutil.rmtree(ctx.run_dir / BACKUP_DIR, ignore_errors=True)
     ft = ctx.cfg.model.fine_tune
-    n = model_lib.set_backbone_trainable(model, ft.unfreeze)
-    log.info("fine-tuning from epoch %d: %d backbone layers trainable, lr %g", start, n, ft.lr)
+    if backbone_frozen(ctx.cfg):  # else the backbone trained in phase 1 already: keep it so
+        n = model_lib.set_backbone_trainable(model, ft.unfreeze)
+        log.info("fine-tuning: %d backbone layers trainable", n)
+    log.info("phase 2 from epoch %d at lr %g", start, ft.lr)
     compile_model(ctx, model, lr=float(ft.lr))
 
 
@@ -448,7 +459,7 @@ def fit(
     """Train: one phase, or a frozen-backbone phase then fine-tuning, numbered continuously."""
     import keras
 
-    from happysad.training.resume import BACKUP_DIR, HISTORY_FILE, read_history, read_state
+    from happysad.training.resume import HISTORY_FILE, read_history, read_state
 
     cfg = ctx.cfg
     if not len(data.splits.val):
@@ -467,7 +478,6 @@ def fit(
         end = start + int(cfg.model.fine_tune.epochs)
         again = _fit_phase(ctx, model, data, callbacks, augmenter, 2, start, end)
         restored = restored if phase2_start is None else again
-    shutil.rmtree(ctx.run_dir / BACKUP_DIR, ignore_errors=True)  # every phase is done
     seconds = time.time() - t_fit
     history = read_history(ctx.run_dir / HISTORY_FILE)
     epochs_run = len(history.get("loss", []))
