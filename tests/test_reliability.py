@@ -145,14 +145,8 @@ def test_kill_9_then_resume_continues_the_same_run(tmp_path: Path, demo_data: Pa
     done_before = _history_rows(out)
     assert 2 <= done_before < 6
 
-    res = subprocess.run(
-        [str(BIN / "happysad-train"), f"trainer.resume={run_dir}", f"paths.output_dir={out}"],
-        cwd=ROOT,
-        env=ENV,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    resume = [f"trainer.resume={run_dir}", f"paths.output_dir={out}"]
+    res = run_cli("happysad-train", *resume, env={"PYTHONPATH": str(ROOT)})
     assert res.returncode == 0, res.stderr[-3000:]
     client, run = _run(out)  # still exactly one run
     assert run.info.status == "FINISHED"
@@ -185,14 +179,8 @@ def test_a_crash_at_any_point_of_an_epoch_end_loses_no_epoch(
     logged = [m.step for m in client.get_metric_history(run.info.run_id, "loss")]
     assert logged == {"before_backup": [1], "after_backup": [1], "after_record": [1, 2]}[where]
 
-    res = subprocess.run(
-        [str(BIN / "happysad-train"), f"trainer.resume={run_dir}", f"paths.output_dir={out}"],
-        cwd=ROOT,
-        env=ENV,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    resume = [f"trainer.resume={run_dir}", f"paths.output_dir={out}"]
+    res = run_cli("happysad-train", *resume, env={"PYTHONPATH": str(ROOT)})
     assert res.returncode == 0, res.stderr[-3000:]
     client, run = _run(out)
     assert run.info.status == "FINISHED"

@@ -21,7 +21,7 @@ from happysad.config import with_defaults
 from happysad.errors import ConfigError
 from happysad.paths import config_dir
 
-from .conftest import BIN, CLI_ENV, ROOT, run_cli, tiny_train_args
+from .conftest import CLI_ENV, ROOT, run_cli, tiny_train_args
 
 keras = pytest.importorskip("keras")
 from happysad.training import model as model_lib  # noqa: E402
@@ -247,14 +247,8 @@ def test_a_crash_in_the_fine_tuning_phase_resumes_into_it(tmp_path: Path, demo_d
     assert res.returncode == 137, res.stderr[-3000:]
     run_dir = next(out2.rglob("happysad_run.json")).parent
     assert json.loads((run_dir / "happysad_run.json").read_text())["phase2_start"] == 2
-    res = subprocess.run(
-        [str(BIN / "happysad-train"), f"trainer.resume={run_dir}", f"paths.output_dir={out2}"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    resume = [f"trainer.resume={run_dir}", f"paths.output_dir={out2}"]
+    res = run_cli("happysad-train", *resume, env={"PYTHONPATH": str(ROOT)})
     assert res.returncode == 0, res.stderr[-3000:]
     rows = _history(run_dir)
     assert [int(r["epoch"]) for r in rows] == [0, 1, 2, 3]
