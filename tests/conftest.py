@@ -59,7 +59,10 @@ def demo_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from happysad.data.demo import generate_demo_dataset
 
     out = tmp_path_factory.mktemp("demo") / "faces"
-    generate_demo_dataset(out, per_class=40, image_size=64, seed=3, n_corrupt=4)
+    # The classic drawing: tiny trainings on 40 faces per class must learn in a few epochs.
+    generate_demo_dataset(
+        out, per_class=40, image_size=64, seed=3, n_corrupt=4, style={"variety": "classic"}
+    )
     return out
 
 

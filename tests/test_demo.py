@@ -133,6 +133,10 @@ def test_style_validation() -> None:
         demo._resolve_style({"palette": "neon"})
     with pytest.raises(ValueError, match="scale_range"):
         demo._resolve_style({"scale_range": (0.9, 0.5)})
+    with pytest.raises(ValueError, match="variety"):
+        demo._resolve_style({"variety": "baroque"})
+    with pytest.raises(ValueError, match="cues"):
+        demo._resolve_style({"cues": 2})
 
 
 def _pair(seed: int, style: dict | None = None, size: int = 64):
@@ -142,10 +146,12 @@ def _pair(seed: int, style: dict | None = None, size: int = 64):
     return happy, sad
 
 
-def test_mouth_is_the_label_signal() -> None:
+@pytest.mark.parametrize("variety", ["wide", "classic"])
+def test_mouth_is_the_label_signal(variety: str) -> None:
     """Same sub-seed, flipped label: only the mouth changes, and it curves the right way."""
     for seed in range(12):
-        (h_img, h_meta), (s_img, s_meta) = _pair(seed, {"noise": 0.0})
+        style = {"noise": 0.0, "variety": variety, "cues": 0.0}
+        (h_img, h_meta), (s_img, s_meta) = _pair(seed, style)
         assert h_meta["curvature"] > 0 > s_meta["curvature"]
         assert h_meta["curvature"] == -s_meta["curvature"]
         for meta, happy in ((h_meta, True), (s_meta, False)):
@@ -161,10 +167,35 @@ def test_mouth_is_the_label_signal() -> None:
         assert xs.min() >= mouth[:, 0].min() - 12 and xs.max() <= mouth[:, 0].max() + 12
 
 
+def test_cues_add_a_second_label_true_sign_outside_the_mouth() -> None:
+    """With cues on every face, some sad faces differ from their happy twin away from the
+    mouth (raised brows, a tear) and some happy ones too (closed eyes); all above it."""
+    above = 0
+    for seed in range(12):
+        (h_img, h_meta), (s_img, _) = _pair(seed, {"noise": 0.0, "cues": 1.0})
+        diff = np.abs(h_img.astype(int) - s_img.astype(int)).sum(axis=2) > 30
+        ys, _ = np.nonzero(diff)
+        above += int(ys.min() < h_meta["mouth"][:, 1].min() - 12)
+    assert above >= 8
+
+
+def test_wide_variety_draws_more_kinds_of_faces() -> None:
+    """The wide variety spreads the nuisances: more spread of brightness and of face size."""
+
+    def spread(variety: str) -> tuple[float, float]:
+        imgs = [_pair(seed, {"variety": variety})[0][0] for seed in range(40)]
+        grey = [float((img.std(axis=2) < 2).all()) for img in imgs]
+        return float(np.std([img.mean() for img in imgs])), float(np.mean(grey))
+
+    (wide_std, wide_grey), (classic_std, classic_grey) = spread("wide"), spread("classic")
+    assert wide_std > classic_std
+    assert wide_grey > 0 and classic_grey == 0
+
+
 def test_alt_palette_changes_colours() -> None:
     for seed in range(5):
-        (d_img, _), _ = _pair(seed)
-        (a_img, _), _ = _pair(seed, {"palette": "alt"})
+        (d_img, _), _ = _pair(seed, {"variety": "classic"})
+        (a_img, _), _ = _pair(seed, {"palette": "alt", "variety": "classic"})
         assert np.abs(d_img.mean(axis=(0, 1)) - a_img.mean(axis=(0, 1))).max() > 10
 
 

@@ -33,23 +33,19 @@ def _error_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.startswith("error:")]
 
 
+# One case per path an error can take to the CLI (schema, cross-field check, composition,
+# instantiation of a layer / optimizer / callback, the data root); the many values each check
+# refuses are tested in-process (test_config, test_model, test_scan), where they cost no
+# subprocess.
 BAD_CONFIGS = [
     (["trainer.epoch=5"], "error: trainer.epoch=5: unknown key"),
     (["trainer.epochs=abc"], "error: trainer.epochs"),
     (["data.split.train=0.6"], "error: data.split="),
-    (
-        ["data.split.val=-0.1", "data.split.train=0.9", "data.split.test=0.2"],
-        "error: data.split.val=",
-    ),
-    (["data.image_size=[0,32]"], "error: data.image_size[0]=0"),
-    (["data.batch_size=-8"], "error: data.batch_size=-8"),
     (["experiment=nope"], "error: experiment=nope: no such option"),
-    (["model=bigger"], "error: model=bigger: no such option"),
     (
         ["model.layers.0._target_=keras.layers.Conv2DD"],
         "error: model.layers[0]: keras.layers.Conv2DD",
     ),
-    (["+model.layers.0.filtres=8"], "error: model.layers[0]: keras.layers.Conv2D"),
     (
         ["optimizer._target_=keras.optimizers.Adamm"],
         "error: optimizer._target_='keras.optimizers.Adamm'",
@@ -58,7 +54,6 @@ BAD_CONFIGS = [
         ["data=folder", "data.root=/no/such/folder"],
         "error: data.root='/no/such/folder': folder does not exist",
     ),
-    (["data=folder", "data.root=/etc/hostname"], "error: data.root='/etc/hostname': is a file"),
     (
         ["callbacks.early_stopping._target_=keras.callbacks.EarlyStop"],
         "error: callbacks.early_stopping",

@@ -48,6 +48,8 @@ class DemoConf:
     image_size: int = 128
     seed: int = 0
     n_corrupt: int = 4
+    variety: str = "wide"  # wide (domain-randomised drawing) | classic (the version-1 look)
+    cues: float = 0.3  # wide: share of faces with a second expression cue (brows, tear, eyes)
 
 
 @dataclass
@@ -269,6 +271,10 @@ def _check_data(d: DictConfig) -> None:
         _positive_int("data.demo.image_size", d.demo.image_size)
         if d.demo.n_corrupt < 0:
             _fail("data.demo.n_corrupt", d.demo.n_corrupt, "must be >= 0")
+        if d.demo.variety not in ("wide", "classic"):
+            _fail("data.demo.variety", d.demo.variety, "must be one of wide, classic")
+        if not 0.0 <= d.demo.cues <= 1.0:
+            _fail("data.demo.cues", d.demo.cues, "must be in [0, 1]")
 
 
 def _check_model(m: DictConfig) -> None:
