@@ -12,13 +12,22 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from happysad.data.image import ImageDecodeError, decode
+from happysad.data.image import (
+    DEFAULT_MAX_FILE_BYTES,
+    ImageDecodeError,
+    NotReadable,
+    decode,
+    file_kind,
+    read_regular_file,
+    too_large,
+)
 from happysad.errors import DataError
 
 SYSTEM_FILES = {"thumbs.db", "desktop.ini", ".ds_store"}
@@ -167,10 +176,42 @@ def _quick_reject(path: str, extensions: set[str]) -> str | None:
     return None
 
 
-def _inspect_bytes(path: Path) -> tuple[dict | None, str | None]:
+@dataclass(frozen=True)
+class _EntryPolicy:
+    """What a file must be, checked with a stat (no read): regular, under the cap, and (by
+    default) inside the data root once its symlinks are resolved."""
+
+    roots: tuple[str, ...]  # data.root and each class folder, resolved
+    max_bytes: int
+    follow_external_links: bool
+
+    def reject(self, path: str) -> str | None:
+        try:
+            st = os.lstat(path)
+            linked = stat.S_ISLNK(st.st_mode)
+            if linked:
+                st = os.stat(path)
+        except OSError as err:
+            return f"unreadable ({err.strerror or err})"
+        if not stat.S_ISREG(st.st_mode):
+            return f"not a regular file ({file_kind(st.st_mode)})"
+        if st.st_size > self.max_bytes:
+            return too_large(st.st_size, self.max_bytes)
+        if linked and not self.follow_external_links:
+            target = os.path.realpath(path)
+            if not any(target == r or target.startswith(os.path.join(r, "")) for r in self.roots):
+                return f"symlink outside data.root (to {target}; data.follow_external_links=false)"
+        return None
+
+
+def _inspect_bytes(
+    path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES
+) -> tuple[dict | None, str | None]:
     """Read and decode one file: (facts, None) if usable, else (None, reason)."""
     try:
-        data = path.read_bytes()
+        data = read_regular_file(path, max_bytes)
+    except NotReadable as err:
+        return None, str(err)
     except PermissionError:
         return None, "unreadable (permission denied)"
     except OSError as err:
@@ -191,16 +232,22 @@ def _inspect_bytes(path: Path) -> tuple[dict | None, str | None]:
 
 
 class ScanCache:
-    """Per-file results keyed by (size, mtime, inode): an unchanged file is never re-read.
+    """Per-file results keyed by (size, mtime, inode, ctime): an unchanged file is never re-read.
 
     A rescan of an unchanged 100k-file folder costs one stat per file instead of a read and
     a decode. Permission failures are not cached (fixing permissions does not touch mtime).
+    ctime is in the key because size and mtime survive an in-place rewrite by `cp -p`,
+    `rsync -t` or `tar` (they set mtime back), while ctime cannot be set back by a user.
     """
 
-    VERSION = 1
+    VERSION = 2
 
-    def __init__(self, cache_dir: str | Path, root: Path) -> None:
-        key = hashlib.sha256(f"{root}|{os.environ.get('OPENCV_IO_MAX_IMAGE_PIXELS')}".encode())
+    def __init__(
+        self, cache_dir: str | Path, root: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES
+    ) -> None:
+        pixels = os.environ.get("OPENCV_IO_MAX_IMAGE_PIXELS")
+        key = hashlib.sha256(f"{root}|{pixels}|{max_bytes}".encode())
+        self.max_bytes = max_bytes
         self.path = Path(cache_dir) / f"scan-{key.hexdigest()[:16]}.json"
         self.entries: dict[str, list] = {}
         self.hits = 0
@@ -218,7 +265,7 @@ class ScanCache:
             st = os.stat(path)
         except OSError:
             return None
-        return [st.st_size, st.st_mtime_ns, st.st_ino]
+        return [st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns]
 
     def hit(self, path: str) -> tuple[dict | None, str | None] | None:
         """The cached result if the file's stamp is unchanged (one stat), else None."""
@@ -236,7 +283,7 @@ class ScanCache:
     def miss(self, path: str) -> tuple[dict | None, str | None]:
         """Read and decode the file, and remember the result under its stamp."""
         stamp = self.stamp(path)
-        facts, reason = _inspect_bytes(Path(path))
+        facts, reason = _inspect_bytes(Path(path), self.max_bytes)
         if stamp is not None and not (reason or "").startswith("unreadable"):
             self.fresh[path] = [stamp, facts, reason]
         return facts, reason
@@ -272,10 +319,15 @@ def scan_folder(
     quarantine_dir: str | Path | None = None,
     min_images_per_class: int = 1,
     cache_dir: str | Path | None = None,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    follow_external_links: bool = False,
 ) -> ScanResult:
     """Check every file under root/<class>/; decode each one to be sure it is usable.
 
-    With `cache_dir`, results are reused for files whose (size, mtime, inode) are unchanged.
+    Only regular files (after resolving symlinks) of at most `max_file_bytes` are read;
+    symlinks whose target is outside the root (or a class folder) are reported and skipped
+    unless `follow_external_links`. With `cache_dir`, results are reused for files whose
+    (size, mtime, inode, ctime) are unchanged.
     """
     root_path = Path(root).resolve()
     classes, ignored = discover_classes(root_path, class_names)
@@ -283,16 +335,20 @@ def scan_folder(
     jobs: list[tuple[str, str, int]] = []
     for label, cls in enumerate(classes):
         jobs.extend((p, cls, label) for p in _list_files(root_path / cls, recursive))
+    roots = (str(root_path), *(os.path.realpath(root_path / c) for c in classes))
+    policy = _EntryPolicy(roots, int(max_file_bytes), bool(follow_external_links))
 
-    cache = ScanCache(cache_dir, root_path) if cache_dir is not None else None
-    inspect = cache.miss if cache is not None else (lambda p: _inspect_bytes(Path(p)))
+    cache = ScanCache(cache_dir, root_path, max_file_bytes) if cache_dir is not None else None
+    inspect = (
+        cache.miss if cache is not None else (lambda p: _inspect_bytes(Path(p), max_file_bytes))
+    )
 
     # Cheap checks (name, extension, cache stamp) here; only files that must be read and
     # decoded go to the threads (a thread-pool task per cached file cost more than the stat).
     results: list[tuple[dict | None, str | None]] = []
     todo: list[int] = []
     for i, (path, _, _) in enumerate(jobs):
-        reason = _quick_reject(path, exts)
+        reason = _quick_reject(path, exts) or policy.reject(path)
         found = None if reason or cache is None else cache.hit(path)
         results.append((None, reason) if reason else found or (None, None))
         if not reason and found is None:

@@ -304,6 +304,8 @@ def prepare_data(ctx: RunContext, class_names: list[str]) -> DataBundle:
         quarantine_dir=d.quarantine_dir if d.bad_files == "quarantine" else None,
         min_images_per_class=int(d.min_images_per_class),
         cache_dir=cfg.paths.cache_dir if d.scan_cache else None,
+        max_file_bytes=int(float(d.max_file_mb) * 2**20),
+        follow_external_links=bool(d.follow_external_links),
     )
     log.info("scan %s: %s", d.root, scanned.summary())
     data_dir = ctx.run_dir / "data"

@@ -1,0 +1,148 @@
+"""Hostile inputs, built by the tests themselves: odd files in the data folder, secrets in
+URIs, reused folders, oversized or malformed serving requests.
+
+Each test asserts what happens now, and would fail (or time out, never hang) without the
+guard it covers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from happysad.data.scan import scan_folder
+
+from .conftest import CLI_ENV, ROOT, hash_tree, write_image
+
+
+def _face(seed: int, size: int = 20) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 255, (size, size, 3), dtype=np.uint8)
+
+
+def _two_classes(root: Path, n: int = 3) -> Path:
+    for cls in ("happy", "sad"):
+        for i in range(n):
+            write_image(root / cls / f"{cls}{i}.png", _face(i + (20 if cls == "sad" else 0)))
+    return root
+
+
+def _scan_in_subprocess(root: Path, timeout: float = 60, **kwargs) -> dict[str, str]:
+    """{file name: reason} of a scan run in a child process, so a regression that blocks on
+    a pipe or reads /dev/zero fails by timeout instead of hanging or exhausting the tests."""
+    code = (
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "from happysad.data.scan import scan_folder\n"
+        f"res = scan_folder({str(root)!r}, extensions=['.png', '.jpg'], **{kwargs!r})\n"
+        "print(json.dumps({Path(r.path).name: r.reason for r in res.rejected}))\n"
+    )
+    env = {**CLI_ENV, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
+    res = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout, env=env
+    )
+    assert res.returncode == 0, res.stderr
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+# --- the scan: only regular files, bounded reads, links that leave the root ----------------
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_named_pipe_and_a_link_to_dev_zero_are_reported_unread(tmp_path: Path) -> None:
+    root = _two_classes(tmp_path / "data")
+    os.mkfifo(root / "happy" / "pipe.jpg")
+    (root / "sad" / "zero.jpg").symlink_to("/dev/zero")
+    before = hash_tree(root)
+    t0 = time.monotonic()
+    reasons = _scan_in_subprocess(root, timeout=90)
+    assert time.monotonic() - t0 < 90
+    assert reasons["pipe.jpg"] == "not a regular file (named pipe)"
+    assert reasons["zero.jpg"] == "not a regular file (character device)"
+    assert hash_tree(root) == before
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_the_bounded_reader_refuses_a_pipe_swapped_in_after_the_stat(tmp_path: Path) -> None:
+    """The read checks the open descriptor, not the name: a pipe cannot block it."""
+    from happysad.data.image import NotReadable, read_regular_file
+
+    fifo = tmp_path / "late.jpg"
+    os.mkfifo(fifo)
+    with pytest.raises(NotReadable, match="named pipe"):
+        read_regular_file(fifo)
+    with pytest.raises(NotReadable, match="character device"):
+        read_regular_file("/dev/zero")
+    big = tmp_path / "big.png"
+    big.write_bytes(b"\0" * 2048)
+    with pytest.raises(NotReadable, match="too large"):
+        read_regular_file(big, max_bytes=1024)
+
+
+def test_files_over_the_size_cap_are_reported_without_being_decoded(tmp_path: Path) -> None:
+    root = _two_classes(tmp_path / "data")
+    write_image(root / "happy" / "large.png", _face(7, size=200))
+    size = (root / "happy" / "large.png").stat().st_size
+    res = scan_folder(root, extensions=[".png"], max_file_bytes=size - 1)
+    reasons = {Path(r.path).name: r.reason for r in res.rejected}
+    assert (
+        reasons["large.png"].startswith("too large (")
+        and "data.max_file_mb=" in reasons["large.png"]
+    )
+    assert len(res.records) == 6
+    assert "large.png" not in {Path(r.path).name for r in scan_folder(root, [], [".png"]).rejected}
+
+
+def test_symlinks_leaving_the_root_are_skipped_unless_followed(tmp_path: Path) -> None:
+    root = _two_classes(tmp_path / "data")
+    outside = write_image(tmp_path / "elsewhere" / "secret.png", _face(40))
+    (root / "happy" / "out.png").symlink_to(outside)
+    (root / "happy" / "in.png").symlink_to(root / "sad" / "sad0.png")  # inside: used
+    res = scan_folder(root, extensions=[".png"])
+    reasons = {Path(r.path).name: r.reason for r in res.rejected}
+    assert reasons["out.png"].startswith("symlink outside data.root")
+    assert str(outside) in reasons["out.png"]
+    assert "in.png" in {Path(r.path).name for r in res.records}
+    followed = scan_folder(root, extensions=[".png"], follow_external_links=True)
+    assert {"out.png", "in.png"} <= {Path(r.path).name for r in followed.records}
+
+
+def test_a_symlinked_class_folder_is_part_of_the_root(tmp_path: Path) -> None:
+    """Linking a class folder in from elsewhere is a deliberate layout, not an escape."""
+    root = tmp_path / "data"
+    _two_classes(tmp_path / "store")
+    root.mkdir()
+    (root / "happy").symlink_to(tmp_path / "store" / "happy", target_is_directory=True)
+    (root / "sad").symlink_to(tmp_path / "store" / "sad", target_is_directory=True)
+    res = scan_folder(root, extensions=[".png"])
+    assert res.counts() == {"happy": 3, "sad": 3} and not res.rejected
+
+
+# --- the scan cache: a rewrite that keeps size and mtime ---------------------------------
+
+
+def test_scan_cache_notices_an_in_place_rewrite_that_restores_mtime(tmp_path: Path) -> None:
+    root = _two_classes(tmp_path / "data")
+    target = root / "happy" / "happy0.png"
+    cache = tmp_path / "cache"
+    first = scan_folder(root, extensions=[".png"], cache_dir=cache)
+    old = {r.relpath: r.sha256 for r in first.records}["happy/happy0.png"]
+    st = target.stat()
+    data = bytearray(target.read_bytes())
+    # Same size, different content (a corrupt copy, as a failed `rsync -t` leaves), same mtime.
+    data[len(data) // 2 :] = bytes(len(data) - len(data) // 2)
+    time.sleep(0.05)  # ctime has (at least) ms resolution on every supported filesystem
+    target.write_bytes(bytes(data))
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert target.stat().st_size == st.st_size and target.stat().st_mtime_ns == st.st_mtime_ns
+    second = scan_folder(root, extensions=[".png"], cache_dir=cache)
+    # Re-read, so the damage is found (before: the old verdict and sha256 were reused).
+    assert "happy/happy0.png" not in {r.relpath for r in second.records}, old
+    assert str(target) in {r.path for r in second.rejected}
+    assert second.cache_hits == len(first.records) + len(first.rejected) - 1
