@@ -146,3 +146,132 @@ def test_scan_cache_notices_an_in_place_rewrite_that_restores_mtime(tmp_path: Pa
     assert "happy/happy0.png" not in {r.relpath for r in second.records}, old
     assert str(target) in {r.path for r in second.rejected}
     assert second.cache_hits == len(first.records) + len(first.rejected) - 1
+
+
+# --- secrets: never written out -------------------------------------------------------------
+
+SECRET = "hunter2S3CRET"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "https://alice:hunter2S3CRET@mlflow.example.com/x",
+            "https://alice:***@mlflow.example.com/x",
+        ),
+        (
+            "postgresql+psycopg2://u:hunter2S3CRET@db:5432/optuna",
+            "postgresql+psycopg2://u:***@db:5432/optuna",
+        ),
+        ("tracking.uri=https://a:hunter2S3CRET@h", "tracking.uri=https://a:***@h"),
+        ("db_password: hunter2S3CRET", "db_password: ***"),
+        ('{"api_token": "hunter2S3CRET"}', '{"api_token": "***"}'),
+        ("https://h/x?token=hunter2S3CRET&y=1", "https://h/x?token=***&y=1"),
+        (
+            "- +tracking.tags.AWS_SECRET_ACCESS_KEY=hunter2S3CRET",
+            "- +tracking.tags.AWS_SECRET_ACCESS_KEY=***",
+        ),
+        ("sqlite:////tmp/mlflow.db", "sqlite:////tmp/mlflow.db"),
+        ("http://127.0.0.1:5000 and git@github.com", "http://127.0.0.1:5000 and git@github.com"),
+        ("bypass_cache: true", "bypass_cache: true"),
+    ],
+)
+def test_redact_text_strips_uri_passwords_and_secret_values(text: str, expected: str) -> None:
+    from happysad.errors import redact_text
+
+    assert redact_text(text) == expected
+    assert redact_text(expected) == expected  # idempotent
+
+
+def test_redact_walks_configs_by_key_name() -> None:
+    from happysad.errors import redact
+
+    cfg = {
+        "tracking": {"uri": f"https://u:{SECRET}@h", "tags": {"api_token": 12345, "team": "cv"}},
+        "db": [{"password": SECRET}],
+        "unset_secret": None,
+    }
+    out = redact(cfg)
+    assert SECRET not in json.dumps(out) and "12345" not in json.dumps(out)
+    assert out["tracking"]["tags"]["team"] == "cv" and out["unset_secret"] is None
+
+
+def test_log_lines_are_redacted(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from happysad.errors import RedactingFilter
+
+    logger = logging.getLogger("happysad.test_redact")
+    handler = logging.Handler()
+    seen: list[str] = []
+    handler.emit = lambda record: seen.append(record.getMessage())  # type: ignore[method-assign]
+    handler.addFilter(RedactingFilter())
+    logger.addHandler(handler)
+    try:
+        logger.warning("MLflow run in %s", f"https://u:{SECRET}@h")
+    finally:
+        logger.removeHandler(handler)
+    assert seen == ["MLflow run in https://u:***@h"]
+
+
+def test_tracker_writes_no_secret_to_the_store(tmp_path: Path) -> None:
+    """Params, tags and the run name, through a real local MLflow store."""
+    from omegaconf import OmegaConf
+
+    from happysad.tracking.tracker import Tracker, flatten
+
+    db = tmp_path / "mlflow.db"
+    cfg = OmegaConf.create(
+        {
+            "enabled": True,
+            "uri": f"sqlite:///{db}",
+            "experiment": "redact",
+            "artifact_location": str(tmp_path / "artifacts"),
+            "tags": {"api_token": SECRET},
+        }
+    )
+    tracker = Tracker(cfg)
+    with tracker.run(f"tracking.uri=https://u:{SECRET}@h", {"note": f"https://u:{SECRET}@h"}):
+        tracker.log_params(
+            flatten({"tracking": {"uri": f"https://alice:{SECRET}@host"}, "db_password": SECRET})
+        )
+        tracker.set_tags({"storage": f"postgresql://u:{SECRET}@db/optuna"})
+    import mlflow
+
+    run = mlflow.MlflowClient(f"sqlite:///{db}").get_run(tracker.run_id)
+    blob = json.dumps([run.data.params, run.data.tags, run.info.run_name])
+    assert SECRET not in blob, blob
+    assert run.data.params["tracking.uri"] == "https://alice:***@host"
+    assert SECRET.encode() not in db.read_bytes()
+
+
+# --- CSV reports: no spreadsheet formulas -----------------------------------------------------
+
+
+def test_csv_reports_escape_formula_cells(tmp_path: Path) -> None:
+    import csv
+
+    from happysad.data.split import split_records
+
+    root = tmp_path / "data"
+    for cls in ("=HYPERLINK(1)", "+sad"):
+        for i in range(4):
+            write_image(root / cls / f"@x{i}.png", _face(i + (9 if cls[0] == "+" else 0)))
+    (root / "+sad" / "-bad.png").write_text("=1+1")
+    res = scan_folder(root, extensions=[".png"])
+    splits = split_records(
+        res.records, res.class_names, {"train": 0.5, "val": 0.25, "test": 0.25}, seed=0
+    )
+    cells = []
+    for path in (
+        res.write_report(tmp_path / "cleaning_report.csv"),
+        splits.write_manifest(tmp_path / "split_manifest.csv"),
+    ):
+        with path.open(newline="") as fh:
+            cells += [c for row in csv.reader(fh) for c in row]
+    assert "'=HYPERLINK(1)" in cells and "'+sad" in cells
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@")]
+    from happysad.errors import csv_cell
+
+    assert csv_cell("-0.5") == "-0.5" and csv_cell(-1) == -1

@@ -28,7 +28,7 @@ from happysad.data.image import (
     read_regular_file,
     too_large,
 )
-from happysad.errors import DataError
+from happysad.errors import DataError, csv_row
 
 SYSTEM_FILES = {"thumbs.db", "desktop.ini", ".ds_store"}
 
@@ -98,7 +98,7 @@ class ScanResult:
             w = csv.DictWriter(fh, fieldnames=["path", "class_name", "reason", "action"])
             w.writeheader()
             for r in self.rejected:
-                w.writerow(asdict(r))
+                w.writerow(csv_row(asdict(r)))
         return path
 
 

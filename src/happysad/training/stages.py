@@ -23,7 +23,7 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from happysad.data.image import Preprocessing
-from happysad.errors import ConfigError, DataError, first_line
+from happysad.errors import ConfigError, DataError, first_line, redact, redact_file
 
 log = logging.getLogger("happysad.training")
 
@@ -278,9 +278,11 @@ def log_run_config(ctx: RunContext) -> None:
     dist["per_replica_batch_size"] = int(cfg.data.batch_size) // max(dist["num_replicas"], 1)
     if dist["num_replicas"] > 1:
         log.info("distributed: %s", dist)
-    resolved = OmegaConf.to_container(cfg, resolve=True)
+    resolved = redact(OmegaConf.to_container(cfg, resolve=True))  # no secret leaves the process
     write_state(ctx.run_dir, tracker.run_id, str(cfg.tracking.uri) if tracker.enabled else None)
     (ctx.run_dir / "config_resolved.yaml").write_text(OmegaConf.to_yaml(resolved))
+    for hydra_file in sorted((ctx.run_dir / ".hydra").glob("*.yaml")):
+        redact_file(hydra_file)  # resume puts the secrets back from the command line
     tracker.log_params(flatten(resolved) | {f"distribute.{k}": v for k, v in dist.items()})
     tracker.log_artifact(ctx.run_dir / "config_resolved.yaml", "config")
     tracker.log_artifacts(ctx.run_dir / ".hydra", "config/hydra")
