@@ -275,3 +275,72 @@ def test_csv_reports_escape_formula_cells(tmp_path: Path) -> None:
     from happysad.errors import csv_cell
 
     assert csv_cell("-0.5") == "-0.5" and csv_cell(-1) == -1
+
+
+# --- end to end: a hostile folder and a URI with a password, one real training run ------------
+
+
+def _grep_tree(root: Path, needle: bytes) -> list[str]:
+    hits = []
+    for p in root.rglob("*"):
+        if p.is_file() and not p.is_symlink():
+            try:
+                if needle in p.read_bytes():
+                    hits.append(str(p))
+            except OSError:
+                pass
+    return hits
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_hostile_folder_trains_and_no_secret_is_written(tmp_path: Path, mlflow_server) -> None:
+    from .conftest import run_cli, tiny_train_args
+
+    root = tmp_path / "data"
+    for cls in ("happy", "sad"):
+        for i in range(12):
+            write_image(root / cls / f"{cls}{i}.png", _face(i + (30 if cls == "sad" else 0), 24))
+    write_image(root / "happy" / "cost_$5_to_$10.png", _face(77, 24))
+    os.mkfifo(root / "happy" / "pipe.jpg")
+    (root / "sad" / "zero.jpg").symlink_to("/dev/zero")
+    (root / "sad" / "out.png").symlink_to(write_image(tmp_path / "elsewhere" / "o.png", _face(5)))
+    (root / "sad" / "=HYPERLINK(1).png").write_text("not an image")
+    before = hash_tree(root)
+    user_uri = mlflow_server.uri.replace("http://", f"http://alice:{SECRET}@")
+    out = tmp_path / "out"
+    res = run_cli(
+        "happysad-train",
+        *tiny_train_args(out, root, "data.extensions=[.png,.jpg]", "trainer.epochs=1"),
+        f"tracking.uri={user_uri}",
+        f"+tracking.tags.api_token={SECRET}",
+        "insight.gradcam=false",
+        timeout=600,
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert hash_tree(root) == before
+    run_dirs = [p.parent for p in out.rglob("happysad_run.json")]
+    assert len(run_dirs) == 1
+    run_dir = run_dirs[0]
+    with (run_dir / "data" / "cleaning_report.csv").open() as fh:
+        report = fh.read()
+    for reason in (
+        "named pipe",
+        "character device",
+        "symlink outside data.root",
+        "=HYPERLINK(1).png",
+    ):
+        assert reason in report, report
+    assert any(run_dir.rglob("MLmodel"))
+    needle = SECRET.encode()
+    assert SECRET not in res.stdout + res.stderr
+    assert not _grep_tree(out, needle), _grep_tree(out, needle)
+    assert not _grep_tree(mlflow_server.workdir, needle), _grep_tree(mlflow_server.workdir, needle)
+    import mlflow
+
+    client = mlflow.MlflowClient(mlflow_server.uri)
+    (run,) = client.search_runs(client.get_experiment_by_name("happysad").experiment_id)
+    assert run.info.status == "FINISHED"
+    assert run.data.params["tracking.uri"] == mlflow_server.uri.replace(
+        "http://", "http://alice:***@"
+    )

@@ -3,10 +3,13 @@ and the redaction of secrets from everything the process writes out."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import os
 import re
-from collections.abc import Mapping
+import sys
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 
@@ -136,10 +139,26 @@ class RedactingFilter(logging.Filter):
 
 
 def redact_logs() -> None:
-    """Attach a RedactingFilter to every handler of the root logger (console, Hydra's file)."""
-    for handler in logging.getLogger().handlers:
-        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
-            handler.addFilter(RedactingFilter())
+    """Attach a RedactingFilter to every handler there is now: the root logger's (console,
+    Hydra's train.log) and libraries' own (MLflow prints run URLs, with the URI's password).
+    Call again after importing a library that adds handlers."""
+    loggers = [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
+    for logger in loggers:
+        for handler in getattr(logger, "handlers", []):
+            if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+                handler.addFilter(RedactingFilter())
+
+
+@contextlib.contextmanager
+def redacted_stdout() -> Iterator[None]:
+    """Redact what a library prints to stdout meanwhile (MLflow prints each run's URL, built
+    from the tracking URI with its password, when a run ends)."""
+    buf = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(buf):
+            yield
+    finally:
+        sys.stdout.write(redact_text(buf.getvalue()))
 
 
 def csv_cell(value: Any) -> Any:

@@ -20,7 +20,14 @@ import hydra
 from omegaconf import DictConfig, open_dict
 
 from happysad.config import validate
-from happysad.errors import HappysadError, first_line, redact_file, redact_logs, redact_text
+from happysad.errors import (
+    HappysadError,
+    first_line,
+    redact_file,
+    redact_logs,
+    redact_text,
+    redacted_stdout,
+)
 from happysad.paths import config_dir
 
 log = logging.getLogger("happysad")
@@ -110,7 +117,8 @@ def _release_state() -> None:
         import mlflow
 
         while mlflow.active_run() is not None:  # never leak a run into the next job
-            mlflow.end_run("FAILED")
+            with redacted_stdout():  # MLflow prints the run's URL
+                mlflow.end_run("FAILED")
 
 
 def _explain_hydra_error(err: Exception, overrides: list[str]) -> str:

@@ -37,7 +37,14 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from happysad.errors import csv_row, redact, redact_file, redact_logs, redact_text
+from happysad.errors import (
+    csv_row,
+    redact,
+    redact_file,
+    redact_logs,
+    redact_text,
+    redacted_stdout,
+)
 from happysad.resources import _hydra_cfg, is_multirun
 from happysad.tracking.compare import (
     RunInfo,
@@ -303,7 +310,8 @@ def finish_sweep(state: Mapping[str, Any], completed: bool) -> dict[str, Any]:
     if results.is_file():
         client.log_artifact(parent_id, str(results), "sweep")
     ok = completed and n_failed == 0 and len(runs) > 0
-    client.set_terminated(parent_id, "FINISHED" if ok else "FAILED")
+    with redacted_stdout():  # MLflow prints the run's URL, password included
+        client.set_terminated(parent_id, "FINISHED" if ok else "FAILED")
     summary.update(metrics)
     return summary
 

@@ -18,7 +18,14 @@ from typing import Any
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from happysad.errors import HappysadError, first_line, redact, redact_text
+from happysad.errors import (
+    HappysadError,
+    first_line,
+    redact,
+    redact_logs,
+    redact_text,
+    redacted_stdout,
+)
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +188,7 @@ class Tracker:
         if not self.enabled:
             return
         mlflow = self._mlflow()
+        redact_logs()  # MLflow's own handlers print run URLs with the URI's password
         uri = str(self.cfg.uri)
         if uri.startswith("sqlite:///"):
             Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -236,7 +244,8 @@ class Tracker:
             )
         # end_run pops the active run before contacting the server, so a failure here
         # leaves no dangling active run in this process (the server may show it RUNNING).
-        self._safely("end_run", self._mlflow().end_run, status=status)
+        with redacted_stdout():
+            self._safely("end_run", self._mlflow().end_run, status=status)
 
     def log_params(self, params: dict[str, Any]) -> None:
         if not self.enabled:
