@@ -344,3 +344,51 @@ def test_a_hostile_folder_trains_and_no_secret_is_written(tmp_path: Path, mlflow
     assert run.data.params["tracking.uri"] == mlflow_server.uri.replace(
         "http://", "http://alice:***@"
     )
+
+
+# --- reused folders: never delete what we did not write, never mix two runs ----------------
+
+
+def test_save_model_refuses_to_replace_a_folder_it_did_not_write(tmp_path: Path) -> None:
+    from happysad.data.image import Preprocessing
+    from happysad.errors import HappysadError
+    from happysad.serving.packaging import ModelMetadata, save_model
+
+    users = tmp_path / "model"
+    (users / "thesis").mkdir(parents=True)
+    (users / "thesis" / "chapter1.tex").write_text("years of work")
+    before = hash_tree(users)
+
+    class NeverSaved:
+        def save(self, path: object) -> None:  # pragma: no cover - must not be reached
+            raise AssertionError("the model was saved before the folder was checked")
+
+    meta = ModelMetadata(class_names=["a", "b"], preprocessing=Preprocessing())
+    with pytest.raises(HappysadError, match="not a happysad model folder") as info:
+        save_model(NeverSaved(), meta, users)
+    assert str(users) in str(info.value) and "\n" not in str(info.value)
+    assert hash_tree(users) == before
+
+
+def test_a_run_dir_that_holds_a_run_is_refused_unless_resuming(compose, tmp_path: Path) -> None:
+    from happysad.errors import ConfigError
+    from happysad.training.stages import refuse_reused_run_dir
+
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    refuse_reused_run_dir(run_dir)  # a fresh (or empty) dir is fine
+    (run_dir / "history.csv").write_text("epoch,loss\n0,0.5\n")
+    (run_dir / "backup").mkdir()
+    before = hash_tree(run_dir)
+    with pytest.raises(ConfigError, match=r"trainer\.resume=") as info:
+        refuse_reused_run_dir(run_dir)
+    assert str(info.value).startswith("hydra.run.dir=") and "history.csv" in str(info.value)
+    assert hash_tree(run_dir) == before
+
+
+def test_sweep_dirs_have_sub_second_resolution(compose) -> None:
+    from omegaconf import OmegaConf
+
+    cfg = compose(hydra_cfg=True)
+    raw = OmegaConf.to_container(cfg.hydra.sweep, resolve=False)
+    assert "%f" in raw["dir"] or "uuid" in raw["dir"], raw["dir"]

@@ -135,6 +135,8 @@ def open_context(
 
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
+    if not cfg.trainer.resume:
+        refuse_reused_run_dir(run_dir)
     tracker = Tracker(cfg.tracking)
     tracker.check_reachable()  # before any data or model work: a down server costs seconds
     strategy = configure_tensorflow(cfg)
@@ -164,6 +166,20 @@ def open_context(
         run_name=name or "default",
         tags=tags,
     )
+
+
+def refuse_reused_run_dir(run_dir: Path) -> None:
+    """A run dir that already holds a run is not reused: its history would be appended to,
+    its backup restored into the new model, its model folder replaced. Nothing is deleted."""
+    from happysad.serving.packaging import MODEL_DIR
+    from happysad.training.resume import BACKUP_DIR, HISTORY_FILE, STATE_FILE
+
+    found = [n for n in (STATE_FILE, HISTORY_FILE, BACKUP_DIR, MODEL_DIR) if (run_dir / n).exists()]
+    if found:
+        raise ConfigError(
+            f"hydra.run.dir={run_dir}: already holds a run ({', '.join(found)}); continue it "
+            f"with trainer.resume={run_dir}, or pick a new run dir (nothing was changed)"
+        )
 
 
 def resolve_classes(cfg: DictConfig) -> tuple[list[str], list[str]]:
@@ -600,7 +616,9 @@ def package(ctx: RunContext, model: Any, data: DataBundle, summary: dict[str, An
     )
     x_eval = data.arrays[data.eval_split][0]
     example = x_eval[0] if len(x_eval) else None
-    model_dir = packaging.save_model(model, meta, ctx.run_dir / "model", example=example)
+    model_dir = packaging.save_model(
+        model, meta, ctx.run_dir / packaging.MODEL_DIR, example=example
+    )
     if tracker.enabled and cfg.tracking.log_model:
         info = packaging.log_model(model_dir, meta, example=example)
         if cfg.tracking.register_as:
