@@ -392,3 +392,65 @@ def test_sweep_dirs_have_sub_second_resolution(compose) -> None:
     cfg = compose(hydra_cfg=True)
     raw = OmegaConf.to_container(cfg.hydra.sweep, resolve=False)
     assert "%f" in raw["dir"] or "uuid" in raw["dir"], raw["dir"]
+
+
+# --- quarantine guards ----------------------------------------------------------------------
+
+
+def test_quarantine_inside_the_data_root_is_refused(tmp_path: Path) -> None:
+    from happysad.errors import DataError
+
+    root = _two_classes(tmp_path / "data")
+    (root / "happy" / "bad.png").write_text("x")
+    before = hash_tree(root)
+    with pytest.raises(DataError, match=r"data\.quarantine_dir=") as info:
+        scan_folder(root, extensions=[".png"], quarantine_dir=root / "_quarantine")
+    assert "inside data.root" in str(info.value)
+    assert hash_tree(root) == before
+
+
+@pytest.mark.parametrize("where", ["/", "~"])
+def test_quarantine_refuses_a_filesystem_root_or_home(tmp_path: Path, where: str) -> None:
+    from happysad.data import scan as scan_mod
+    from happysad.errors import DataError
+
+    root = Path(os.path.realpath(os.path.expanduser(where)))
+    with pytest.raises(DataError, match="filesystem root or home"):
+        scan_mod._check_quarantine(root, tmp_path / "q")
+
+
+def test_quarantine_never_overwrites_and_reports_failures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _two_classes(tmp_path / "data")
+    bad = root / "happy" / "bad.png"
+    bad.write_text("new bad file")
+    q = tmp_path / "q"
+    (q / "happy").mkdir(parents=True)
+    (q / "happy" / "bad.png").write_text("an earlier run's file")
+    link = root / "sad" / "rel.png"
+    link.symlink_to("../happy/bad.png")  # a relative link: moved, it would dangle
+    res = scan_folder(root, extensions=[".png"], quarantine_dir=q)
+    assert (q / "happy" / "bad.png").read_text() == "an earlier run's file"
+    assert (q / "happy" / "bad.1.png").read_text() == "new bad file"
+    assert link.is_symlink()  # reported, not moved
+    reasons = {Path(r.path).name: (r.reason, r.action) for r in res.rejected}
+    assert reasons["bad.png"][1] == "quarantined"
+    # A read-only data folder (simulated: root may write anywhere): one line per file, no
+    # traceback, and nothing left behind in the quarantine.
+    locked = root / "sad" / "locked.png"
+    locked.write_text("bad")
+    real_unlink = os.unlink
+
+    def unlink(path: object, *args: object, **kwargs: object) -> None:
+        if Path(str(path)) == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        real_unlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "unlink", unlink)
+    res = scan_folder(root, extensions=[".png"], quarantine_dir=q)
+    why, action = {Path(r.path).name: (r.reason, r.action) for r in res.rejected}["locked.png"]
+    assert (
+        action == "skipped" and why.endswith("(not moved: Permission denied)") and locked.exists()
+    )
+    assert not (q / "sad" / "locked.png").exists()

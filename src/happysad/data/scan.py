@@ -298,16 +298,65 @@ class ScanCache:
         os.replace(tmp, self.path)
 
 
-def _quarantine(path: Path, root: Path, qdir: Path) -> Path:
-    """Move a bad file to qdir, keeping its relative path; never overwrite, never delete."""
-    dest = qdir / path.relative_to(root)
+def _check_quarantine(root: Path, qdir: Path) -> Path:
+    """The quarantine folder, resolved; refused inside the data root (files would nest deeper
+    on every run) and for a root that is a filesystem root or a home folder."""
+    qdir = Path(os.path.realpath(os.path.expanduser(qdir)))
+    if root == Path(root.anchor) or root == Path(os.path.realpath(Path.home())):
+        raise DataError(
+            f"data.root={str(root)!r}: a filesystem root or home folder; refusing to quarantine "
+            "(moving) files under it, point data.root at the dataset folder"
+        )
+    if qdir == root or root in qdir.parents:
+        raise DataError(
+            f"data.quarantine_dir={str(qdir)!r}: inside data.root={str(root)!r}; "
+            "pick a folder outside the data"
+        )
+    return qdir
+
+
+def _move_exclusive(src: str, dest: Path) -> Path:
+    """Move a regular file to dest or dest.1, dest.2...; never replaces an existing file, even
+    against a concurrent run (a hard link, or an O_EXCL create across filesystems, claims it)."""
     dest.parent.mkdir(parents=True, exist_ok=True)
-    candidate, n = dest, 1
-    while candidate.exists() or candidate.is_symlink():
-        candidate = dest.with_name(f"{dest.stem}.{n}{dest.suffix}")
+    n = 0
+    while True:
+        candidate = dest if n == 0 else dest.with_name(f"{dest.stem}.{n}{dest.suffix}")
         n += 1
-    shutil.move(str(path), str(candidate))
-    return candidate
+        try:
+            os.link(src, candidate, follow_symlinks=False)
+        except FileExistsError:
+            continue
+        except OSError as err:
+            if err.errno not in (18, 1, 95):  # EXDEV, EPERM, EOPNOTSUPP: copy instead
+                raise
+            try:
+                fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                continue
+            with os.fdopen(fd, "wb") as out, open(src, "rb") as inp:
+                shutil.copyfileobj(inp, out)
+            shutil.copystat(src, candidate)
+        try:
+            os.unlink(src)
+        except OSError:
+            os.unlink(candidate)  # ours, just made: the file stays where it was, once
+            raise
+        return candidate
+
+
+def _quarantine(path: str, root: Path, qdir: Path) -> tuple[str, str]:
+    """(action, note) for one bad file: moved intact under qdir, or why it was not."""
+    st = os.lstat(path)
+    if stat.S_ISLNK(st.st_mode):
+        return "skipped", "a symlink: not moved"
+    if not stat.S_ISREG(st.st_mode):
+        return "skipped", f"a {file_kind(st.st_mode)}: not moved"
+    try:
+        dest = _move_exclusive(path, qdir / Path(path).relative_to(root))
+    except OSError as err:
+        return "skipped", f"not moved: {err.strerror or err}"
+    return "quarantined", f"moved to {dest}"
 
 
 def scan_folder(
@@ -331,6 +380,8 @@ def scan_folder(
     """
     root_path = Path(root).resolve()
     classes, ignored = discover_classes(root_path, class_names)
+    if quarantine_dir is not None:
+        quarantine_dir = _check_quarantine(root_path, Path(quarantine_dir))
     exts = {e.lower() for e in extensions}
     jobs: list[tuple[str, str, int]] = []
     for label, cls in enumerate(classes):
@@ -378,9 +429,8 @@ def scan_folder(
             continue
         action = "skipped"
         if quarantine_dir is not None and os.path.lexists(path):
-            dest = _quarantine(Path(path), root_path, Path(quarantine_dir))
-            action = "quarantined"
-            reason = f"{reason} (moved to {dest})"
+            action, note = _quarantine(path, root_path, Path(quarantine_dir))
+            reason = f"{reason} ({note})"
         rejected.append(Rejected(path=path, class_name=cls, reason=reason, action=action))
 
     result = ScanResult(str(root_path), classes, records, rejected, ignored)
