@@ -102,7 +102,10 @@ def test_quarantine_moves_bad_files_intact(messy: Path, tmp_path: Path) -> None:
         assert before[rel] == digest  # arrived byte-for-byte
         assert rel not in after
     assert set(after) | set(moved) == set(before)
-    assert all(r.action == "quarantined" for r in res.rejected)
+    # Symlinks are reported, not moved (a moved relative link would dangle).
+    links = {r.path for r in res.rejected if "a symlink: not moved" in r.reason}
+    assert {Path(p).name for p in links} == {"dangling.jpg"}
+    assert all(r.action == "quarantined" for r in res.rejected if r.path not in links)
     assert {k: v for k, v in before.items() if k not in moved} == after  # the rest untouched
 
 

@@ -65,6 +65,8 @@ class DataConf:
     split: SplitConf = field(default_factory=SplitConf)
     extensions: list[str] = field(default_factory=list)
     recursive: bool = True
+    max_file_mb: float = 100.0  # larger files are reported and skipped without being read
+    follow_external_links: bool = False  # symlinks leaving data.root: report+skip, or follow
     bad_files: str = "skip"
     quarantine_dir: str | None = None
     min_images_per_class: int = 2
@@ -228,6 +230,9 @@ def _check_data(d: DictConfig) -> None:
         )
     if ratios["train"] <= 0:
         _fail("data.split.train", ratios["train"], "must be > 0: there is nothing to train on")
+    mb = d.max_file_mb
+    if isinstance(mb, bool) or not isinstance(mb, int | float) or not mb > 0:
+        _fail("data.max_file_mb", mb, "must be a positive number of megabytes")
     if d.bad_files not in BAD_FILE_POLICIES:
         _fail("data.bad_files", d.bad_files, f"must be one of {', '.join(BAD_FILE_POLICIES)}")
     if d.bad_files == "quarantine" and not d.quarantine_dir:

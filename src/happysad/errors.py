@@ -1,4 +1,16 @@
-"""User-facing errors: each carries one line that names the file or config key at fault."""
+"""User-facing errors: each carries one line that names the file or config key at fault;
+and the redaction of secrets from everything the process writes out."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import re
+import sys
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 
 class HappysadError(Exception):
@@ -38,3 +50,132 @@ def first_line(err: BaseException) -> str:
         return type(err).__name__
     # An InstantiationException without a cause puts the specific part last.
     return lines[-1] if type(err).__name__ == "InstantiationException" else lines[0]
+
+
+# --- secrets: nothing that leaves the process (params, tags, artifacts, logs) carries one ------
+
+REDACTED = "***"
+# A key whose value is a secret: db_password, api_token, AWS_SECRET_ACCESS_KEY, credentials...
+_SECRET_WORD = (
+    r"(?:pass(?:word|wd|phrase)|pwd|token|secret|credentials?|api_?key|access_?key|private_?key)"
+)
+_SECRET_KEY = re.compile(rf"^[\w.-]*{_SECRET_WORD}[\w-]*$", re.IGNORECASE)
+# scheme://user:password@host -> scheme://user:***@host (any scheme: https, postgresql+psycopg2...)
+_URI_PASSWORD = re.compile(
+    r"(?P<head>\b[a-z][a-z0-9+.-]*://[^:@/\s'\"]*):(?P<pw>[^/\s'\"]+)@", re.I
+)
+# key=value, key: value, "key": "value", ?key=value in free text (YAML, JSON, query strings, logs)
+_SECRET_PAIR = re.compile(
+    rf"(?P<key>\b[\w.-]*{_SECRET_WORD}[\w-]*)(?P<sep>['\"]?\s*[=:]\s*)(?P<q>['\"]?)"
+    rf"(?P<value>[^\s&'\",;}}\]]+)",
+    re.IGNORECASE,
+)
+
+
+def is_secret_key(key: object) -> bool:
+    """Whether a (dotted) key names a secret: its value is never written out."""
+    return isinstance(key, str) and bool(_SECRET_KEY.match(key.rsplit(".", 1)[-1]))
+
+
+def redact_text(text: str) -> str:
+    """`text` with URI passwords and `secret_key=value` values replaced by ***."""
+    if not text or ("@" not in text and not re.search(_SECRET_WORD, text, re.IGNORECASE)):
+        return text  # the common case, cheaply
+    text = _URI_PASSWORD.sub(rf"\g<head>:{REDACTED}@", text)
+    return _SECRET_PAIR.sub(
+        lambda m: (
+            f"{m['key']}{m['sep']}{m['q']}{REDACTED}"
+            if m["value"].strip("'\"") != REDACTED
+            else m[0]
+        ),
+        text,
+    )
+
+
+def redact(value: Any) -> Any:
+    """A copy of `value` (text, or nested dicts/lists of it) that is safe to write out.
+
+    The one redaction used for everything that leaves the process: MLflow params, tags and run
+    names, YAML/JSON/HTML artifacts, the run dir's files and log lines. Mapping values under a
+    secret-looking key become *** whatever they are; strings lose URI passwords.
+    """
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, Mapping):
+        return {
+            k: (REDACTED if is_secret_key(k) and v not in (None, "") else redact(v))
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return type(value)(redact(v) for v in value)
+    return value
+
+
+def redact_file(path: str | os.PathLike) -> None:
+    """Rewrite a text file (e.g. a YAML file Hydra wrote) without its secrets, atomically."""
+    p = os.fspath(path)
+    try:
+        with open(p, encoding="utf-8") as fh:
+            text = fh.read()
+    except (OSError, UnicodeDecodeError):
+        return
+    clean = redact_text(text)
+    if clean != text:
+        tmp = f"{p}.redact-{os.getpid()}"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(clean)
+        os.replace(tmp, p)
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that redacts each record's final message (attach it to handlers)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        msg = record.getMessage()
+        clean = redact_text(msg)
+        if clean != msg:
+            record.msg, record.args = clean, None
+        return True
+
+
+def redact_logs() -> None:
+    """Attach a RedactingFilter to every handler there is now: the root logger's (console,
+    Hydra's train.log) and libraries' own (MLflow prints run URLs, with the URI's password).
+    Call again after importing a library that adds handlers."""
+    loggers = [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
+    for logger in loggers:
+        for handler in getattr(logger, "handlers", []):
+            if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+                handler.addFilter(RedactingFilter())
+
+
+@contextlib.contextmanager
+def redacted_stdout() -> Iterator[None]:
+    """Redact what a library prints to stdout meanwhile (MLflow prints each run's URL, built
+    from the tracking URI with its password, when a run ends)."""
+    buf = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(buf):
+            yield
+    finally:
+        sys.stdout.write(redact_text(buf.getvalue()))
+
+
+def csv_cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet shows as text: a string starting with = + - @ (a formula to
+    Excel or LibreOffice, e.g. a file named `=HYPERLINK(...).png`) gets a leading quote.
+    Numbers, and strings that are numbers (`-0.5`), are kept as they are."""
+    if not isinstance(value, str) or not value or value[0] not in "=+-@\t\r":
+        return value
+    try:
+        float(value)
+        return value
+    except ValueError:
+        return "'" + value
+
+
+def csv_row(row: Any) -> Any:
+    """csv_cell over a list row or a dict row's values."""
+    if isinstance(row, Mapping):
+        return {k: csv_cell(v) for k, v in row.items()}
+    return [csv_cell(v) for v in row]

@@ -15,6 +15,7 @@ import json
 import sys
 from typing import Any
 
+from happysad.errors import redact_text
 from happysad.paths import default_tracking_uri
 
 
@@ -112,12 +113,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         runs, parent, client = compare.load_runs(uri, args.experiment, args.sweep)
     except LookupError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {redact_text(str(err))}", file=sys.stderr)
         return 2
     if args.status == "finished":
         runs = [r for r in runs if r.status == "FINISHED"]
     if not runs:
-        print(f"error: no runs in experiment {args.experiment!r} ({uri})", file=sys.stderr)
+        print(
+            f"error: no runs in experiment {args.experiment!r} ({redact_text(uri)})",
+            file=sys.stderr,
+        )
         return 1
 
     metric = args.metric

@@ -13,13 +13,21 @@ import re
 import signal
 import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 import hydra
 from omegaconf import DictConfig, open_dict
 
 from happysad.config import validate
-from happysad.errors import HappysadError, first_line
+from happysad.errors import (
+    HappysadError,
+    first_line,
+    redact_file,
+    redact_logs,
+    redact_text,
+    redacted_stdout,
+)
 from happysad.paths import config_dir
 
 log = logging.getLogger("happysad")
@@ -46,6 +54,9 @@ def app(cfg: DictConfig) -> float | None:
     from happysad.sweeps import runs as sweep
 
     run_dir, overrides = _hydra_context()
+    redact_logs()  # console and Hydra's train.log: no URI password, no token
+    for hydra_file in sorted(Path(run_dir, ".hydra").glob("*.yaml")):
+        redact_file(hydra_file)  # Hydra wrote the overrides as given
     in_main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main else None
     try:
@@ -66,7 +77,7 @@ def app(cfg: DictConfig) -> float | None:
                 cfg.tracking.run_name = sweep.job_run_name(overrides)
         summary = train(cfg, run_dir=run_dir, overrides=overrides, extra_tags=tags)
     except HappysadError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {redact_text(str(err))}", file=sys.stderr)
         if sweep.is_multirun():
             raise  # Hydra marks this job failed and runs the sweep's other jobs
         _drop_empty_run_dir(run_dir)
@@ -106,7 +117,8 @@ def _release_state() -> None:
         import mlflow
 
         while mlflow.active_run() is not None:  # never leak a run into the next job
-            mlflow.end_run("FAILED")
+            with redacted_stdout():  # MLflow prints the run's URL
+                mlflow.end_run("FAILED")
 
 
 def _explain_hydra_error(err: Exception, overrides: list[str]) -> str:
@@ -142,7 +154,7 @@ def _precheck(argv: list[str]) -> None:
         with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
             compose("config", overrides=argv)
     except Exception as err:
-        print(f"error: {_explain_hydra_error(err, argv)}", file=sys.stderr)
+        print(f"error: {redact_text(_explain_hydra_error(err, argv))}", file=sys.stderr)
         sys.exit(2)
     finally:
         GlobalHydra.instance().clear()

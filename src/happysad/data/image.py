@@ -11,6 +11,7 @@ detectable face is used whole.
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,48 @@ _INTERPOLATION = {
 
 class ImageDecodeError(ValueError):
     """The bytes are not an image OpenCV can decode; the message says why in a few words."""
+
+
+DEFAULT_MAX_FILE_BYTES = 100 * 2**20  # data.max_file_mb's default
+_KINDS = {
+    stat.S_IFIFO: "named pipe",
+    stat.S_IFCHR: "character device",
+    stat.S_IFBLK: "block device",
+    stat.S_IFSOCK: "socket",
+    stat.S_IFDIR: "folder",
+}
+
+
+class NotReadable(ImageDecodeError):
+    """A file the scan must not read: not a regular file, or over the size cap."""
+
+
+def file_kind(mode: int) -> str:
+    return _KINDS.get(stat.S_IFMT(mode), "special file")
+
+
+def too_large(size: int, max_bytes: int) -> str:
+    return f"too large ({size / 2**20:.1f} MB > data.max_file_mb={max_bytes / 2**20:g})"
+
+
+def read_regular_file(path: str | os.PathLike, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> bytes:
+    """The bytes of a regular file of at most max_bytes; NotReadable for anything else.
+
+    Opened non-blocking and checked on the open descriptor (not by name), so a named pipe
+    cannot hang the reader and a link to /dev/zero cannot be read until memory runs out,
+    even if the entry is swapped between a scan's stat and this read.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise NotReadable(f"not a regular file ({file_kind(st.st_mode)})")
+        if st.st_size > max_bytes:
+            raise NotReadable(too_large(st.st_size, max_bytes))
+        data = fh.read(max_bytes + 1)
+    if len(data) > max_bytes:  # grew while being read
+        raise NotReadable(too_large(len(data), max_bytes))
+    return data
 
 
 @dataclass(frozen=True)
@@ -169,10 +212,8 @@ def preprocess_bytes(data: bytes, prep: Preprocessing) -> np.ndarray:
 
 
 def preprocess_file_detailed(path: str, prep: Preprocessing) -> tuple[np.ndarray, FaceBox | None]:
-    with open(path, "rb") as fh:
-        return preprocess_bytes_detailed(fh.read(), prep)
+    return preprocess_bytes_detailed(read_regular_file(path), prep)
 
 
 def preprocess_file(path: str, prep: Preprocessing) -> np.ndarray:
-    with open(path, "rb") as fh:
-        return preprocess_bytes(fh.read(), prep)
+    return preprocess_bytes(read_regular_file(path), prep)

@@ -12,14 +12,23 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from happysad.data.image import ImageDecodeError, decode
-from happysad.errors import DataError
+from happysad.data.image import (
+    DEFAULT_MAX_FILE_BYTES,
+    ImageDecodeError,
+    NotReadable,
+    decode,
+    file_kind,
+    read_regular_file,
+    too_large,
+)
+from happysad.errors import DataError, csv_row
 
 SYSTEM_FILES = {"thumbs.db", "desktop.ini", ".ds_store"}
 
@@ -89,7 +98,7 @@ class ScanResult:
             w = csv.DictWriter(fh, fieldnames=["path", "class_name", "reason", "action"])
             w.writeheader()
             for r in self.rejected:
-                w.writerow(asdict(r))
+                w.writerow(csv_row(asdict(r)))
         return path
 
 
@@ -167,10 +176,42 @@ def _quick_reject(path: str, extensions: set[str]) -> str | None:
     return None
 
 
-def _inspect_bytes(path: Path) -> tuple[dict | None, str | None]:
+@dataclass(frozen=True)
+class _EntryPolicy:
+    """What a file must be, checked with a stat (no read): regular, under the cap, and (by
+    default) inside the data root once its symlinks are resolved."""
+
+    roots: tuple[str, ...]  # data.root and each class folder, resolved
+    max_bytes: int
+    follow_external_links: bool
+
+    def reject(self, path: str) -> str | None:
+        try:
+            st = os.lstat(path)
+            linked = stat.S_ISLNK(st.st_mode)
+            if linked:
+                st = os.stat(path)
+        except OSError as err:
+            return f"unreadable ({err.strerror or err})"
+        if not stat.S_ISREG(st.st_mode):
+            return f"not a regular file ({file_kind(st.st_mode)})"
+        if st.st_size > self.max_bytes:
+            return too_large(st.st_size, self.max_bytes)
+        if linked and not self.follow_external_links:
+            target = os.path.realpath(path)
+            if not any(target == r or target.startswith(os.path.join(r, "")) for r in self.roots):
+                return f"symlink outside data.root (to {target}; data.follow_external_links=false)"
+        return None
+
+
+def _inspect_bytes(
+    path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES
+) -> tuple[dict | None, str | None]:
     """Read and decode one file: (facts, None) if usable, else (None, reason)."""
     try:
-        data = path.read_bytes()
+        data = read_regular_file(path, max_bytes)
+    except NotReadable as err:
+        return None, str(err)
     except PermissionError:
         return None, "unreadable (permission denied)"
     except OSError as err:
@@ -191,16 +232,22 @@ def _inspect_bytes(path: Path) -> tuple[dict | None, str | None]:
 
 
 class ScanCache:
-    """Per-file results keyed by (size, mtime, inode): an unchanged file is never re-read.
+    """Per-file results keyed by (size, mtime, inode, ctime): an unchanged file is never re-read.
 
     A rescan of an unchanged 100k-file folder costs one stat per file instead of a read and
     a decode. Permission failures are not cached (fixing permissions does not touch mtime).
+    ctime is in the key because size and mtime survive an in-place rewrite by `cp -p`,
+    `rsync -t` or `tar` (they set mtime back), while ctime cannot be set back by a user.
     """
 
-    VERSION = 1
+    VERSION = 2
 
-    def __init__(self, cache_dir: str | Path, root: Path) -> None:
-        key = hashlib.sha256(f"{root}|{os.environ.get('OPENCV_IO_MAX_IMAGE_PIXELS')}".encode())
+    def __init__(
+        self, cache_dir: str | Path, root: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES
+    ) -> None:
+        pixels = os.environ.get("OPENCV_IO_MAX_IMAGE_PIXELS")
+        key = hashlib.sha256(f"{root}|{pixels}|{max_bytes}".encode())
+        self.max_bytes = max_bytes
         self.path = Path(cache_dir) / f"scan-{key.hexdigest()[:16]}.json"
         self.entries: dict[str, list] = {}
         self.hits = 0
@@ -218,7 +265,7 @@ class ScanCache:
             st = os.stat(path)
         except OSError:
             return None
-        return [st.st_size, st.st_mtime_ns, st.st_ino]
+        return [st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns]
 
     def hit(self, path: str) -> tuple[dict | None, str | None] | None:
         """The cached result if the file's stamp is unchanged (one stat), else None."""
@@ -236,7 +283,7 @@ class ScanCache:
     def miss(self, path: str) -> tuple[dict | None, str | None]:
         """Read and decode the file, and remember the result under its stamp."""
         stamp = self.stamp(path)
-        facts, reason = _inspect_bytes(Path(path))
+        facts, reason = _inspect_bytes(Path(path), self.max_bytes)
         if stamp is not None and not (reason or "").startswith("unreadable"):
             self.fresh[path] = [stamp, facts, reason]
         return facts, reason
@@ -251,16 +298,65 @@ class ScanCache:
         os.replace(tmp, self.path)
 
 
-def _quarantine(path: Path, root: Path, qdir: Path) -> Path:
-    """Move a bad file to qdir, keeping its relative path; never overwrite, never delete."""
-    dest = qdir / path.relative_to(root)
+def _check_quarantine(root: Path, qdir: Path) -> Path:
+    """The quarantine folder, resolved; refused inside the data root (files would nest deeper
+    on every run) and for a root that is a filesystem root or a home folder."""
+    qdir = Path(os.path.realpath(os.path.expanduser(qdir)))
+    if root == Path(root.anchor) or root == Path(os.path.realpath(Path.home())):
+        raise DataError(
+            f"data.root={str(root)!r}: a filesystem root or home folder; refusing to quarantine "
+            "(moving) files under it, point data.root at the dataset folder"
+        )
+    if qdir == root or root in qdir.parents:
+        raise DataError(
+            f"data.quarantine_dir={str(qdir)!r}: inside data.root={str(root)!r}; "
+            "pick a folder outside the data"
+        )
+    return qdir
+
+
+def _move_exclusive(src: str, dest: Path) -> Path:
+    """Move a regular file to dest or dest.1, dest.2...; never replaces an existing file, even
+    against a concurrent run (a hard link, or an O_EXCL create across filesystems, claims it)."""
     dest.parent.mkdir(parents=True, exist_ok=True)
-    candidate, n = dest, 1
-    while candidate.exists() or candidate.is_symlink():
-        candidate = dest.with_name(f"{dest.stem}.{n}{dest.suffix}")
+    n = 0
+    while True:
+        candidate = dest if n == 0 else dest.with_name(f"{dest.stem}.{n}{dest.suffix}")
         n += 1
-    shutil.move(str(path), str(candidate))
-    return candidate
+        try:
+            os.link(src, candidate, follow_symlinks=False)
+        except FileExistsError:
+            continue
+        except OSError as err:
+            if err.errno not in (18, 1, 95):  # EXDEV, EPERM, EOPNOTSUPP: copy instead
+                raise
+            try:
+                fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                continue
+            with os.fdopen(fd, "wb") as out, open(src, "rb") as inp:
+                shutil.copyfileobj(inp, out)
+            shutil.copystat(src, candidate)
+        try:
+            os.unlink(src)
+        except OSError:
+            os.unlink(candidate)  # ours, just made: the file stays where it was, once
+            raise
+        return candidate
+
+
+def _quarantine(path: str, root: Path, qdir: Path) -> tuple[str, str]:
+    """(action, note) for one bad file: moved intact under qdir, or why it was not."""
+    st = os.lstat(path)
+    if stat.S_ISLNK(st.st_mode):
+        return "skipped", "a symlink: not moved"
+    if not stat.S_ISREG(st.st_mode):
+        return "skipped", f"a {file_kind(st.st_mode)}: not moved"
+    try:
+        dest = _move_exclusive(path, qdir / Path(path).relative_to(root))
+    except OSError as err:
+        return "skipped", f"not moved: {err.strerror or err}"
+    return "quarantined", f"moved to {dest}"
 
 
 def scan_folder(
@@ -272,27 +368,38 @@ def scan_folder(
     quarantine_dir: str | Path | None = None,
     min_images_per_class: int = 1,
     cache_dir: str | Path | None = None,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    follow_external_links: bool = False,
 ) -> ScanResult:
     """Check every file under root/<class>/; decode each one to be sure it is usable.
 
-    With `cache_dir`, results are reused for files whose (size, mtime, inode) are unchanged.
+    Only regular files (after resolving symlinks) of at most `max_file_bytes` are read;
+    symlinks whose target is outside the root (or a class folder) are reported and skipped
+    unless `follow_external_links`. With `cache_dir`, results are reused for files whose
+    (size, mtime, inode, ctime) are unchanged.
     """
     root_path = Path(root).resolve()
     classes, ignored = discover_classes(root_path, class_names)
+    if quarantine_dir is not None:
+        quarantine_dir = _check_quarantine(root_path, Path(quarantine_dir))
     exts = {e.lower() for e in extensions}
     jobs: list[tuple[str, str, int]] = []
     for label, cls in enumerate(classes):
         jobs.extend((p, cls, label) for p in _list_files(root_path / cls, recursive))
+    roots = (str(root_path), *(os.path.realpath(root_path / c) for c in classes))
+    policy = _EntryPolicy(roots, int(max_file_bytes), bool(follow_external_links))
 
-    cache = ScanCache(cache_dir, root_path) if cache_dir is not None else None
-    inspect = cache.miss if cache is not None else (lambda p: _inspect_bytes(Path(p)))
+    cache = ScanCache(cache_dir, root_path, max_file_bytes) if cache_dir is not None else None
+    inspect = (
+        cache.miss if cache is not None else (lambda p: _inspect_bytes(Path(p), max_file_bytes))
+    )
 
     # Cheap checks (name, extension, cache stamp) here; only files that must be read and
     # decoded go to the threads (a thread-pool task per cached file cost more than the stat).
     results: list[tuple[dict | None, str | None]] = []
     todo: list[int] = []
     for i, (path, _, _) in enumerate(jobs):
-        reason = _quick_reject(path, exts)
+        reason = _quick_reject(path, exts) or policy.reject(path)
         found = None if reason or cache is None else cache.hit(path)
         results.append((None, reason) if reason else found or (None, None))
         if not reason and found is None:
@@ -322,9 +429,8 @@ def scan_folder(
             continue
         action = "skipped"
         if quarantine_dir is not None and os.path.lexists(path):
-            dest = _quarantine(Path(path), root_path, Path(quarantine_dir))
-            action = "quarantined"
-            reason = f"{reason} (moved to {dest})"
+            action, note = _quarantine(path, root_path, Path(quarantine_dir))
+            reason = f"{reason} ({note})"
         rejected.append(Rejected(path=path, class_name=cls, reason=reason, action=action))
 
     result = ScanResult(str(root_path), classes, records, rejected, ignored)

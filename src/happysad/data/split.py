@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from happysad.data.scan import ImageRecord
-from happysad.errors import DataError
+from happysad.errors import DataError, csv_row
 
 SPLITS = ("train", "val", "test")
 
@@ -72,7 +72,9 @@ class Splits:
             w.writerow(["relpath", "class_name", "label", "split", "sha256", "height", "width"])
             for s in SPLITS:
                 for r in self[s]:
-                    w.writerow([r.relpath, r.class_name, r.label, s, r.sha256, r.height, r.width])
+                    w.writerow(
+                        csv_row([r.relpath, r.class_name, r.label, s, r.sha256, r.height, r.width])
+                    )
         return path
 
     def write_duplicates(self, path: str | Path) -> Path:
@@ -81,7 +83,7 @@ class Splits:
         with path.open("w", newline="") as fh:
             w = csv.DictWriter(fh, fieldnames=["sha256", "files", "classes", "splits"])
             w.writeheader()
-            w.writerows(self.duplicates)
+            w.writerows(csv_row(d) for d in self.duplicates)
         return path
 
 

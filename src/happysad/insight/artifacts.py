@@ -26,6 +26,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from omegaconf import DictConfig, OmegaConf
 
+from happysad.errors import csv_row, redact, redact_text
 from happysad.insight import figures as plots
 
 if TYPE_CHECKING:
@@ -61,7 +62,9 @@ def face_crop_notes(
             for rec, box in zip(splits[s], boxes, strict=True):
                 ok = bool(box[2] > 0)
                 found += ok
-                w.writerow([rec.relpath, rec.class_name, s, int(ok), *(int(v) for v in box)])
+                w.writerow(
+                    csv_row([rec.relpath, rec.class_name, s, int(ok), *(int(v) for v in box)])
+                )
                 if not ok:
                     fallback.append((rec.path, rec.class_name))
             per_split[s] = [found, len(boxes)]
@@ -73,12 +76,14 @@ def face_crop_notes(
             w.writeheader()
         for path, cls in fallback:
             w.writerow(
-                {
-                    "path": path,
-                    "class_name": cls,
-                    "reason": FALLBACK_REASON,
-                    "action": FALLBACK_ACTION,
-                }
+                csv_row(
+                    {
+                        "path": path,
+                        "class_name": cls,
+                        "reason": FALLBACK_REASON,
+                        "action": FALLBACK_ACTION,
+                    }
+                )
             )
     total = sum(n for _, n in per_split.values())
     found = sum(f for f, _ in per_split.values())
@@ -274,16 +279,16 @@ def write_run_report(ctx: ReportContext) -> Path:
         notes.append(
             f"No {ctx.eval_split} image is misclassified: 'most-wrong' shows the least sure."
         )
-    resolved = OmegaConf.to_container(cfg, resolve=True)
+    resolved = redact(OmegaConf.to_container(cfg, resolve=True))
     inputs = ReportInputs(
         title=f"happysad run report: {cfg.model.name}",
         class_names=list(ev.class_names),
         metrics=dict(ev.metrics),
         eval_split=ctx.eval_split,
         run_id=ctx.run_id,
-        run_name=ctx.run_name,
+        run_name=redact_text(ctx.run_name),
         created=time.strftime("%Y-%m-%d %H:%M:%S"),
-        settings=_key_settings(cfg, ctx.model, ctx.epochs_run),
+        settings=redact(_key_settings(cfg, ctx.model, ctx.epochs_run)),
         config_yaml=OmegaConf.to_yaml(resolved),
         split_counts=ctx.splits.counts(),
         scan_summary=ctx.scan_summary,

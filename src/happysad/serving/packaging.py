@@ -21,11 +21,26 @@ import numpy as np
 import pandas as pd
 
 from happysad.data.image import ImageDecodeError, Preprocessing, preprocess_bytes
-from happysad.errors import ModelLoadError, first_line
+from happysad.errors import HappysadError, ModelLoadError, first_line
 from happysad.evaluate import predict_labels
 
 METADATA_FILE = "happysad.json"
 KERAS_FILE = "model.keras"
+MODEL_DIR = "model"  # in a run dir
+# What mlflow.pyfunc.save_model writes at the top of a model folder (MLflow 3).
+_MODEL_DIR_FILES = {
+    "MLmodel",
+    "artifacts",
+    "conda.yaml",
+    "input_example.json",
+    "python_env.yaml",
+    "python_model.pkl",
+    "requirements.txt",
+    "serving_input_example.json",
+    "registered_model_meta",
+    "metadata",
+    "code",
+}
 INPUT_COLUMN = "image_b64"
 
 
@@ -189,16 +204,41 @@ def _model_kwargs(
     return kwargs
 
 
+def _check_replaceable(out_dir: Path) -> None:
+    """Refuse (one line, naming the path) to replace a folder that is not a model of ours."""
+    if not out_dir.exists() and not out_dir.is_symlink():
+        return
+    if out_dir.is_dir() and not out_dir.is_symlink():
+        names = {p.name for p in out_dir.iterdir()}
+        if not names:
+            return
+        ours = {"MLmodel", "artifacts"} <= names and names <= _MODEL_DIR_FILES
+        if ours and (out_dir / "artifacts" / METADATA_FILE).is_file():
+            return
+    raise HappysadError(
+        f"{out_dir}: exists and is not a happysad model folder; refusing to replace it "
+        "(move it away or save elsewhere)"
+    )
+
+
 def save_model(
     model: Any, meta: ModelMetadata, out_dir: str | Path, example: np.ndarray | None = None
 ) -> Path:
-    """Write the MLflow model directory to out_dir (replacing it)."""
+    """Write the MLflow model directory to out_dir.
+
+    An existing out_dir is replaced only if it is a model this function wrote (MLmodel and
+    happysad.json, nothing else at the top) or empty; any other folder is refused, never deleted.
+    """
     out_dir = Path(out_dir)
+    _check_replaceable(out_dir)
     with tempfile.TemporaryDirectory() as tmp:
         keras_path, meta_path = Path(tmp) / KERAS_FILE, Path(tmp) / METADATA_FILE
         model.save(keras_path)
         meta_path.write_text(json.dumps(meta.to_dict(), indent=2))
+        if out_dir.is_symlink() or out_dir.is_file():
+            raise HappysadError(f"{out_dir}: not a folder; refusing to replace it with the model")
         if out_dir.exists():
+            _check_replaceable(out_dir)
             shutil.rmtree(out_dir)
         mlflow.pyfunc.save_model(
             path=str(out_dir), **_model_kwargs(keras_path, meta_path, meta, example)

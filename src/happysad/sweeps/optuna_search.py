@@ -25,6 +25,8 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from happysad.errors import redact_file, redact_text
+
 log = logging.getLogger("happysad.optuna")
 
 
@@ -184,7 +186,7 @@ class OptunaSearch:
         log.info(
             "Optuna study %r (%s, %s, %d earlier trials): %d trials, %d at a time, searching %s",
             study.study_name,
-            self.storage or "in memory",
+            redact_text(self.storage or "") or "in memory",
             self.direction,
             before,
             self.n_trials,
@@ -204,6 +206,8 @@ class OptunaSearch:
                 ov = [f"{k}={_override_value(v)}" for k, v in trial.params.items()]
                 overrides.append(tuple(ov + list(fixed.values())))
             returns = self.launcher.launch(overrides, initial_job_idx=self.job_idx)
+            # The launcher (re)writes multirun.yaml as composed: keep no secret in it.
+            redact_file(Path(str(self.config.hydra.sweep.dir)) / "multirun.yaml")
             self.job_idx += len(returns)
             for trial, ret in zip(trials, returns, strict=True):
                 value = None
@@ -248,7 +252,7 @@ class OptunaSearch:
         results = {
             "name": "optuna",
             "study_name": study.study_name,
-            "storage": self.storage,
+            "storage": redact_text(self.storage or "") or None,
             "direction": self.direction,
             "best_params": dict(best.params),
             "best_value": float(best.value),

@@ -37,6 +37,14 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
+from happysad.errors import (
+    csv_row,
+    redact,
+    redact_file,
+    redact_logs,
+    redact_text,
+    redacted_stdout,
+)
 from happysad.resources import _hydra_cfg, is_multirun
 from happysad.tracking.compare import (
     RunInfo,
@@ -82,8 +90,8 @@ def job_run_name(overrides: list[str]) -> str | None:
     if hc is None or not is_multirun():
         return None
     info = read_sweep_info(hc.sweep.dir) or {}
-    fixed = {_canonical(o) for o in info.get("fixed_overrides") or []}
-    own = [o for o in overrides if _canonical(o) not in fixed]
+    fixed = {_canonical(o) for o in info.get("fixed_overrides") or []}  # stored redacted
+    own = [o for o in overrides if _canonical(redact_text(o)) not in fixed]
     return " ".join([f"#{hc.job.num}", *own])[:250]
 
 
@@ -114,7 +122,7 @@ def job_tags(cfg: DictConfig, overrides: list[str]) -> dict[str, str]:
         return tags
     tags[TAG_SWEEP_ID] = str(info["sweep_id"])
     # Nest under the parent only in the parent's own store and experiment.
-    same_store = info.get("tracking_uri") == str(cfg.tracking.uri)
+    same_store = info.get("tracking_uri") == redact_text(str(cfg.tracking.uri))
     same_exp = info.get("experiment") == str(cfg.tracking.experiment)
     if info.get("parent_run_id") and same_store and same_exp:
         tags[TAG_PARENT] = str(info["parent_run_id"])
@@ -178,7 +186,7 @@ def _sweep_params(config: DictConfig) -> dict[str, str]:
     if space:
         for k, v in space.items():
             params[f"sweep.params.{k}"] = v
-    return {k: str(v)[:MAX_PARAM_LEN] for k, v in params.items()}
+    return {k: str(v)[:MAX_PARAM_LEN] for k, v in redact(params).items()}
 
 
 def start_sweep(config: DictConfig) -> dict[str, Any]:
@@ -208,12 +216,15 @@ def start_sweep(config: DictConfig) -> dict[str, Any]:
         name = " ".join(_sweep_overrides(task)) or "multirun"
         run = client.create_run(
             exp_id,
-            run_name=f"sweep: {name}"[:250],
+            run_name=redact_text(f"sweep: {name}")[:250],
             tags={
                 TAG_ROLE: "sweep",
                 TAG_SWEEP_ID: sweep_id,
                 TAG_SWEEP_DIR: str(sweep_dir),
-                **{str(k): str(v) for k, v in (_select(config, "tracking.tags") or {}).items()},
+                **{
+                    str(k): str(v)
+                    for k, v in redact(dict(_select(config, "tracking.tags") or {})).items()
+                },
             },
         )
         state.update(tracking_uri=uri, experiment_id=exp_id, parent_run_id=run.info.run_id)
@@ -222,15 +233,17 @@ def start_sweep(config: DictConfig) -> dict[str, Any]:
             client.log_param(run.info.run_id, k, v)
         with tempfile.TemporaryDirectory() as tmp:
             OmegaConf.save(config, Path(tmp) / "multirun.yaml")  # unresolved: as composed
+            redact_file(Path(tmp) / "multirun.yaml")
             client.log_artifact(run.info.run_id, str(Path(tmp) / "multirun.yaml"), "sweep")
         log.info(
             "sweep %s: parent MLflow run %s in %s (experiment %s)",
             sweep_id,
             run.info.run_id,
-            uri,
+            redact_text(uri),
             state["experiment"],
         )
-    (sweep_dir / SWEEP_FILE).write_text(json.dumps(state, indent=2))
+    # On disk without secrets; the state kept in memory has the real URI to finish the sweep.
+    (sweep_dir / SWEEP_FILE).write_text(json.dumps(redact(state), indent=2))
     return state
 
 
@@ -277,7 +290,7 @@ def finish_sweep(state: Mapping[str, Any], completed: bool) -> dict[str, Any]:
     _log_trials(client, parent_id, runs, keys, str(state["direction"]))
     if best is not None:
         metrics["best_objective"] = best.metrics["objective"]
-        best_params = {k: best.overrides.get(k) or best.params.get(k, "") for k in keys}
+        best_params = redact({k: best.overrides.get(k) or best.params.get(k, "") for k in keys})
         for k, v in best_params.items():
             client.log_param(parent_id, f"best.{k}", str(v)[:MAX_PARAM_LEN])
         client.set_tag(parent_id, "best_run_id", best.run_id)
@@ -288,7 +301,7 @@ def finish_sweep(state: Mapping[str, Any], completed: bool) -> dict[str, Any]:
             f"Best trial {best.trial} (run {best.run_id}): {state['objective']} = "
             f"{best.metrics['objective']:.4f} ({state['direction']}) with {shown or '(no overrides)'}."
         )
-        client.set_tag(parent_id, TAG_NOTE, note)
+        client.set_tag(parent_id, TAG_NOTE, redact_text(note))
         summary["best"] = {"run_id": best.run_id, "trial": best.trial, "params": best_params}
         log.info("sweep %s: %s", state["sweep_id"], note)
     for k, v in metrics.items():
@@ -297,7 +310,8 @@ def finish_sweep(state: Mapping[str, Any], completed: bool) -> dict[str, Any]:
     if results.is_file():
         client.log_artifact(parent_id, str(results), "sweep")
     ok = completed and n_failed == 0 and len(runs) > 0
-    client.set_terminated(parent_id, "FINISHED" if ok else "FAILED")
+    with redacted_stdout():  # MLflow prints the run's URL, password included
+        client.set_terminated(parent_id, "FINISHED" if ok else "FAILED")
     summary.update(metrics)
     return summary
 
@@ -343,15 +357,8 @@ def _log_trials(
             w = csv.writer(f)
             w.writerow(["trial", "run_id", "status", *keys, "objective"])
             for r in runs:
-                w.writerow(
-                    [
-                        r.trial,
-                        r.run_id,
-                        r.status,
-                        *[r.overrides.get(k, "") for k in keys],
-                        r.metrics.get("objective", ""),
-                    ]
-                )
+                row = [r.trial, r.run_id, r.status, *[r.overrides.get(k, "") for k in keys]]
+                w.writerow([*csv_row(redact(row)), r.metrics.get("objective", "")])
         client.log_artifact(parent_id, str(path), "sweep")
 
 
@@ -372,7 +379,7 @@ def _write_job_record(config: DictConfig, job_return: Any) -> None:
     }
     out = Path(str(hc.runtime.output_dir)) / JOB_FILE
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(record, indent=2))
+    out.write_text(json.dumps(redact(record), indent=2))
 
 
 class SweepCallback(Callback):
@@ -382,6 +389,7 @@ class SweepCallback(Callback):
         self._state: dict[str, Any] | None = None
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        redact_logs()
         try:
             self._state = start_sweep(config)
         except Exception as err:
@@ -391,6 +399,7 @@ class SweepCallback(Callback):
         atexit.register(self._finish_at_exit)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        redact_file(Path(str(config.hydra.sweep.dir)) / "multirun.yaml")  # Hydra's, as given
         if self._state is None:
             return
         atexit.unregister(self._finish_at_exit)

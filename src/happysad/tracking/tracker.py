@@ -18,7 +18,14 @@ from typing import Any
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from happysad.errors import HappysadError, first_line
+from happysad.errors import (
+    HappysadError,
+    first_line,
+    redact,
+    redact_logs,
+    redact_text,
+    redacted_stdout,
+)
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +169,7 @@ class Tracker:
             why = type(err).__name__
             if isinstance(err, requests.ConnectionError):
                 why = "connection refused or host unreachable"
-            msg = f"tracking.uri={uri}: MLflow server not reachable ({why})"
+            msg = f"tracking.uri={redact_text(uri)}: MLflow server not reachable ({why})"
             if self.cfg.get("required", True):
                 raise TrackingUnavailable(
                     msg
@@ -181,6 +188,7 @@ class Tracker:
         if not self.enabled:
             return
         mlflow = self._mlflow()
+        redact_logs()  # MLflow's own handlers print run URLs with the URI's password
         uri = str(self.cfg.uri)
         if uri.startswith("sqlite:///"):
             Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -191,9 +199,11 @@ class Tracker:
         else:
             exp_id = self._experiment_id()
             all_tags = {**tags, **{str(k): str(v) for k, v in (self.cfg.tags or {}).items()}}
-            run = mlflow.start_run(experiment_id=exp_id, run_name=run_name, tags=all_tags)
+            run = mlflow.start_run(
+                experiment_id=exp_id, run_name=redact_text(run_name), tags=redact(all_tags)
+            )
         self.run_id = run.info.run_id
-        log.info("MLflow run %s (%s) in %s", self.run_id, run.info.run_name, uri)
+        log.info("MLflow run %s (%s) in %s", self.run_id, run.info.run_name, redact_text(uri))
 
     def _safely(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> bool:
         try:
@@ -234,12 +244,13 @@ class Tracker:
             )
         # end_run pops the active run before contacting the server, so a failure here
         # leaves no dangling active run in this process (the server may show it RUNNING).
-        self._safely("end_run", self._mlflow().end_run, status=status)
+        with redacted_stdout():
+            self._safely("end_run", self._mlflow().end_run, status=status)
 
     def log_params(self, params: dict[str, Any]) -> None:
         if not self.enabled:
             return
-        clean = {k: str(v)[:MAX_PARAM_LEN] for k, v in params.items()}
+        clean = {k: str(v)[:MAX_PARAM_LEN] for k, v in redact(dict(params)).items()}
         self._safely("log_params", self._mlflow().log_params, clean)
 
     def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
@@ -252,7 +263,8 @@ class Tracker:
 
     def set_tags(self, tags: dict[str, Any]) -> None:
         if self.enabled:
-            self._safely("set_tags", self._mlflow().set_tags, {k: str(v) for k, v in tags.items()})
+            clean = {k: str(v) for k, v in redact(dict(tags)).items()}
+            self._safely("set_tags", self._mlflow().set_tags, clean)
 
     def log_artifact(self, path: str | Path, artifact_path: str | None = None) -> None:
         if self.enabled and Path(path).exists():

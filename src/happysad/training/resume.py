@@ -15,7 +15,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from happysad.errors import ConfigError
+from happysad.errors import REDACTED, ConfigError, redact, redact_text
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,8 @@ STATE_FILE = "happysad_run.json"
 
 
 def write_state(run_dir: Path, run_id: str | None, tracking_uri: str | None) -> None:
-    (run_dir / STATE_FILE).write_text(json.dumps({"run_id": run_id, "tracking_uri": tracking_uri}))
+    state = {"run_id": run_id, "tracking_uri": redact_text(tracking_uri or "") or None}
+    (run_dir / STATE_FILE).write_text(json.dumps(state))
 
 
 def read_state(run_dir: Path) -> dict:
@@ -55,6 +56,21 @@ def _find_run_dir(ref: str, cfg: DictConfig) -> Path:
     return Path(run_dir)
 
 
+def _restore_secrets(old: DictConfig, given: DictConfig) -> None:
+    """Put back the secrets the saved config had redacted (a URI password, a token), from the
+    config given now, where the given value redacts to exactly the saved one."""
+    for key, value in list(old.items_ex(resolve=False)):
+        now = given.get(key) if isinstance(given, DictConfig) else None
+        if isinstance(value, DictConfig) and isinstance(now, DictConfig):
+            _restore_secrets(value, now)
+        elif isinstance(value, str) and REDACTED in value and now is not None:
+            raw = OmegaConf.to_container(given, resolve=False)[key]  # type: ignore[index]
+            if isinstance(raw, str) and (
+                redact_text(raw) == value or redact({key: raw})[key] == value
+            ):
+                old[key] = raw
+
+
 def resume_config(cfg: DictConfig) -> tuple[DictConfig, str]:
     """(the interrupted run's config with trainer.resume kept, its run dir)."""
     ref = str(cfg.trainer.resume)
@@ -64,6 +80,7 @@ def resume_config(cfg: DictConfig) -> tuple[DictConfig, str]:
         raise ConfigError(f"trainer.resume={ref!r}: {run_dir} is not a happysad run dir")
     old = OmegaConf.load(saved)
     assert isinstance(old, DictConfig)
+    _restore_secrets(old, cfg)
     old.paths.run_dir = str(run_dir)  # was ${hydra:runtime.output_dir}: pin it to the old dir
     old.trainer.resume = ref
     return old, str(run_dir)

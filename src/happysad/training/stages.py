@@ -23,7 +23,7 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from happysad.data.image import Preprocessing
-from happysad.errors import ConfigError, DataError, first_line
+from happysad.errors import ConfigError, DataError, first_line, redact, redact_file
 
 log = logging.getLogger("happysad.training")
 
@@ -135,6 +135,8 @@ def open_context(
 
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
+    if not cfg.trainer.resume:
+        refuse_reused_run_dir(run_dir)
     tracker = Tracker(cfg.tracking)
     tracker.check_reachable()  # before any data or model work: a down server costs seconds
     strategy = configure_tensorflow(cfg)
@@ -164,6 +166,20 @@ def open_context(
         run_name=name or "default",
         tags=tags,
     )
+
+
+def refuse_reused_run_dir(run_dir: Path) -> None:
+    """A run dir that already holds a run is not reused: its history would be appended to,
+    its backup restored into the new model, its model folder replaced. Nothing is deleted."""
+    from happysad.serving.packaging import MODEL_DIR
+    from happysad.training.resume import BACKUP_DIR, HISTORY_FILE, STATE_FILE
+
+    found = [n for n in (STATE_FILE, HISTORY_FILE, BACKUP_DIR, MODEL_DIR) if (run_dir / n).exists()]
+    if found:
+        raise ConfigError(
+            f"hydra.run.dir={run_dir}: already holds a run ({', '.join(found)}); continue it "
+            f"with trainer.resume={run_dir}, or pick a new run dir (nothing was changed)"
+        )
 
 
 def resolve_classes(cfg: DictConfig) -> tuple[list[str], list[str]]:
@@ -279,9 +295,11 @@ def log_run_config(ctx: RunContext) -> None:
     dist["per_replica_batch_size"] = int(cfg.data.batch_size) // max(dist["num_replicas"], 1)
     if dist["num_replicas"] > 1:
         log.info("distributed: %s", dist)
-    resolved = OmegaConf.to_container(cfg, resolve=True)
+    resolved = redact(OmegaConf.to_container(cfg, resolve=True))  # no secret leaves the process
     write_state(ctx.run_dir, tracker.run_id, str(cfg.tracking.uri) if tracker.enabled else None)
     (ctx.run_dir / "config_resolved.yaml").write_text(OmegaConf.to_yaml(resolved))
+    for hydra_file in sorted((ctx.run_dir / ".hydra").glob("*.yaml")):
+        redact_file(hydra_file)  # resume puts the secrets back from the command line
     tracker.log_params(flatten(resolved) | {f"distribute.{k}": v for k, v in dist.items()})
     tracker.log_artifact(ctx.run_dir / "config_resolved.yaml", "config")
     tracker.log_artifacts(ctx.run_dir / ".hydra", "config/hydra")
@@ -305,6 +323,8 @@ def prepare_data(ctx: RunContext, class_names: list[str]) -> DataBundle:
         quarantine_dir=d.quarantine_dir if d.bad_files == "quarantine" else None,
         min_images_per_class=int(d.min_images_per_class),
         cache_dir=cfg.paths.cache_dir if d.scan_cache else None,
+        max_file_bytes=int(float(d.max_file_mb) * 2**20),
+        follow_external_links=bool(d.follow_external_links),
     )
     log.info("scan %s: %s", d.root, scanned.summary())
     data_dir = ctx.run_dir / "data"
@@ -597,7 +617,9 @@ def package(ctx: RunContext, model: Any, data: DataBundle, summary: dict[str, An
     )
     x_eval = data.arrays[data.eval_split][0]
     example = x_eval[0] if len(x_eval) else None
-    model_dir = packaging.save_model(model, meta, ctx.run_dir / "model", example=example)
+    model_dir = packaging.save_model(
+        model, meta, ctx.run_dir / packaging.MODEL_DIR, example=example
+    )
     if tracker.enabled and cfg.tracking.log_model:
         info = packaging.log_model(model_dir, meta, example=example)
         if cfg.tracking.register_as:
