@@ -32,6 +32,7 @@ from happysad.config import validate
 from happysad.errors import ConfigError, DataError, HappysadError, first_line
 from happysad.paths import config_dir as package_config_dir
 from happysad.paths import default_tracking_uri
+from happysad.tracking.tracker import launched_run
 
 __all__ = [
     "TrainResult",
@@ -177,6 +178,11 @@ def prepare_job(cfg: DictConfig, run_dir: str, overrides: list[str]) -> Job:
     if tags and not cfg.tracking.run_name:  # a sweep job: name it by what it varies
         with open_dict(cfg):
             cfg.tracking.run_name = sweep.job_run_name(overrides)
+    launched = launched_run()
+    if launched and not tags and cfg.tracking.enabled and not cfg.trainer.get("resume"):
+        # Started by `mlflow run`: train in the run it opened, in its store.
+        with open_dict(cfg):
+            cfg.tracking.uri = launched[1]
     return Job(cfg, str(run_dir), list(overrides), tags)
 
 
