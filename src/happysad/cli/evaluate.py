@@ -60,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    from happysad.data.progress import log_to_stderr
+
+    log_to_stderr()
     try:
         result = run(args)
     except HappysadError as err:

@@ -69,7 +69,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     from happysad import api
+    from happysad.data.progress import log_to_stderr
 
+    log_to_stderr()  # a big folder shows progress on stderr; results stay alone on stdout
     try:
         loaded = api.load(args.model, tracking_uri=args.tracking_uri, safe_mode=not args.unsafe)
         predictions = api.predict(

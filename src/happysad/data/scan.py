@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from happysad.data.image import ImageDecodeError, decode
+from happysad.data.progress import Progress
 from happysad.errors import DataError
 
 SYSTEM_FILES = {"thumbs.db", "desktop.ini", ".ds_store"}
@@ -299,9 +300,13 @@ def scan_folder(
             todo.append(i)
     if todo:
         n_workers = workers or os.cpu_count() or 1
-        with ThreadPoolExecutor(max_workers=n_workers) as pool:
+        with (
+            ThreadPoolExecutor(max_workers=n_workers) as pool,
+            Progress(len(todo), f"scan {root_path.name}") as bar,
+        ):
             for i, res in zip(todo, pool.map(lambda i: inspect(jobs[i][0]), todo), strict=True):
                 results[i] = res
+                bar.update()
     if cache is not None:
         cache.save()
 
