@@ -13,6 +13,8 @@ It prints one JSON line per run, then a Markdown table of means and spreads (min
 variant and data set. Data sets are generated once under --out/data and reused:
 
 - ``alt``: scripts/alt_faces.py, a generator that shares no code or geometry with the demo;
+- ``pil``: scripts/pil_faces.py, a third one (Pillow emoji, doodles, avatars); ``alt13`` /
+  ``pil5`` pick another generator seed;
 - ``shifted``: the demo generator in the generalisation check's shifted style;
 - ``demo``: the demo generator's own style (what `make train` trains on).
 
@@ -47,6 +49,10 @@ def make_dataset(kind: str, out: Path, per_class: int, size: int) -> Path:
 
         seed = int(kind[3:] or 11)
         alt_faces.generate(root, per_class=per_class, size=size, seed=seed)
+    elif kind.startswith("pil"):
+        import pil_faces
+
+        pil_faces.generate(root, per_class=per_class, size=size, seed=int(kind[3:] or 21))
     else:
         from generalisation import SHIFTED_STYLE
         from happysad.data.demo import generate_demo_dataset

@@ -132,7 +132,7 @@ def no_tensorflow_env(tmp_path: Path) -> tuple[dict[str, str], Path]:
             f"open({str(marker)!r}, 'a').write({name!r} + '\\n')\n"
             f"raise ImportError({name!r} + ' must not be imported here')\n"
         )
-    # Any PYTHONPATH already set (e.g. a checkout's src/) stays after the poison.
+    # Keep an inherited PYTHONPATH (e.g. a worktree's src/ ahead of an editable install).
     inherited = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     path = os.pathsep.join([str(poison), str(ROOT), *inherited])
     return {"PYTHONPATH": path}, marker

@@ -20,7 +20,9 @@ RANKS = {
     "serving": 2,
     "sweeps": 3,
     "training": 4,
-    "cli": 5,
+    "api": 5,  # the Python API (train/predict/evaluate): the same code paths as the CLIs
+    "cli": 6,  # console scripts: argument parsing over the API
+    "__main__": 7,  # `python -m happysad <command>`: dispatches to the console scripts
 }
 
 

@@ -13,10 +13,13 @@ from omegaconf import OmegaConf
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 _CHECKOUT_ROOT = _PACKAGE_DIR.parents[1]  # src/happysad -> repo root (editable install)
+# The configs are package data (src/happysad/conf; the checkout's top-level conf/ links
+# to it), so a wheel installed anywhere composes the same configs as the checkout.
+PACKAGE_CONFIG_DIR = _PACKAGE_DIR / "conf"
 
 
 def config_dir() -> Path:
-    """The `conf/` folder shipped with the checkout (or $HAPPYSAD_CONFIG_DIR).
+    """The `conf/` folder shipped inside the package (or $HAPPYSAD_CONFIG_DIR).
 
     Whoever composes it needs the model schema registered with Hydra (`model/schema`):
     asking for the folder registers it.
@@ -25,22 +28,30 @@ def config_dir() -> Path:
 
     register_schemas()
     env = os.environ.get("HAPPYSAD_CONFIG_DIR")
-    if env:
-        return Path(env).resolve()
-    candidate = _CHECKOUT_ROOT / "conf"
+    candidate = Path(env).resolve() if env else PACKAGE_CONFIG_DIR
     if (candidate / "config.yaml").is_file():
         return candidate
     raise RuntimeError(
-        "happysad cannot find its conf/ folder; set HAPPYSAD_CONFIG_DIR to the project's conf/"
+        f"HAPPYSAD_CONFIG_DIR={env}: no config.yaml there"
+        if env
+        else f"happysad's configs are missing from {candidate} (a broken install?)"
     )
 
 
+def in_checkout() -> bool:
+    """True when the package runs from a source checkout (src/happysad beside pyproject.toml)."""
+    return _PACKAGE_DIR.parent.name == "src" and (_CHECKOUT_ROOT / "pyproject.toml").is_file()
+
+
 def project_root() -> Path:
-    """$HAPPYSAD_ROOT, else the checkout the package runs from, else the working directory."""
+    """$HAPPYSAD_ROOT, else the checkout the package runs from, else the working directory.
+
+    An installed wheel has no checkout: `outputs/` then hangs from wherever it is run.
+    """
     env = os.environ.get("HAPPYSAD_ROOT")
     if env:
         return Path(env).resolve()
-    if (_CHECKOUT_ROOT / "conf" / "config.yaml").is_file():
+    if in_checkout():
         return _CHECKOUT_ROOT
     return Path.cwd().resolve()
 

@@ -12,9 +12,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
-from happysad.errors import DataError, HappysadError
+from happysad.errors import HappysadError
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -40,61 +39,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def run(args: argparse.Namespace) -> dict:
-    from happysad.data.loader import load_images
-    from happysad.data.scan import scan_folder
-    from happysad.evaluate import evaluate_predictions, format_metrics
-    from happysad.paths import default_tracking_uri
-    from happysad.serving.packaging import load_model
+    """The evaluation behind the command line: `happysad.api.evaluate`."""
+    from happysad import api
 
-    loaded = load_model(args.model, tracking_uri=args.tracking_uri or default_tracking_uri())
-    names = loaded.metadata.class_names
-    folders = sorted(
-        c.name for c in Path(args.data_root).iterdir() if c.is_dir() and not c.name.startswith(".")
+    return api.evaluate(
+        args.model,
+        args.data_root,
+        threshold=args.threshold,
+        batch_size=args.batch_size,
+        out=args.out,
+        tracking_uri=args.tracking_uri,
     )
-    present = [n for n in names if (Path(args.data_root) / n).is_dir()]
-    unknown = [f for f in folders if f not in names]
-    if not present:
-        raise DataError(
-            f"{args.data_root}: no sub-folder named after the model's classes ({', '.join(names)})"
-        )
-    scanned = scan_folder(args.data_root, class_names=present)
-    # Labels must be the model's indices, not positions in the subset found on disk.
-    index = {n: i for i, n in enumerate(names)}
-    records = [r.__class__(**{**r.__dict__, "label": index[r.class_name]}) for r in scanned.records]
-    if not records:
-        raise DataError(f"{args.data_root}: no usable images ({scanned.summary()})")
-    images, labels = load_images(records, loaded.metadata.preprocessing)
-    probs = loaded.predict_arrays(images, batch_size=args.batch_size)
-    threshold = loaded.metadata.threshold if args.threshold is None else args.threshold
-    ev = evaluate_predictions(labels, probs, names, threshold, prefix="")
-    result = {
-        "model": args.model,
-        "data_root": args.data_root,
-        "scan": scanned.summary(),
-        "threshold": threshold,
-        "metrics": ev.metrics,
-        "ignored_folders": unknown,
-    }
-    if args.out:
-        from happysad.insight.artifacts import EvalFigures, draw_evaluation
-
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "metrics.json").write_text(json.dumps(result, indent=2))
-        scanned.write_report(out / "cleaning_report.csv")
-        draw_evaluation(
-            EvalFigures(
-                ev=ev,
-                images=images,
-                paths=[r.relpath for r in records],
-                plot_dir=out,
-                threshold=threshold,
-                eval_split="evaluated",
-                model=getattr(loaded, "model", None),
-            )
-        )
-    result["headline"] = format_metrics(ev.metrics, prefix="")
-    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,10 +60,9 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    root = Path(args.data_root)
-    if not root.is_dir():
-        print(f"error: {args.data_root}: not a folder", file=sys.stderr)
-        return 3
+    from happysad.data.progress import log_to_stderr
+
+    log_to_stderr()
     try:
         result = run(args)
     except HappysadError as err:

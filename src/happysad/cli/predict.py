@@ -68,19 +68,19 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    from happysad.paths import default_tracking_uri
-    from happysad.serving.predict import expand_inputs, predict_files
+    from happysad import api
+    from happysad.data.progress import log_to_stderr
 
-    files, failures = expand_inputs(args.inputs, recursive=args.recursive)
+    log_to_stderr()  # a big folder shows progress on stderr; results stay alone on stdout
     try:
-        from happysad.serving.packaging import load_model
-
-        loaded = load_model(
-            args.model,
-            tracking_uri=args.tracking_uri or default_tracking_uri(),
-            safe_mode=not args.unsafe,
+        loaded = api.load(args.model, tracking_uri=args.tracking_uri, safe_mode=not args.unsafe)
+        predictions = api.predict(
+            loaded,
+            args.inputs,
+            recursive=args.recursive,
+            batch_size=args.batch_size,
+            threshold=args.threshold,
         )
-        results = predict_files(loaded, files, batch_size=args.batch_size, threshold=args.threshold)
     except HappysadError as err:
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code
@@ -91,12 +91,12 @@ def main(argv: list[str] | None = None) -> int:
 
         try:
             explained = explain_files(
-                loaded, results, args.explain, args.explain_layer, batch_size=args.batch_size
+                loaded, predictions, args.explain, args.explain_layer, batch_size=args.batch_size
             )
         except GradCamError as err:
             print(f"error: --explain: {err}", file=sys.stderr)
             return 2
-    for r in failures + results:
+    for r in predictions:
         if args.json:
             row = r.to_dict()
             if r.path in explained:
@@ -107,9 +107,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             extra = f"\t{explained[r.path]}" if r.path in explained else ""
             print(f"{r.path}\t{r.class_name}\t{r.probability:.4f}{extra}")
-    n_bad = sum(1 for r in failures + results if r.error)
+    n_bad = sum(1 for r in predictions if r.error)
     if args.json and n_bad:
-        for r in failures + results:
+        for r in predictions:
             if r.error:
                 print(f"error: {r.path}: {r.error}", file=sys.stderr)
     return 1 if n_bad else 0

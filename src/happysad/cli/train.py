@@ -9,7 +9,6 @@ Exit status: 0 done, 2 bad config, 3 bad data, 5 tracking unavailable, 130 inter
 from __future__ import annotations
 
 import logging
-import re
 import signal
 import sys
 import threading
@@ -17,17 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import hydra
-from omegaconf import DictConfig, open_dict
+from omegaconf import DictConfig
 
-from happysad.config import validate
-from happysad.errors import (
-    HappysadError,
-    first_line,
-    redact_file,
-    redact_logs,
-    redact_text,
-    redacted_stdout,
-)
+from happysad import api
+from happysad.errors import HappysadError, redact_file, redact_logs, redact_text
 from happysad.paths import config_dir
 
 log = logging.getLogger("happysad")
@@ -41,46 +33,26 @@ def _on_sigterm(signum: int, frame: Any) -> None:
     raise Terminated()
 
 
-def _hydra_context() -> tuple[str, list[str]]:
-    from hydra.core.hydra_config import HydraConfig
-
-    hc = HydraConfig.get()
-    return hc.runtime.output_dir, list(hc.overrides.task)
-
-
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
 def app(cfg: DictConfig) -> float | None:
     """Validate, train, and return the objective (trainer.objective) for sweepers."""
     from happysad.sweeps import runs as sweep
 
-    run_dir, overrides = _hydra_context()
+    run_dir, overrides = api.hydra_context()
     redact_logs()  # console and Hydra's train.log: no URI password, no token
     for hydra_file in sorted(Path(run_dir, ".hydra").glob("*.yaml")):
         redact_file(hydra_file)  # Hydra wrote the overrides as given
     in_main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main else None
     try:
-        if cfg.trainer.get("resume"):
-            from happysad.training.resume import resume_config
-
-            cfg, run_dir = resume_config(cfg)
-        cfg = validate(cfg)
-        if cfg.data.source == "folder":  # a missing data root costs a second, not a TF import
-            from happysad.data.scan import discover_classes
-
-            discover_classes(cfg.data.root, list(cfg.data.class_names or []) or None)
-        from happysad.training.job import train
-
-        tags = sweep.job_tags(cfg, overrides)
-        if tags and not cfg.tracking.run_name:  # a sweep job: name it by what it varies
-            with open_dict(cfg):
-                cfg.tracking.run_name = sweep.job_run_name(overrides)
-        summary = train(cfg, run_dir=run_dir, overrides=overrides, extra_tags=tags)
+        job = api.prepare_job(cfg, run_dir, overrides)
+        run_dir = job.run_dir  # a resumed run continues in its own dir
+        summary = job.run()
     except HappysadError as err:
         print(f"error: {redact_text(str(err))}", file=sys.stderr)
         if sweep.is_multirun():
             raise  # Hydra marks this job failed and runs the sweep's other jobs
-        _drop_empty_run_dir(run_dir)
+        api.drop_empty_run_dir(run_dir)
         sys.exit(err.exit_code)
     except KeyboardInterrupt as err:
         what = "terminated" if isinstance(err, Terminated) else "interrupted"
@@ -93,71 +65,41 @@ def app(cfg: DictConfig) -> float | None:
     finally:
         if in_main:
             signal.signal(signal.SIGTERM, previous)
-        _release_state()
+        api.release_state()
     return summary.get("objective")
 
 
-def _drop_empty_run_dir(run_dir: str) -> None:
-    """A job refused before any work leaves no clutter: only Hydra's own files were there."""
-    import shutil
-    from pathlib import Path
-
-    path = Path(run_dir)
-    if path.is_dir() and {p.name for p in path.iterdir()} <= {".hydra", "train.log"}:
-        shutil.rmtree(path, ignore_errors=True)
-
-
-def _release_state() -> None:
-    """Sweep jobs may share a process: drop Keras graphs so job N+1 starts clean."""
-    if "keras" in sys.modules:
-        import keras
-
-        keras.backend.clear_session()
-    if "mlflow" in sys.modules:
-        import mlflow
-
-        while mlflow.active_run() is not None:  # never leak a run into the next job
-            with redacted_stdout():  # MLflow prints the run's URL
-                mlflow.end_run("FAILED")
-
-
-def _explain_hydra_error(err: Exception, overrides: list[str]) -> str:
-    """Hydra's multi-line composition errors, as one line that names the key or option."""
-    text = str(err)
-    m = re.search(r"Could not override '([^']+)'", text)
-    if m:
-        key = m.group(1)
-        value = next((o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0] == key), "")
-        return f"{key}={value}: unknown key (a typo? `happysad-train --cfg job` lists the keys; to add a new key use +{key}={value})"
-    m = re.search(r"Could not find '([^'/]+)/([^']+)'", text)
-    if m:
-        group, option = m.groups()
-        avail = re.findall(r"^\t(\S+)$", text.split("Config search path")[0], flags=re.M)
-        return f"{group}={option}: no such option in conf/{group}/ (available: {', '.join(avail) or 'none'})"
-    return f"{' '.join(overrides)}: {first_line(err)}"
+def _split_config_dir(argv: list[str]) -> tuple[list[str], str | None]:
+    """`--config-dir DIR` / `--config-dir=DIR` / `-cd DIR` taken out of argv."""
+    rest: list[str] = []
+    user_dir = None
+    it = iter(argv)
+    for a in it:
+        if a in ("--config-dir", "-cd"):
+            user_dir = next(it, None)
+        elif a.startswith("--config-dir="):
+            user_dir = a.split("=", 1)[1]
+        else:
+            rest.append(a)
+    return rest, user_dir
 
 
 def _precheck(argv: list[str]) -> None:
     """Compose single-run overrides first so a typo gets one clear line, not Hydra's block.
 
-    Skipped for anything but plain `key=value` overrides (multirun, --cfg, --help, hydra.*),
-    which Hydra handles itself.
+    Skipped for anything but plain `key=value` overrides and `--config-dir` (multirun, --cfg,
+    --help, hydra.*), which Hydra handles itself.
     """
-    if any(a.startswith("-") for a in argv) or any(
-        a.startswith(("hydra.", "hydra/")) for a in argv
+    overrides, user_dir = _split_config_dir(argv)
+    if any(a.startswith("-") for a in overrides) or any(
+        a.startswith(("hydra.", "hydra/")) for a in overrides
     ):
         return
-    from hydra import compose, initialize_config_dir
-    from hydra.core.global_hydra import GlobalHydra
-
     try:
-        with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
-            compose("config", overrides=argv)
-    except Exception as err:
-        print(f"error: {redact_text(_explain_hydra_error(err, argv))}", file=sys.stderr)
+        api.compose(overrides, config_dir=user_dir)
+    except HappysadError as err:
+        print(f"error: {redact_text(str(err))}", file=sys.stderr)
         sys.exit(2)
-    finally:
-        GlobalHydra.instance().clear()
 
 
 def main() -> None:

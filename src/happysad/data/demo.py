@@ -25,6 +25,8 @@ from typing import Any
 import cv2
 import numpy as np
 
+from happysad.data.progress import Progress
+
 VERSION = 2
 """Bump whenever the drawing changes, so ``ensure_demo_dataset`` never reuses stale images.
 
@@ -618,18 +620,20 @@ def _write_dataset(target: Path, args: dict, st: _Style) -> dict[str, Any]:
     per_class, size, seed = args["per_class"], args["image_size"], args["seed"]
     counts = {"happy": 0, "sad": 0, "jpg": 0, "png": 0, "corrupt": 0}
     hard_files: list[str] = []
-    for ci, cls in enumerate(CLASSES):
-        (target / cls).mkdir(parents=True, exist_ok=True)
-        for i in range(per_class):
-            rng = np.random.default_rng([seed, ci, i])  # per-image sub-seed
-            ext = ".png" if rng.random() < _PNG_FRACTION else ".jpg"
-            face, meta = _render_face(rng, cls == "happy", size, st)
-            rel = f"{cls}/{cls}_{i:05d}{ext}"
-            (target / rel).write_bytes(_encode(rng, face, ext))
-            counts[cls] += 1
-            counts[ext[1:]] += 1
-            if meta["hard"]:
-                hard_files.append(rel)
+    with Progress(per_class * len(CLASSES), "demo faces") as bar:
+        for ci, cls in enumerate(CLASSES):
+            (target / cls).mkdir(parents=True, exist_ok=True)
+            for i in range(per_class):
+                rng = np.random.default_rng([seed, ci, i])  # per-image sub-seed
+                ext = ".png" if rng.random() < _PNG_FRACTION else ".jpg"
+                face, meta = _render_face(rng, cls == "happy", size, st)
+                rel = f"{cls}/{cls}_{i:05d}{ext}"
+                (target / rel).write_bytes(_encode(rng, face, ext))
+                counts[cls] += 1
+                counts[ext[1:]] += 1
+                if meta["hard"]:
+                    hard_files.append(rel)
+                bar.update()
     corrupt = _corrupt_files(seed, args["n_corrupt"], size, st)
     for rel, data in corrupt:
         (target / rel).write_bytes(data)

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from happysad.data.image import Preprocessing, preprocess_file_detailed
+from happysad.data.progress import Progress
 from happysad.data.scan import ImageRecord
 
 
@@ -67,8 +68,12 @@ def load_images_with_faces(
             # Memory-mapped: a dataset larger than RAM streams from disk, batch by batch.
             return np.load(cache_file, mmap_mode="r"), labels, faces
     n_workers = workers or os.cpu_count() or 1
-    with ThreadPoolExecutor(max_workers=n_workers) as pool:
-        done = list(pool.map(lambda r: preprocess_file_detailed(r.path, prep), records))
+    what = "decode + face crop" if prep.face_crop else "decode"
+    done = []
+    with ThreadPoolExecutor(max_workers=n_workers) as pool, Progress(len(records), what) as bar:
+        for item in pool.map(lambda r: preprocess_file_detailed(r.path, prep), records):
+            done.append(item)
+            bar.update()
     images = np.stack([img for img, _ in done])
     faces = None
     if prep.face_crop:

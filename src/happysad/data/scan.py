@@ -28,6 +28,7 @@ from happysad.data.image import (
     read_regular_file,
     too_large,
 )
+from happysad.data.progress import Progress
 from happysad.errors import DataError, csv_row
 
 SYSTEM_FILES = {"thumbs.db", "desktop.ini", ".ds_store"}
@@ -406,9 +407,13 @@ def scan_folder(
             todo.append(i)
     if todo:
         n_workers = workers or os.cpu_count() or 1
-        with ThreadPoolExecutor(max_workers=n_workers) as pool:
+        with (
+            ThreadPoolExecutor(max_workers=n_workers) as pool,
+            Progress(len(todo), f"scan {root_path.name}") as bar,
+        ):
             for i, res in zip(todo, pool.map(lambda i: inspect(jobs[i][0]), todo), strict=True):
                 results[i] = res
+                bar.update()
     if cache is not None:
         cache.save()
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from happysad.data.image import ImageDecodeError, preprocess_file
+from happysad.data.progress import Progress
 from happysad.serving.packaging import LoadedModel
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff")
@@ -88,7 +89,7 @@ def predict_files(
 
     n_workers = workers or os.cpu_count() or 1
     chunks = [files[i : i + batch_size] for i in range(0, len(files), batch_size)]
-    with ThreadPoolExecutor(max_workers=n_workers) as pool:
+    with ThreadPoolExecutor(max_workers=n_workers) as pool, Progress(len(files), "predict") as bar:
         # The next chunk decodes in the threads while this one runs through the model.
         ahead = [pool.submit(load, f) for f in chunks[0]] if chunks else []
         for k, chunk in enumerate(chunks):
@@ -102,6 +103,7 @@ def predict_files(
                 probs = loaded.predict_arrays(batch, batch_size=batch_size)
                 for j, i in enumerate(good):
                     probs_by_idx[i] = probs[j]
+            bar.update(len(chunk))
             for i, path in enumerate(chunk):
                 if i not in probs_by_idx:
                     out.append(Prediction(path, None, None, error=str(loaded_imgs[i])))

@@ -44,6 +44,10 @@ TAG_PARENT = "mlflow.parentRunId"
 TAG_RUN_NAME = "mlflow.runName"
 TAG_NOTE = "mlflow.note.content"
 TAG_GIT_COMMIT = "mlflow.source.git.commit"
+# MLflow 3's UI opens an experiment without this tag in GenAI mode (traces, sessions);
+# "custom_model_development" opens the model-training view (runs, metrics, models).
+TAG_EXPERIMENT_KIND = "mlflow.experimentKind"
+EXPERIMENT_KIND = "custom_model_development"
 
 
 def client(uri: str) -> Any:
@@ -59,7 +63,8 @@ def ensure_experiment(mlflow_client: Any, name: str, artifact_location: str | No
     """The experiment's id, creating the store's tables and the experiment when needed.
 
     Safe against a racing creator: parallel sweep jobs that each migrate a fresh SQLite
-    store or create the same experiment retry instead of failing.
+    store or create the same experiment retry instead of failing. The experiment is tagged
+    as model development, so MLflow's UI opens it in the model-training view.
     """
     from mlflow.exceptions import MlflowException
 
@@ -70,15 +75,35 @@ def ensure_experiment(mlflow_client: Any, name: str, artifact_location: str | No
     for attempt in range(5):
         exp = mlflow_client.get_experiment_by_name(name)  # the first call migrates a fresh store
         if exp is not None:
+            ensure_experiment_kind(mlflow_client, exp)
             return exp.experiment_id
         try:
-            return mlflow_client.create_experiment(name, artifact_location=location)
+            return mlflow_client.create_experiment(
+                name, artifact_location=location, tags={TAG_EXPERIMENT_KIND: EXPERIMENT_KIND}
+            )
         except MlflowException as err:
             text = f"{err.error_code} {err}"
             if "RESOURCE_ALREADY_EXISTS" not in text and "UNIQUE" not in text:
                 raise
             time.sleep(0.2 * (attempt + 1))
     raise RuntimeError(f"cannot create or find MLflow experiment {name!r}")
+
+
+def ensure_experiment_kind(mlflow_client: Any, exp: Any) -> None:
+    """Tag an experiment made elsewhere (or before happysad set it); a kind chosen stays."""
+    if TAG_EXPERIMENT_KIND not in (exp.tags or {}):
+        mlflow_client.set_experiment_tag(exp.experiment_id, TAG_EXPERIMENT_KIND, EXPERIMENT_KIND)
+
+
+def launched_run() -> tuple[str, str] | None:
+    """(run id, tracking URI) of the run `mlflow run` opened for this process, if any.
+
+    `mlflow run` starts the entry point with MLFLOW_RUN_ID and MLFLOW_TRACKING_URI set: a
+    single training job logs into that run, so the project run is the training run.
+    """
+    run_id = os.environ.get("MLFLOW_RUN_ID")
+    uri = os.environ.get("MLFLOW_TRACKING_URI")
+    return (run_id, uri) if run_id and uri else None
 
 
 def flatten(d: Any, prefix: str = "") -> dict[str, Any]:
@@ -194,9 +219,17 @@ class Tracker:
             Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         mlflow.set_tracking_uri(uri)
         mlflow.set_registry_uri(uri)
-        if run_id is not None:
+        launched = launched_run()
+        if launched and run_id is None and TAG_TRIAL not in tags and launched[1] == uri:
+            run = mlflow.start_run(run_id=launched[0])  # `mlflow run`'s: log into it
+            mlflow.set_tags({TAG_RUN_NAME: run_name, **tags})
+            client_ = mlflow.MlflowClient()
+            ensure_experiment_kind(client_, client_.get_experiment(run.info.experiment_id))
+        elif run_id is not None:
             run = mlflow.start_run(run_id=run_id)
         else:
+            # A sweep trial or resumed run under `mlflow run` opens its own run, not the launcher's.
+            os.environ.pop("MLFLOW_RUN_ID", None)
             exp_id = self._experiment_id()
             all_tags = {**tags, **{str(k): str(v) for k, v in (self.cfg.tags or {}).items()}}
             run = mlflow.start_run(

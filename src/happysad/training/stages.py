@@ -622,10 +622,16 @@ def package(ctx: RunContext, model: Any, data: DataBundle, summary: dict[str, An
     )
     if tracker.enabled and cfg.tracking.log_model:
         info = packaging.log_model(model_dir, meta, example=example)
+        summary["model_uri"] = f"runs:/{tracker.run_id}/model"  # what the README documents
         if cfg.tracking.register_as:
             summary["registered_version"] = tracker.register_model(
                 info.model_uri, str(cfg.tracking.register_as)
             )
-    summary.update(model_dir=str(model_dir), run_id=tracker.run_id, run_dir=str(ctx.run_dir))
+    summary.update(
+        model_dir=str(model_dir),
+        run_id=tracker.run_id,
+        run_dir=str(ctx.run_dir),
+        class_names=list(data.class_names),
+    )
     tracker.log_metrics({"total_seconds": time.time() - ctx.t0})
     return model_dir
