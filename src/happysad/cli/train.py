@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import hydra
+from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, open_dict
 
 from happysad.config import validate
@@ -97,6 +98,22 @@ def app(cfg: DictConfig) -> float | None:
     return summary.get("objective")
 
 
+class RunDirGuard(Callback):
+    """Hydra callback (conf/config.yaml): refuse a run dir that holds a run before Hydra's
+    job setup writes `.hydra/` and `train.log` into it (on_run_start comes first)."""
+
+    def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
+        from happysad.training.resume import refuse_reused_run_dir
+
+        if config.get("trainer", {}).get("resume"):
+            return  # resuming continues its own run dir; checked there
+        try:
+            refuse_reused_run_dir(Path(str(config.hydra.run.dir)))
+        except HappysadError as err:
+            print(f"error: {redact_text(str(err))}", file=sys.stderr)
+            sys.exit(err.exit_code)
+
+
 def _drop_empty_run_dir(run_dir: str) -> None:
     """A job refused before any work leaves no clutter: only Hydra's own files were there."""
     import shutil
@@ -137,24 +154,45 @@ def _explain_hydra_error(err: Exception, overrides: list[str]) -> str:
     return f"{' '.join(overrides)}: {first_line(err)}"
 
 
+# Flags that leave the composed job config as plain `key=value` overrides would: the
+# precheck composes with them removed. Any other flag (-m, --config-name, --help...) skips it.
+_NEUTRAL_FLAGS = {"--cfg": 1, "-c": 1, "--package": 1, "-p": 1, "--resolve": 0}
+
+
+def _precheck_overrides(argv: list[str]) -> list[str] | None:
+    """The overrides to compose for the precheck, or None to leave everything to Hydra."""
+    out: list[str] = []
+    skip = 0
+    for arg in argv:
+        if skip:
+            skip -= 1
+        elif arg in _NEUTRAL_FLAGS:
+            skip = _NEUTRAL_FLAGS[arg]
+        elif arg.startswith("-"):
+            if arg.split("=", 1)[0] not in _NEUTRAL_FLAGS:
+                return None
+        elif not arg.lstrip("+~").startswith(("hydra.", "hydra/")):
+            out.append(arg)  # hydra.* only shapes Hydra's own config, not the job's
+    return out
+
+
 def _precheck(argv: list[str]) -> None:
     """Compose single-run overrides first so a typo gets one clear line, not Hydra's block.
 
-    Skipped for anything but plain `key=value` overrides (multirun, --cfg, --help, hydra.*),
-    which Hydra handles itself.
+    hydra.* overrides and --cfg/--package/--resolve are left out of this compose; multirun
+    and the flags that change what is composed (--config-name...) skip it (Hydra reports).
     """
-    if any(a.startswith("-") for a in argv) or any(
-        a.startswith(("hydra.", "hydra/")) for a in argv
-    ):
+    overrides = _precheck_overrides(argv)
+    if overrides is None:
         return
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
     try:
         with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
-            compose("config", overrides=argv)
+            compose("config", overrides=overrides)
     except Exception as err:
-        print(f"error: {redact_text(_explain_hydra_error(err, argv))}", file=sys.stderr)
+        print(f"error: {redact_text(_explain_hydra_error(err, overrides))}", file=sys.stderr)
         sys.exit(2)
     finally:
         GlobalHydra.instance().clear()
