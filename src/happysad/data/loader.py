@@ -17,13 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
-from happysad.data.image import Preprocessing, preprocess_file_detailed
+from happysad.data.image import PIXELS_VERSION, Preprocessing, preprocess_file_detailed
 from happysad.data.progress import Progress
 from happysad.data.scan import ImageRecord
 
 
 def cache_key(records: list[ImageRecord], prep: Preprocessing) -> str:
     h = hashlib.sha256(json.dumps(prep.to_dict(), sort_keys=True).encode())
+    h.update(f"pixels-v{PIXELS_VERSION}".encode())  # a decoder change invalidates old caches
     for r in records:
         h.update(r.sha256.encode())
     return h.hexdigest()[:20]

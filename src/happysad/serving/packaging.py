@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 
-from happysad.data.image import ImageDecodeError, Preprocessing, preprocess_bytes
+from happysad.data.image import INTERPOLATIONS, ImageDecodeError, Preprocessing, preprocess_bytes
 from happysad.errors import HappysadError, ModelLoadError, first_line
 from happysad.evaluate import predict_labels
 
@@ -70,6 +71,114 @@ class ModelMetadata:
         )
 
 
+MAX_MODEL_SIDE = 4096  # an image_size side beyond this is not a model of ours
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _metadata_problem(d: Any) -> str | None:
+    """The first invalid field of a happysad.json as `field=value: why`, or None if valid.
+
+    A model folder may come from anywhere (a download, a registry): its metadata sizes the
+    decode and indexes the class names, so nothing in it is used unchecked.
+    """
+    if not isinstance(d, dict):
+        return f"top level: expected an object, got {type(d).__name__}"
+    names = d.get("class_names")
+    if (
+        not isinstance(names, list)
+        or len(names) < 2
+        or not all(isinstance(n, str) and n.strip() for n in names)
+        or len(set(names)) != len(names)
+    ):
+        return f"class_names={names!r}: must be a list of at least 2 distinct non-empty names"
+    threshold = d.get("threshold", 0.5)
+    if not _number(threshold) or not 0.0 < threshold < 1.0:
+        return f"threshold={threshold!r}: must be a number strictly between 0 and 1"
+    prep = d.get("preprocessing")
+    if not isinstance(prep, dict):
+        return f"preprocessing={prep!r}: must be an object"
+    size = prep.get("image_size")
+    if (
+        not isinstance(size, list)
+        or len(size) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in size)
+        or not all(1 <= v <= MAX_MODEL_SIDE for v in size)
+    ):
+        return (
+            f"preprocessing.image_size={size!r}: must be [height, width], "
+            f"integers in 1..{MAX_MODEL_SIDE}"
+        )
+    checks: list[tuple[str, Any, bool, str]] = [
+        ("channels", prep.get("channels", 3), prep.get("channels", 3) in (1, 3), "must be 1 or 3"),
+        (
+            "interpolation",
+            prep.get("interpolation", "area"),
+            prep.get("interpolation", "area") in INTERPOLATIONS,
+            f"must be one of {', '.join(INTERPOLATIONS)}",
+        ),
+    ]
+    for key in ("keep_aspect", "face_crop"):
+        checks.append(
+            (
+                key,
+                prep.get(key, False),
+                isinstance(prep.get(key, False), bool),
+                "must be true or false",
+            )
+        )
+    margin = prep.get("face_margin", 0.25)
+    checks.append(
+        (
+            "face_margin",
+            margin,
+            _number(margin) and 0.0 <= margin <= 2.0,
+            "must be a number in [0, 2]",
+        )
+    )
+    for key, value, ok, why in checks:
+        if not ok or (key == "channels" and isinstance(value, bool)):
+            return f"preprocessing.{key}={value!r}: {why}"
+    return None
+
+
+def read_metadata(path: Path) -> ModelMetadata:
+    """A model's happysad.json, validated; ModelLoadError naming the file and the field."""
+    try:
+        d = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError) as err:
+        raise ModelLoadError(f"{path}: cannot read ({first_line(err)})") from None
+    except ValueError as err:
+        raise ModelLoadError(f"{path}: not valid JSON ({first_line(err)})") from None
+    problem = _metadata_problem(d)
+    if problem:
+        raise ModelLoadError(f"{path}: {problem}")
+    return ModelMetadata.from_dict(d)
+
+
+def check_model_matches(model: Any, meta: ModelMetadata, meta_path: Path) -> None:
+    """The metadata must describe this model: input size/channels and number of classes."""
+    prep = meta.preprocessing
+    try:
+        shape = tuple(model.input_shape)[1:]
+        units = int(model.output_shape[-1])
+    except (AttributeError, TypeError, ValueError, IndexError):
+        return  # not a single-input, single-output model: Keras will say so on predict
+    want = (*prep.image_size, prep.channels)
+    if all(v is not None for v in shape) and tuple(shape) != want:
+        raise ModelLoadError(
+            f"{meta_path}: preprocessing.image_size={list(prep.image_size)} and "
+            f"channels={prep.channels} do not match the model's input {tuple(shape)}"
+        )
+    n = len(meta.class_names)
+    if units not in {n, 1 if n == 2 else n}:  # a binary model: 1 sigmoid or 2 softmax units
+        raise ModelLoadError(
+            f"{meta_path}: class_names has {n} names but the model has {units} output(s)"
+        )
+
+
 @dataclass
 class LoadedModel:
     """A Keras model plus its metadata: everything predict needs, no config required."""
@@ -112,44 +221,151 @@ def _load_keras(path: Path, safe_mode: bool = True) -> Any:
         raise ModelLoadError(f"{path}: cannot load ({first_line(err)})") from None
 
 
+# Request limits of the served pyfunc, from the server's environment (read on every request).
+MAX_ROWS_ENV, DEFAULT_MAX_ROWS = "HAPPYSAD_MAX_ROWS", 256
+MAX_IMAGE_MB_ENV, DEFAULT_MAX_IMAGE_MB = "HAPPYSAD_MAX_IMAGE_MB", 20.0
+
+
+@dataclass(frozen=True)
+class ServingLimits:
+    """Caps on one request: rows, and encoded bytes per image (the pixel cap is image.py's)."""
+
+    max_rows: int = DEFAULT_MAX_ROWS
+    max_image_mb: float = DEFAULT_MAX_IMAGE_MB
+
+    @property
+    def max_image_bytes(self) -> int:
+        return int(self.max_image_mb * 2**20)
+
+    @classmethod
+    def from_env(cls) -> ServingLimits:
+        """From HAPPYSAD_MAX_ROWS / HAPPYSAD_MAX_IMAGE_MB; a bad value is one ConfigError line."""
+        from happysad.errors import ConfigError
+
+        values: dict[str, float] = {}
+        for env, default, kind in (
+            (MAX_ROWS_ENV, DEFAULT_MAX_ROWS, int),
+            (MAX_IMAGE_MB_ENV, DEFAULT_MAX_IMAGE_MB, float),
+        ):
+            raw = os.environ.get(env, "").strip()
+            try:
+                values[env] = kind(raw) if raw else default
+            except ValueError:
+                values[env] = 0
+            if values[env] <= 0:
+                raise ConfigError(f"{env}={raw!r}: must be a positive {kind.__name__}")
+        return cls(int(values[MAX_ROWS_ENV]), float(values[MAX_IMAGE_MB_ENV]))
+
+
+def _kind(value: Any) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "null"
+    if isinstance(value, (bool, np.bool_)):
+        return "a boolean"
+    if isinstance(value, (int, float, np.number)):
+        return "a number"
+    return f"a {type(value).__name__}"
+
+
+def _too_large(n_bytes: int, limits: ServingLimits) -> str:
+    return (
+        f"image too large ({n_bytes / 2**20:.1f} MB > "
+        f"{MAX_IMAGE_MB_ENV}={limits.max_image_mb:g}); refused without decoding"
+    )
+
+
+def request_bytes(value: Any, limits: ServingLimits) -> bytes:
+    """One request cell -> the image's bytes; ImageDecodeError saying why not.
+
+    Base64 text is measured before it is decoded, so an oversized row costs no copy.
+    """
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        data = bytes(value)
+    elif isinstance(value, str):
+        if len(value) * 3 // 4 > limits.max_image_bytes + 2:
+            raise ImageDecodeError(_too_large(len(value) * 3 // 4, limits))
+        try:
+            data = base64.b64decode(value, validate=True)
+        except ValueError:  # binascii.Error, or non-ASCII text
+            raise ImageDecodeError(
+                "not valid base64 (one unwrapped line, e.g. base64 -w0)"
+            ) from None
+    else:
+        raise ImageDecodeError(f"expected base64 text in {INPUT_COLUMN}, got {_kind(value)}")
+    if not data:
+        raise ImageDecodeError("empty image")
+    if len(data) > limits.max_image_bytes:
+        raise ImageDecodeError(_too_large(len(data), limits))
+    return data
+
+
 class HappysadPyfunc(mlflow.pyfunc.PythonModel):
-    """Serving wrapper: a DataFrame column of base64 image bytes -> class name + probabilities."""
+    """Serving wrapper: a DataFrame column of base64 image bytes -> class name + probabilities.
+
+    Every row gets an answer: a row that is not an image (null, a number, bad base64, over a
+    cap, undecodable) gets its reason in `error` and empty class/probabilities, and the other
+    rows are predicted as usual. A request over HAPPYSAD_MAX_ROWS is refused row by row
+    without decoding anything.
+    """
 
     def load_context(self, context: Any) -> None:
-        meta = json.loads(Path(context.artifacts["metadata"]).read_text())
-        self.metadata = ModelMetadata.from_dict(meta)
+        meta_path = Path(context.artifacts["metadata"])
+        self.metadata = read_metadata(meta_path)
         self.model = _load_keras(Path(context.artifacts["keras_model"]))
+        check_model_matches(self.model, self.metadata, meta_path)
+        ServingLimits.from_env()  # a bad limit fails the server at start, not each request
+
+    def output_columns(self) -> list[str]:
+        names = self.metadata.class_names
+        return ["class_name", "probability", *[f"p_{n}" for n in names], "error"]
 
     def predict(
         self, context: Any, model_input: pd.DataFrame, params: dict | None = None
     ) -> pd.DataFrame:
+        limits = ServingLimits.from_env()
         prep = self.metadata.preprocessing
         names = self.metadata.class_names
-        images, errors = [], []
-        for value in model_input[INPUT_COLUMN]:
-            try:
-                data = value if isinstance(value, bytes) else base64.b64decode(value, validate=True)
-                images.append(preprocess_bytes(data, prep))
-                errors.append("")
-            except (ImageDecodeError, ValueError) as err:
-                h, w = prep.image_size
-                images.append(np.zeros((h, w, prep.channels), dtype=np.uint8))
-                errors.append(f"{err}")
-        probs = self.model.predict(np.stack(images), verbose=0)
-        probs = probs[:, 0] if probs.shape[-1] == 1 else probs
-        pred, conf = predict_labels(probs, self.metadata.threshold)
-        out = pd.DataFrame({"class_name": [names[i] for i in pred], "probability": conf})
-        full = np.stack([1 - probs, probs], axis=1) if probs.ndim == 1 else probs
-        for i, name in enumerate(names):
-            out[f"p_{name}"] = full[:, i]
-        out["error"] = errors
+        n = len(model_input)
+        if INPUT_COLUMN not in model_input:
+            values: list[Any] = [None] * n
+            errors = [f"no {INPUT_COLUMN} column in the request"] * n
+        else:
+            values = list(model_input[INPUT_COLUMN])
+            errors = [""] * n
+        good: list[int] = []
+        images: list[np.ndarray] = []
+        if n > limits.max_rows:
+            errors = [
+                f"request has {n} rows > {MAX_ROWS_ENV}={limits.max_rows}; "
+                f"send at most {limits.max_rows} per request"
+            ] * n
+        elif not any(errors):
+            for i, value in enumerate(values):  # one row decoded at a time: bounded memory
+                try:
+                    images.append(preprocess_bytes(request_bytes(value, limits), prep))
+                    good.append(i)
+                except (ImageDecodeError, ValueError) as err:
+                    errors[i] = str(err)
+        rows: list[dict[str, Any]] = [
+            {c: None for c in self.output_columns()} | {"class_name": "", "error": e}
+            for e in errors
+        ]
+        if images:
+            probs = np.asarray(self.model.predict(np.stack(images), verbose=0))
+            probs = probs[:, 0] if probs.shape[-1] == 1 else probs
+            pred, conf = predict_labels(probs, self.metadata.threshold)
+            full = np.stack([1 - probs, probs], axis=1) if probs.ndim == 1 else probs
+            for j, i in enumerate(good):
+                rows[i]["class_name"] = names[int(pred[j])]
+                rows[i]["probability"] = float(conf[j])
+                for k, name in enumerate(names):
+                    rows[i][f"p_{name}"] = float(full[j, k])
+        out = pd.DataFrame(rows, columns=self.output_columns())
+        cols = ["probability"] + [f"p_{c}" for c in names]
         bad = out["error"] != ""
-        out.loc[bad, "class_name"] = ""
-        if bad.any():
-            # null, not NaN: bare NaN is not valid JSON for strict clients of the server.
-            cols = ["probability"] + [f"p_{n}" for n in names]
-            out[cols] = out[cols].astype(object)
-            out.loc[bad, cols] = None
+        out[cols] = out[cols].astype(float if not bad.any() else object)
+        # null, not NaN: bare NaN is not valid JSON for strict clients of the server.
+        out.loc[bad, cols] = None
         return out
 
 
@@ -267,8 +483,10 @@ def _from_dir(model_dir: Path, source: str, safe_mode: bool) -> LoadedModel:
         raise ModelLoadError(
             f"{source}: no {KERAS_FILE} + {METADATA_FILE} inside; not a happysad model"
         )
-    meta = ModelMetadata.from_dict(json.loads(meta_path.read_text()))
-    return LoadedModel(_load_keras(keras_path, safe_mode), meta, source)
+    meta = read_metadata(meta_path)
+    model = _load_keras(keras_path, safe_mode)
+    check_model_matches(model, meta, meta_path)
+    return LoadedModel(model, meta, source)
 
 
 def load_model(ref: str, tracking_uri: str | None = None, safe_mode: bool = True) -> LoadedModel:
@@ -293,8 +511,10 @@ def load_model(ref: str, tracking_uri: str | None = None, safe_mode: bool = True
             raise ModelLoadError(
                 f"{ref}: expected a model folder, or a .keras file with {METADATA_FILE} beside it"
             )
-        meta = ModelMetadata.from_dict(json.loads(meta_path.read_text()))
-        return LoadedModel(_load_keras(path, safe_mode), meta, ref)
+        meta = read_metadata(meta_path)
+        model = _load_keras(path, safe_mode)
+        check_model_matches(model, meta, meta_path)
+        return LoadedModel(model, meta, ref)
     if (path / "model" / "MLmodel").is_file():  # a Hydra run dir
         path = path / "model"
     return _from_dir(path, ref, safe_mode)

@@ -24,6 +24,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from happysad.data.image import Preprocessing
 from happysad.errors import ConfigError, DataError, first_line, redact, redact_file
+from happysad.training.resume import refuse_reused_run_dir
 
 log = logging.getLogger("happysad.training")
 
@@ -166,20 +167,6 @@ def open_context(
         run_name=name or "default",
         tags=tags,
     )
-
-
-def refuse_reused_run_dir(run_dir: Path) -> None:
-    """A run dir that already holds a run is not reused: its history would be appended to,
-    its backup restored into the new model, its model folder replaced. Nothing is deleted."""
-    from happysad.serving.packaging import MODEL_DIR
-    from happysad.training.resume import BACKUP_DIR, HISTORY_FILE, STATE_FILE
-
-    found = [n for n in (STATE_FILE, HISTORY_FILE, BACKUP_DIR, MODEL_DIR) if (run_dir / n).exists()]
-    if found:
-        raise ConfigError(
-            f"hydra.run.dir={run_dir}: already holds a run ({', '.join(found)}); continue it "
-            f"with trainer.resume={run_dir}, or pick a new run dir (nothing was changed)"
-        )
 
 
 def resolve_classes(cfg: DictConfig) -> tuple[list[str], list[str]]:
