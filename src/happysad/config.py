@@ -122,7 +122,9 @@ class ModelConf:
     weights: str | None = None  # the backbone's: imagenet | null | a weights file
     freeze_backbone: bool = True  # phase 1 trains the layers and head on a frozen backbone
     fine_tune: FineTuneConf = field(default_factory=FineTuneConf)
-    init_from: str | None = None  # warm start: run dir | model folder | runs:/ | models:/
+    # warm start: run dir | model folder | runs:/ | models:/ | auto (the built-in face prior
+    # when it fits the model, else from scratch; the default for data=folder)
+    init_from: str | None = None
     layers: list[Any] = field(default_factory=list)  # Keras layers, each {_target_: ..., kwargs}
     head: str = "auto"  # auto: sigmoid/softmax output sized to the classes; none: the last layer
     loss: Any = "auto"  # auto, a Keras loss name, or a {_target_: ...} spec
@@ -302,7 +304,7 @@ def _check_model(m: DictConfig) -> None:
         _fail("model.label_smoothing", m.label_smoothing, "must be in [0, 1)")
     if m.fine_tune.epochs < 0:
         _fail("model.fine_tune.epochs", m.fine_tune.epochs, "must be >= 0")
-    if m.fine_tune.epochs and m.backbone is None and m.init_from is None:
+    if m.fine_tune.epochs and m.backbone is None and m.init_from in (None, "auto"):
         _fail("model.fine_tune.epochs", m.fine_tune.epochs, "needs model.backbone (or init_from)")
     if m.fine_tune.lr <= 0:
         _fail("model.fine_tune.lr", m.fine_tune.lr, "must be a positive number")

@@ -24,6 +24,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from happysad.data.image import Preprocessing
 from happysad.errors import ConfigError, DataError, first_line, redact, redact_file
+from happysad.training.prior import AUTO
 from happysad.training.resume import refuse_reused_run_dir
 
 log = logging.getLogger("happysad.training")
@@ -190,20 +191,37 @@ def build_model(ctx: RunContext, class_names: list[str]) -> Any:
     prep = Preprocessing.from_data_config(cfg.data)
     shape = (*prep.image_size, prep.channels)
     with ctx.strategy.scope():  # variables (model and optimizer) must live in the strategy
-        if cfg.model.init_from:
+        if cfg.model.init_from and cfg.model.init_from != AUTO:
             model = model_lib.warm_start(cfg.model, load_init_model(cfg), shape, class_names)
         else:
             model = model_lib.build_model(cfg.model, shape, len(class_names))
+            if cfg.model.init_from == AUTO:
+                _start_from_prior(ctx, model, class_names)
         if backbone_frozen(cfg):
             model_lib.set_backbone_trainable(model, 0)
     compile_model(ctx, model)
     return model
 
 
+def _start_from_prior(ctx: RunContext, model: Any, class_names: list[str]) -> None:
+    """`model.init_from=auto`: the built-in face prior when it fits the model, else scratch."""
+    from happysad.tracking.tracker import TAG_INIT_FROM
+    from happysad.training.prior import apply_prior, load_prior
+
+    prior = None if ctx.cfg.model.backbone else load_prior()
+    done = apply_prior(model, prior, class_names) if prior is not None else None
+    if done:
+        log.info("model.init_from=auto: starting from the built-in prior %s", done)
+    else:
+        log.info("model.init_from=auto: no built-in prior fits this model; from scratch")
+    ctx.tags[TAG_INIT_FROM] = f"auto: {done or 'from scratch (no prior fits)'}"
+
+
 def backbone_frozen(cfg: DictConfig) -> bool:
     """Phase 1 trains on a frozen backbone only when it is pretrained (weights or init_from):
     a random backbone (weights=null) must learn from the start."""
-    return bool(cfg.model.freeze_backbone and (cfg.model.weights or cfg.model.init_from))
+    warm = cfg.model.init_from not in (None, AUTO)  # auto never applies to backbones
+    return bool(cfg.model.freeze_backbone and (cfg.model.weights or warm))
 
 
 def load_init_model(cfg: DictConfig) -> Any:
