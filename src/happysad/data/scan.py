@@ -30,6 +30,7 @@ from happysad.data.image import (
 )
 from happysad.data.progress import Progress
 from happysad.errors import DataError, csv_row
+from happysad.resources import available_cpus
 
 SYSTEM_FILES = {"thumbs.db", "desktop.ini", ".ds_store"}
 
@@ -406,7 +407,7 @@ def scan_folder(
         if not reason and found is None:
             todo.append(i)
     if todo:
-        n_workers = workers or os.cpu_count() or 1
+        n_workers = workers or available_cpus()
         with (
             ThreadPoolExecutor(max_workers=n_workers) as pool,
             Progress(len(todo), f"scan {root_path.name}") as bar,
