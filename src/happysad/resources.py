@@ -13,6 +13,7 @@ well as /proc/meminfo, so `data.cache=auto` does not plan with memory the job ca
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from pathlib import Path
@@ -110,9 +111,7 @@ def cgroup_cpu_limit(
     return best
 
 
-def available_cpus(
-    root: Path = CGROUP_ROOT, proc_cgroup: Path = Path("/proc/self/cgroup")
-) -> int:
+def available_cpus(root: Path = CGROUP_ROOT, proc_cgroup: Path = Path("/proc/self/cgroup")) -> int:
     """The CPUs this process may use: its affinity mask, capped by a cgroup CPU quota
     (rounded up: a quota of 1.5 CPUs keeps 2 threads busy)."""
     cpus = _affinity_cpus()
@@ -163,10 +162,8 @@ def available_memory_bytes(
     if forced:
         return int(float(forced) * 2**20)
     candidates = [_meminfo_available(meminfo)]
-    try:
+    with contextlib.suppress(OSError, ValueError):
         candidates.append(_cgroup_memory_free(root, proc_cgroup))
-    except (OSError, ValueError):
-        pass
     known = [c for c in candidates if c is not None]
     return min(known) if known else None
 

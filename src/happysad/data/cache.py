@@ -81,7 +81,9 @@ def touch(path: Path) -> None:
         os.utime(path)
 
 
-def evict(cache_dir: str | Path, budget_bytes: int, keep: Iterable[str] = (), incoming: int = 0) -> list[str]:
+def evict(
+    cache_dir: str | Path, budget_bytes: int, keep: Iterable[str] = (), incoming: int = 0
+) -> list[str]:
     """Delete least recently used entries until they fit `budget_bytes` with `incoming` more.
 
     Entries named in `keep` (this run's) are never deleted. Returns the evicted keys.

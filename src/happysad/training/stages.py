@@ -317,7 +317,7 @@ def log_run_config(ctx: RunContext) -> None:
 
 def prepare_data(ctx: RunContext, class_names: list[str]) -> DataBundle:
     """Scan -> split -> decode (cached) -> arrays; the cleaning, split and face reports."""
-    from happysad.data import loader, scan, split
+    from happysad.data import scan, split
     from happysad.insight.artifacts import face_crop_notes
 
     cfg, tracker, d = ctx.cfg, ctx.tracker, ctx.cfg.data
@@ -385,9 +385,7 @@ def _decode_splits(cfg: DictConfig, splits: Any, prep: Preprocessing) -> dict[st
     d = cfg.data
     n_bytes = loader.decoded_bytes(sum(len(splits[s]) for s in SPLITS), prep)
     mode = loader.resolve_cache_mode(str(d.cache), n_bytes)
-    log.info(
-        "decode cache: %s (data.cache=%s; %.1f MB decoded)", mode, d.cache, n_bytes / 2**20
-    )
+    log.info("decode cache: %s (data.cache=%s; %.1f MB decoded)", mode, d.cache, n_bytes / 2**20)
     cache_dir = Path(cfg.paths.cache_dir) if mode == "disk" else None
     budget = None if d.cache_max_gb is None else int(float(d.cache_max_gb) * 2**30)
     keys = {loader.cache_key(splits[s], prep) for s in SPLITS if len(splits[s])}
