@@ -63,7 +63,10 @@ def entries(cache_dir: str | Path) -> list[Entry]:
         e = found.setdefault(m.group(2), Entry(m.group(2)))
         e.files.append(path)
         e.size += st.st_size
-        e.last_used = max(e.last_used, st.st_mtime)  # a hit touches the images file
+        if m.group(1) == "images":  # a hit touches the images file: its mtime is the last use
+            e.last_used = st.st_mtime
+        elif not any(f.name.startswith("images-") for f in e.files):
+            e.last_used = max(e.last_used, st.st_mtime)
     return sorted(found.values(), key=lambda e: (e.last_used, e.key))
 
 
