@@ -160,6 +160,31 @@ def build_stage(root: Path, px: int, cache_dir: Path, out: Path) -> None:
     )
 
 
+def old_build_stage(root: Path, px: int, cache_dir: Path, out: Path) -> None:
+    """The baseline: the decode-cache build as it was before streaming (issue 15) - every
+    image decoded into a list, `np.stack`ed, then saved - on the same files, same threads."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+
+    from happysad.api import compose
+    from happysad.config import validate
+    from happysad.data import scan
+    from happysad.data.image import Preprocessing, preprocess_file_detailed
+    from happysad.resources import available_cpus
+
+    cfg = validate(compose(_overrides(root, px, cache_dir)))
+    records = scan.scan_folder(cfg.data.root, cache_dir=cfg.paths.cache_dir).records
+    prep = Preprocessing.from_data_config(cfg.data)
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=available_cpus()) as pool:
+        done = list(pool.map(lambda r: preprocess_file_detailed(r.path, prep), records))
+    images = np.stack([img for img, _ in done])
+    np.save(cache_dir / "baseline.npy", images)
+    out.write_text(json.dumps({"old_cache_build_s": round(time.perf_counter() - t0, 3)}))
+    (cache_dir / "baseline.npy").unlink()
+
+
 class AnonSampler:
     """Peak RssAnon of one process, sampled in a thread from /proc/<pid>/status."""
 
@@ -222,7 +247,14 @@ def _epochs(record: dict[str, Any], n_train: int) -> dict[str, Any]:
 
 
 def measure(
-    root: Path, px: int, n: int, work: Path, epochs: int, model: str, keep_cache: bool
+    root: Path,
+    px: int,
+    n: int,
+    work: Path,
+    epochs: int,
+    model: str,
+    keep_cache: bool,
+    baseline: bool = False,
 ) -> dict[str, Any]:
     here = work / f"px{px}_n{n}"
     if here.exists():
@@ -249,6 +281,14 @@ def measure(
         return res
     res.update(json.loads(build_json.read_text()))
     res["build_peak_anon_mb"] = proc["peak_anon_mb"]
+    if baseline:  # the same build the old way, in its own process (same files, scan cached)
+        cmd[cmd.index("build")] = "old_build"
+        cmd[cmd.index(str(build_json))] = str(here / "old_build.json")
+        note(f"px={px} n={n}: baseline build (list + np.stack)")
+        old = run_sampled(cmd, here / "log_old_build.txt", env)
+        if old["rc"] == 0:
+            res.update(json.loads((here / "old_build.json").read_text()))
+            res["old_build_peak_anon_mb"] = old["peak_anon_mb"]
     entries = sorted(p.name for p in cache_dir.glob("images-*.npy"))
     timer = here / "timer.json"
     cmd = [
@@ -302,8 +342,9 @@ def growth(runs: list[dict[str, Any]]) -> dict[str, Any]:
             g[f"{key}_ratio"] = round(ratio, 3) if ratio else None
             # 1.0 = grows exactly like the image count; the target is within 15 %.
             g[f"{key}_ratio_over_images_ratio"] = round(ratio / k, 3) if ratio else None
-        for key in ("train_peak_anon_mb", "build_peak_anon_mb"):
-            g[f"{key}_growth"] = round(hi[key] - lo[key], 1)
+        for key in ("train_peak_anon_mb", "build_peak_anon_mb", "old_build_peak_anon_mb"):
+            if key in hi and key in lo:
+                g[f"{key}_growth"] = round(hi[key] - lo[key], 1)
         out[f"{px}px"] = g
     return out
 
@@ -321,14 +362,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", default="tiny_cnn")
     p.add_argument("--work", type=Path, default=None, help="work folder; the data is reused")
     p.add_argument("--keep-cache", action="store_true", help="keep each decode cache")
-    p.add_argument("--stage", choices=["build"], help=argparse.SUPPRESS)
+    p.add_argument(
+        "--baseline",
+        action="store_true",
+        help="also build each cache the pre-streaming way (list + np.stack) for its peak memory",
+    )
+    p.add_argument("--stage", choices=["build", "old_build"], help=argparse.SUPPRESS)
     p.add_argument("--root", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--px", type=int, help=argparse.SUPPRESS)
     p.add_argument("--cache", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     a = p.parse_args(argv)
-    if a.stage == "build":
-        build_stage(a.root, a.px, a.cache, a.out)
+    if a.stage:
+        {"build": build_stage, "old_build": old_build_stage}[a.stage](a.root, a.px, a.cache, a.out)
         return 0
 
     if a.sizes_by_px:
@@ -352,9 +398,11 @@ def main(argv: list[str] | None = None) -> int:
         for n in sorted(sizes):
             root = work / "data" / f"px{px}" / f"n{n}"
             link_subset(master, root, n)
-            r = measure(root, px, n, work / "runs", a.epochs, a.model, a.keep_cache)
+            r = measure(root, px, n, work / "runs", a.epochs, a.model, a.keep_cache, a.baseline)
             r["data_generation_s"] = gen_s
             runs.append(r)
+            with (work / "runs.jsonl").open("a") as fh:  # partial results survive a kill
+                fh.write(json.dumps(r) + "\n")
     failed = [
         (r["px"], r["n"])
         for r in runs
