@@ -32,7 +32,7 @@ from happysad.resources import available_cpus, available_memory_bytes
 # data.cache=auto keeps the decoded arrays in memory while they take at most this share of
 # the available memory (docs/configuration.md); the rest is TensorFlow's and the batches'.
 AUTO_MEMORY_FRACTION = 0.5
-CHUNK_BYTES = 64 * 2**20  # decoded images in flight while streaming into the array/cache
+CHUNK_BYTES = 16 * 2**20  # decoded images in flight while streaming into the array/cache
 
 
 def cache_key(records: list[ImageRecord], prep: Preprocessing) -> str:
@@ -96,7 +96,7 @@ def load_images_with_faces(
     """Like `load_images`, plus the face crop boxes: int32 (N, 4) x, y, w, h in the decoded
     image, all -1 where no face was found (the image was used whole); None without face_crop.
 
-    Decoding streams: at most `chunk_size` decoded images (0: ~64 MB worth) are in flight
+    Decoding streams: at most `chunk_size` decoded images (0: ~16 MB worth) are in flight
     before they are written into the preallocated array or, with `cache_dir`, into the
     memory-mapped temp file that becomes the cache entry; the data set is never held twice.
     `max_cache_bytes`: the cache folder's budget; older entries (not `keep_keys`) are evicted
