@@ -19,7 +19,7 @@ from happysad.errors import ConfigError, first_line
 
 INTERPOLATIONS = ("area", "bilinear", "nearest", "cubic", "lanczos")
 BAD_FILE_POLICIES = ("skip", "quarantine")
-CACHE_MODES = ("memory", "disk", "none")
+CACHE_MODES = ("auto", "memory", "disk", "none")
 SOURCES = ("folder", "demo")
 HEADS = ("auto", "none")
 DIRECTIONS = ("maximize", "minimize")
@@ -71,7 +71,8 @@ class DataConf:
     quarantine_dir: str | None = None
     min_images_per_class: int = 2
     scan_cache: bool = True
-    cache: str = "memory"
+    cache: str = "auto"
+    cache_max_gb: float | None = 20.0  # the disk cache's budget (LRU eviction); null: none
     workers: int = 0
     demo: DemoConf | None = None
     augment: list[Any] = field(default_factory=list)  # Keras layers, train batches only
@@ -245,6 +246,9 @@ def _check_data(d: DictConfig) -> None:
         )
     if d.cache not in CACHE_MODES:
         _fail("data.cache", d.cache, f"must be one of {', '.join(CACHE_MODES)}")
+    gb = d.cache_max_gb
+    if gb is not None and (isinstance(gb, bool) or not isinstance(gb, int | float) or gb <= 0):
+        _fail("data.cache_max_gb", gb, "must be a positive number of gigabytes (or null)")
     if d.min_images_per_class < 1:
         _fail("data.min_images_per_class", d.min_images_per_class, "must be >= 1")
     if d.workers < 0:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import fnmatch
 import glob
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ import numpy as np
 
 from happysad.data.image import ImageDecodeError, preprocess_file
 from happysad.data.progress import Progress
+from happysad.resources import available_cpus
 from happysad.serving.packaging import LoadedModel
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff")
@@ -128,7 +128,7 @@ def predict_files(
         except OSError as err:
             return f"unreadable ({err.strerror or err})"
 
-    n_workers = workers or os.cpu_count() or 1
+    n_workers = workers or available_cpus()
     chunks = [files[i : i + batch_size] for i in range(0, len(files), batch_size)]
     with ThreadPoolExecutor(max_workers=n_workers) as pool, Progress(len(files), "predict") as bar:
         # The next chunk decodes in the threads while this one runs through the model.

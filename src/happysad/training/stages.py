@@ -99,16 +99,23 @@ def configure_tensorflow(cfg: DictConfig) -> Any:
     import keras
     import tensorflow as tf
 
+    from happysad.resources import available_cpus
     from happysad.training.distribute import make_strategy
 
     t = cfg.trainer
+    threading = tf.config.threading
+    # 0 = the CPUs this process may use (affinity and cgroup quota; TensorFlow itself would
+    # count the machine's cores and oversubscribe a container limited to a few of them).
+    intra = int(t.intra_op_threads) or available_cpus()
+    inter = int(t.inter_op_threads) or available_cpus()
     try:
-        if t.intra_op_threads:
-            tf.config.threading.set_intra_op_parallelism_threads(int(t.intra_op_threads))
-        if t.inter_op_threads:
-            tf.config.threading.set_inter_op_parallelism_threads(int(t.inter_op_threads))
+        if threading.get_intra_op_parallelism_threads() != intra:
+            threading.set_intra_op_parallelism_threads(intra)
+        if threading.get_inter_op_parallelism_threads() != inter:
+            threading.set_inter_op_parallelism_threads(inter)
     except RuntimeError:  # already initialised (e.g. a second job in the same process)
-        log.warning("TensorFlow already initialised: trainer.*_op_threads ignored for this job")
+        if t.intra_op_threads or t.inter_op_threads:  # only what was asked for is worth a warning
+            log.warning("TensorFlow already initialised: trainer.*_op_threads ignored for this job")
     strategy = make_strategy(str(t.strategy))
     keras.utils.set_random_seed(int(cfg.seed))
     # Global in Keras: set for every job (a sweep's previous job may have changed it).
@@ -315,7 +322,7 @@ def log_run_config(ctx: RunContext) -> None:
 
 def prepare_data(ctx: RunContext, class_names: list[str]) -> DataBundle:
     """Scan -> split -> decode (cached) -> arrays; the cleaning, split and face reports."""
-    from happysad.data import loader, scan, split
+    from happysad.data import scan, split
     from happysad.insight.artifacts import face_crop_notes
 
     cfg, tracker, d = ctx.cfg, ctx.tracker, ctx.cfg.data
@@ -361,13 +368,7 @@ def prepare_data(ctx: RunContext, class_names: list[str]) -> DataBundle:
     )
 
     prep = Preprocessing.from_data_config(d)
-    cache_dir = Path(cfg.paths.cache_dir) if d.cache == "disk" else None
-    loaded = {
-        s: loader.load_images_with_faces(
-            splits[s], prep, workers=int(d.workers), cache_dir=cache_dir
-        )
-        for s in SPLITS
-    }
+    loaded = _decode_splits(cfg, splits, prep)
     face_summary = face_crop_notes(splits, {s: f for s, (_, _, f) in loaded.items()}, data_dir)
     if face_summary is not None:  # face_crop.csv and the updated cleaning report
         tracker.log_artifacts(data_dir, "data")
@@ -380,6 +381,33 @@ def prepare_data(ctx: RunContext, class_names: list[str]) -> DataBundle:
         face_summary=face_summary,
         fingerprint=fingerprint,
     )
+
+
+def _decode_splits(cfg: DictConfig, splits: Any, prep: Preprocessing) -> dict[str, tuple]:
+    """Decode every split once; `data.cache=auto` picks memory or disk for all of them."""
+    from happysad.data import loader
+
+    d = cfg.data
+    n_bytes = loader.decoded_bytes(sum(len(splits[s]) for s in SPLITS), prep)
+    mode = loader.resolve_cache_mode(str(d.cache), n_bytes)
+    log.info("decode cache: %s (data.cache=%s; %.1f MB decoded)", mode, d.cache, n_bytes / 2**20)
+    cache_dir = Path(cfg.paths.cache_dir) if mode == "disk" else None
+    budget = None if d.cache_max_gb is None else int(float(d.cache_max_gb) * 2**30)
+    keys = {loader.cache_key(splits[s], prep) for s in SPLITS if len(splits[s])}
+    t0 = time.time()
+    loaded = {
+        s: loader.load_images_with_faces(
+            splits[s],
+            prep,
+            workers=int(d.workers),
+            cache_dir=cache_dir,
+            max_cache_bytes=budget,
+            keep_keys=keys,
+        )
+        for s in SPLITS
+    }
+    log.info("decoded %d images in %.1f s", sum(len(splits[s]) for s in SPLITS), time.time() - t0)
+    return loaded
 
 
 # --- fit --------------------------------------------------------------------------------
@@ -528,8 +556,12 @@ def evaluate(ctx: RunContext, model: Any, data: DataBundle, fitted: FitResult) -
     cfg, tracker, split = ctx.cfg, ctx.tracker, data.eval_split
     if split != "test":
         log.warning("data.split.test=0: reporting metrics on the %s split instead", split)
+    from happysad.data.pipeline import make_dataset
+
     x_eval, y_eval = data.arrays[split]
-    probs = model.predict(x_eval, batch_size=int(cfg.data.batch_size), verbose=0)
+    # Batches gathered from the array (or the memory-mapped cache): Keras would copy a whole
+    # numpy array into a tensor first.
+    probs = model.predict(make_dataset(x_eval, None, int(cfg.data.batch_size)), verbose=0)
     probs = probs[:, 0] if probs.ndim == 2 and probs.shape[1] == 1 else probs
     threshold = float(cfg.trainer.threshold)
     ev = evaluate_predictions(y_eval, probs, data.class_names, threshold, prefix=f"{split}_")
