@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import glob
+import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
