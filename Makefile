@@ -6,6 +6,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ARGS   ?=
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist): most tests are TensorFlow subprocesses that spend much of
+# their time importing and starting up on one core, so two workers use two cores better.
+PYTEST_WORKERS ?= 2
 PORT   ?= 5000
 
 .PHONY: install train test test-fast lint format ui demo-data clean-outputs bench
@@ -24,10 +27,10 @@ train: $(STAMP)
 
 ## The whole test suite, slow end-to-end tests included (pytest exit 5 "no tests" counts as success).
 test: $(STAMP)
-	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
+	@$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal -m "not slow" $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
