@@ -86,6 +86,7 @@ BAD = [
     (["trainer.threshold=1.5"], "trainer.threshold"),
     (["optimizer.lr=-1"], "optimizer.lr"),
     (["model.head=maybe"], "model.head"),
+    (["model.prior_lr=-1"], "model.prior_lr"),
     (["model.layers=[]"], "model.layers"),
     (["+data.colour=red"], "data.colour"),
     (["+trainer.epoch=3"], "trainer.epoch"),

@@ -219,6 +219,9 @@ def _start_from_prior(ctx: RunContext, model: Any, class_names: list[str]) -> No
     done = apply_prior(model, prior, class_names) if prior is not None else None
     if done:
         log.info("model.init_from=auto: starting from the built-in prior %s", done)
+        if ctx.cfg.model.prior_lr is not None:
+            log.info("optimizer.lr=%s (model.prior_lr, for the prior)", ctx.cfg.model.prior_lr)
+            ctx.cfg.optimizer.lr = float(ctx.cfg.model.prior_lr)
     else:
         log.info("model.init_from=auto: no built-in prior fits this model; from scratch")
     ctx.tags[TAG_INIT_FROM] = f"auto: {done or 'from scratch (no prior fits)'}"
