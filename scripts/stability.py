@@ -157,6 +157,28 @@ def table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def plot_curves(results: list[dict], path: Path) -> None:
+    """Validation accuracy per epoch, one panel per data set, one line per run."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    datasets = sorted({r["data"] for r in results})
+    fig, axes = plt.subplots(1, len(datasets), figsize=(5 * len(datasets), 3.6), squeeze=False)
+    colours = {}
+    for ax, data in zip(axes[0], datasets, strict=True):
+        for r in (r for r in results if r["data"] == data and r.get("val_curve")):
+            c = colours.setdefault(r["variant"], f"C{len(colours)}")
+            xs = range(1, len(r["val_curve"]) + 1)
+            ax.plot(xs, r["val_curve"], color=c, alpha=0.8, label=f"{r['variant']} s{r['seed']}")
+        ax.axhline(0.95, color="0.5", linestyle=":", linewidth=1)
+        ax.set(title=data, xlabel="epoch", ylabel="val accuracy", ylim=(0.45, 1.01))
+        ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--out", type=Path, required=True)
@@ -170,7 +192,16 @@ def main() -> None:
         default=[],
         help='name=overrides, e.g. lr3e-4="optimizer.lr=3e-4" (repeatable; "default=" = none)',
     )
+    ap.add_argument("--plot", type=Path, help="also draw the validation curves to this PNG")
+    ap.add_argument(
+        "--replot", type=Path, nargs="+", help="only draw --plot from earlier JSON-line logs"
+    )
     args = ap.parse_args()
+    if args.replot:
+        lines = [ln for f in args.replot for ln in f.read_text().splitlines()]
+        runs = [json.loads(ln) for ln in lines if ln.startswith("{")]
+        plot_curves([r for r in runs if isinstance(r, dict) and "val_curve" in r], args.plot)
+        return
     variants = [v.split("=", 1) for v in (args.variant or ["default="])]
     roots = {d: make_dataset(d, args.out, args.per_class, args.size) for d in args.datasets}
     results = []
@@ -183,6 +214,8 @@ def main() -> None:
                 results.append(r)
     (args.out / "results.json").write_text(json.dumps(results, indent=2))
     print(table(results))
+    if args.plot:
+        plot_curves(results, args.plot)
 
 
 if __name__ == "__main__":
