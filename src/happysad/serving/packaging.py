@@ -4,6 +4,11 @@ One format everywhere: an MLflow pyfunc model directory holding the `.keras` fil
 `happysad.json` metadata file. The same directory is saved into the run dir (usable with
 no tracking server) and logged to MLflow (`runs:/<id>/model`, `models:/<name>/<v>`), and
 `mlflow models serve` answers base64 images with class names and probabilities.
+
+The MLflow model is self-contained: it is logged from code (serving/model_code.py, no pickled
+object), carries the few happysad modules its pyfunc imports (SERVED_CODE, in its `code/`
+folder) and pins the exact versions of everything else, so it loads and predicts in a Python
+that has no happysad installed.
 """
 
 from __future__ import annotations
@@ -12,7 +17,9 @@ import base64
 import json
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +27,49 @@ import mlflow
 import numpy as np
 import pandas as pd
 
-from happysad.data.image import ImageDecodeError, Preprocessing, preprocess_bytes
 from happysad.errors import HappysadError, ModelLoadError, first_line
 from happysad.evaluate import predict_labels
+from happysad.serving.metadata import (
+    INPUT_COLUMN,
+    KERAS_FILE,
+    METADATA_FILE,
+    ModelMetadata,
+)
+from happysad.serving.metadata import load_keras as _load_keras
+from happysad.serving.pyfunc import HappysadPyfunc
 
-METADATA_FILE = "happysad.json"
-KERAS_FILE = "model.keras"
+__all__ = [
+    "INPUT_COLUMN",
+    "KERAS_FILE",
+    "METADATA_FILE",
+    "MODEL_DIR",
+    "HappysadPyfunc",  # models logged before models-from-code unpickle it from here
+    "LoadedModel",
+    "ModelMetadata",
+    "encode_image_b64",
+    "load_model",
+    "log_model",
+    "save_model",
+]
+
 MODEL_DIR = "model"  # in a run dir
+MODEL_CODE = Path(__file__).with_name("model_code.py")  # MLflow's python_model (from code)
+_PACKAGE = Path(__file__).resolve().parents[1]
+# The happysad modules the pyfunc imports at predict time (paths under the package), copied
+# into the model's code/ folder so it loads where happysad is not installed. Kept small on
+# purpose; tests/test_serving_code.py checks that importing the pyfunc needs nothing else.
+SERVED_CODE = (
+    "__init__.py",
+    "errors.py",
+    "evaluate.py",
+    "data/__init__.py",
+    "data/image.py",
+    "data/faces.py",
+    "data/cascades",
+    "serving/__init__.py",
+    "serving/metadata.py",
+    "serving/pyfunc.py",
+)
 # What mlflow.pyfunc.save_model writes at the top of a model folder (MLflow 3).
 _MODEL_DIR_FILES = {
     "MLmodel",
@@ -34,40 +77,14 @@ _MODEL_DIR_FILES = {
     "conda.yaml",
     "input_example.json",
     "python_env.yaml",
-    "python_model.pkl",
+    "python_model.pkl",  # models saved before models-from-code
+    MODEL_CODE.name,
     "requirements.txt",
     "serving_input_example.json",
     "registered_model_meta",
     "metadata",
     "code",
 }
-INPUT_COLUMN = "image_b64"
-
-
-@dataclass
-class ModelMetadata:
-    class_names: list[str]
-    preprocessing: Preprocessing
-    threshold: float = 0.5
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        return {
-            "class_names": self.class_names,
-            "preprocessing": self.preprocessing.to_dict(),
-            "threshold": self.threshold,
-            **self.extra,
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict) -> ModelMetadata:
-        known = {"class_names", "preprocessing", "threshold"}
-        return cls(
-            class_names=list(d["class_names"]),
-            preprocessing=Preprocessing.from_dict(d["preprocessing"]),
-            threshold=float(d.get("threshold", 0.5)),
-            extra={k: v for k, v in d.items() if k not in known},
-        )
 
 
 @dataclass
@@ -97,62 +114,6 @@ class LoadedModel:
         return predict_labels(probs, self.metadata.threshold if threshold is None else threshold)
 
 
-def _load_keras(path: Path, safe_mode: bool = True) -> Any:
-    """Keras safe mode refuses Lambda layers (arbitrary code) unless explicitly disabled."""
-    import keras
-
-    try:
-        return keras.saving.load_model(path, compile=False, safe_mode=safe_mode)
-    except ValueError as err:
-        if "safe_mode" in str(err) or "unsafe" in str(err).lower():
-            raise ModelLoadError(
-                f"{path}: the model contains a Lambda layer (arbitrary Python code); refused in "
-                "safe mode. Load it with --unsafe only if you trust where it came from"
-            ) from None
-        raise ModelLoadError(f"{path}: cannot load ({first_line(err)})") from None
-
-
-class HappysadPyfunc(mlflow.pyfunc.PythonModel):
-    """Serving wrapper: a DataFrame column of base64 image bytes -> class name + probabilities."""
-
-    def load_context(self, context: Any) -> None:
-        meta = json.loads(Path(context.artifacts["metadata"]).read_text())
-        self.metadata = ModelMetadata.from_dict(meta)
-        self.model = _load_keras(Path(context.artifacts["keras_model"]))
-
-    def predict(
-        self, context: Any, model_input: pd.DataFrame, params: dict | None = None
-    ) -> pd.DataFrame:
-        prep = self.metadata.preprocessing
-        names = self.metadata.class_names
-        images, errors = [], []
-        for value in model_input[INPUT_COLUMN]:
-            try:
-                data = value if isinstance(value, bytes) else base64.b64decode(value, validate=True)
-                images.append(preprocess_bytes(data, prep))
-                errors.append("")
-            except (ImageDecodeError, ValueError) as err:
-                h, w = prep.image_size
-                images.append(np.zeros((h, w, prep.channels), dtype=np.uint8))
-                errors.append(f"{err}")
-        probs = self.model.predict(np.stack(images), verbose=0)
-        probs = probs[:, 0] if probs.shape[-1] == 1 else probs
-        pred, conf = predict_labels(probs, self.metadata.threshold)
-        out = pd.DataFrame({"class_name": [names[i] for i in pred], "probability": conf})
-        full = np.stack([1 - probs, probs], axis=1) if probs.ndim == 1 else probs
-        for i, name in enumerate(names):
-            out[f"p_{name}"] = full[:, i]
-        out["error"] = errors
-        bad = out["error"] != ""
-        out.loc[bad, "class_name"] = ""
-        if bad.any():
-            # null, not NaN: bare NaN is not valid JSON for strict clients of the server.
-            cols = ["probability"] + [f"p_{n}" for n in names]
-            out[cols] = out[cols].astype(object)
-            out.loc[bad, cols] = None
-        return out
-
-
 def _signature(class_names: list[str]) -> Any:
     from mlflow.models import ModelSignature
     from mlflow.types import ColSpec, Schema
@@ -176,25 +137,55 @@ def encode_image_b64(image_rgb: np.ndarray) -> str:
     return base64.b64encode(buf.tobytes()).decode("ascii")
 
 
-def _requirements() -> list[str]:
-    """Pinned to what trained the model; given explicitly so MLflow skips slow inference."""
-    from importlib.metadata import version
+# What the served model imports from outside its own code/ folder, pinned to what trained it.
+SERVING_REQUIREMENTS = (
+    "tensorflow",
+    "keras",
+    "mlflow",
+    "opencv-python-headless",
+    "numpy",
+    "pandas",
+)
 
-    pkgs = ["tensorflow", "keras", "mlflow", "opencv-python-headless", "numpy", "pandas"]
+
+def _requirements() -> list[str]:
+    """`name==version` as installed now: an env MLflow builds for the model (`mlflow models
+    serve` without --env-manager local) gets the stack that trained it, not today's releases."""
+    from importlib.metadata import PackageNotFoundError, version
+
     out = []
-    for p in pkgs:
+    for p in SERVING_REQUIREMENTS:
         try:
             out.append(f"{p}=={version(p)}")
-        except Exception:
-            out.append(p)
+        except PackageNotFoundError:
+            if p != "mlflow":
+                raise
+            out.append(f"mlflow-skinny=={version('mlflow-skinny')}")  # skinny-only installs
     return out
 
 
+@contextmanager
+def _served_code() -> Iterator[Path]:
+    """A temporary `happysad/` holding only SERVED_CODE, for MLflow's code_paths."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "happysad"
+        for rel in SERVED_CODE:
+            src, dst = _PACKAGE / rel, root / rel
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            if src.is_dir():
+                shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                shutil.copy2(src, dst)
+        yield root
+
+
 def _model_kwargs(
-    keras_path: Path, meta_path: Path, meta: ModelMetadata, example: np.ndarray | None
+    keras_path: Path, meta_path: Path, meta: ModelMetadata, example: np.ndarray | None, code: Path
 ) -> dict:
+    """Models-from-code (no pickle) with its code and exact requirements: self-contained."""
     kwargs: dict[str, Any] = {
-        "python_model": HappysadPyfunc(),
+        "python_model": str(MODEL_CODE),
+        "code_paths": [str(code)],
         "artifacts": {"keras_model": str(keras_path), "metadata": str(meta_path)},
         "signature": _signature(meta.class_names),
         "pip_requirements": _requirements(),
@@ -240,9 +231,10 @@ def save_model(
         if out_dir.exists():
             _check_replaceable(out_dir)
             shutil.rmtree(out_dir)
-        mlflow.pyfunc.save_model(
-            path=str(out_dir), **_model_kwargs(keras_path, meta_path, meta, example)
-        )
+        with _served_code() as code:
+            mlflow.pyfunc.save_model(
+                path=str(out_dir), **_model_kwargs(keras_path, meta_path, meta, example, code)
+            )
     return out_dir
 
 
@@ -255,9 +247,10 @@ def log_model(
     """Log an already-saved model directory to the active MLflow run as `name`."""
     model_dir = Path(model_dir)
     art = model_dir / "artifacts"
-    return mlflow.pyfunc.log_model(
-        name=name, **_model_kwargs(art / KERAS_FILE, art / METADATA_FILE, meta, example)
-    )
+    with _served_code() as code:
+        return mlflow.pyfunc.log_model(
+            name=name, **_model_kwargs(art / KERAS_FILE, art / METADATA_FILE, meta, example, code)
+        )
 
 
 def _from_dir(model_dir: Path, source: str, safe_mode: bool) -> LoadedModel:
