@@ -53,3 +53,5 @@ bench: $(STAMP)
 	@cat outputs/bench/predict.json
 	$(BIN)/python scripts/bench_train.py > outputs/bench/train.json
 	@cat outputs/bench/train.json
+	$(BIN)/python scripts/bench_faces.py > outputs/bench/faces.json
+	@cat outputs/bench/faces.json

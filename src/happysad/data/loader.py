@@ -1,8 +1,8 @@
 """Decode and resize each image once into uint8 arrays, optionally cached on disk.
 
 uint8 (not float32) keeps the cache 4x smaller; the model scales pixels itself. The disk
-cache key covers the preprocessing settings and every file's content hash, so a changed
-file or setting can never be served stale. With face cropping on, where each image's face
+cache key covers the preprocessing settings, the face detector (when cropping) and every
+file's content hash, so a changed file, setting or detector can never be served stale. With face cropping on, where each image's face
 was found (or that none was) is cached beside the arrays, so the cleaning report can say
 which images were used whole without detecting again.
 """
@@ -23,7 +23,12 @@ from happysad.data.scan import ImageRecord
 
 
 def cache_key(records: list[ImageRecord], prep: Preprocessing) -> str:
+    """Preprocessing settings, the face detector when cropping, and every file's content."""
     h = hashlib.sha256(json.dumps(prep.to_dict(), sort_keys=True).encode())
+    if prep.face_crop:
+        from happysad.data.faces import DETECTOR
+
+        h.update(DETECTOR.encode())
     for r in records:
         h.update(r.sha256.encode())
     return h.hexdigest()[:20]
