@@ -64,6 +64,7 @@ format: $(STAMP)
 
 ## MLflow UI on the project's store: http://127.0.0.1:$(PORT)
 ui: $(STAMP)
+	@echo "model-training view: http://127.0.0.1:$(PORT)/#/experiments?workflowType=machine_learning"
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/outputs/mlflow.db --host 127.0.0.1 --port $(PORT)
 
 demo-data: $(STAMP)
