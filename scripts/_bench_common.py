@@ -78,9 +78,15 @@ def console(name: str) -> list[str]:
 
 
 def run_child(
-    cmd: list[str], log: Path, env: dict[str, str] | None = None, timeout: float = 3600
+    cmd: list[str],
+    log: Path,
+    env: dict[str, str] | None = None,
+    timeout: float = 3600,
+    on_start: Any = None,
 ) -> dict[str, Any]:
     """Run cmd to completion; return its exit code, wall time, start time and peak RSS.
+
+    `on_start(pid)` is called once the child runs (e.g. to sample its memory).
 
     The peak RSS is that one child's (`os.wait4` rusage), not the maximum over all children.
     stdout+stderr go to `log` (the tail is returned when the child fails).
@@ -90,6 +96,8 @@ def run_child(
     with log.open("wb") as fh:
         t0 = time.time()
         proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env or child_env())
+        if on_start is not None:
+            on_start(proc.pid)
         deadline = t0 + timeout
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)

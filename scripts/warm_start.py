@@ -91,7 +91,7 @@ def main() -> None:
     for seed in args.seeds:
         common = ["data=folder", f"data.root={small}", f"seed={seed}", *extra]
         for method, more in (
-            ("scratch", []),
+            ("scratch", ["init=scratch"]),  # folders otherwise start from the built-in prior
             ("warm_start", [f"model.init_from={pretrained}"]),
         ):
             run_dir = _train(out, f"{method}_seed{seed}", [*common, *more])

@@ -454,3 +454,378 @@ def test_quarantine_never_overwrites_and_reports_failures(
         action == "skipped" and why.endswith("(not moved: Permission denied)") and locked.exists()
     )
     assert not (q / "sad" / "locked.png").exists()
+
+
+# --- serving: per-row errors, request caps, a pixel cap that holds, reduced decoding -------
+
+
+def _png_claiming(width: int, height: int) -> bytes:
+    """A PNG whose header claims width x height pixels, with almost no data behind it."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + chunk(b"IEND", b"")
+    )
+
+
+def _encoded(rgb: np.ndarray, ext: str = ".png") -> bytes:
+    import cv2
+
+    ok, buf = cv2.imencode(ext, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    assert ok
+    return buf.tobytes()
+
+
+def _b64(data: bytes) -> str:
+    import base64
+
+    return base64.b64encode(data).decode("ascii")
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real packaged model (untrained, 16x16 RGB, output depends on the pixels)."""
+    import keras
+
+    from happysad.data.image import Preprocessing
+    from happysad.serving.packaging import ModelMetadata, save_model
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((16, 16, 3))
+    x = keras.layers.Rescaling(1 / 255)(inputs)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(x))
+    meta = ModelMetadata(["happy", "sad"], Preprocessing(image_size=(16, 16)))
+    return save_model(model, meta, tmp_path_factory.mktemp("served") / "model")
+
+
+def _pyfunc(model_dir: Path):
+    import mlflow
+
+    return mlflow.pyfunc.load_model(str(model_dir))
+
+
+def test_serving_answers_every_bad_row_with_its_own_error(
+    served: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pandas as pd
+    from mlflow.pyfunc import scoring_server
+
+    from happysad.data.image import Preprocessing, preprocess_bytes
+    from happysad.serving.packaging import load_model
+
+    monkeypatch.setenv("HAPPYSAD_MAX_IMAGE_MB", "0.05")
+    good_png = _encoded(_face(1, 40))
+    good_jpg = _encoded(_face(2, 40), ".jpg")
+    big = _encoded(_face(3, 200))  # random noise: ~120 KB as PNG, over the 0.05 MB cap
+    assert len(big) > 0.05 * 2**20
+    rows = [
+        _b64(good_png),
+        None,
+        5,
+        "",
+        _b64(good_png[: len(good_png) // 2]),  # truncated
+        "@@not base64@@",
+        _b64(_png_claiming(20000, 20000)),
+        _b64(big),
+        _b64(good_jpg),
+    ]
+    out = _pyfunc(served).predict(pd.DataFrame({"image_b64": pd.Series(rows, dtype=object)}))
+    assert list(out.columns) == ["class_name", "probability", "p_happy", "p_sad", "error"]
+    errors = list(out["error"])
+    assert errors[0] == "" and errors[8] == ""
+    assert "got null" in errors[1] and "got a number" in errors[2]
+    assert errors[3] == "empty image"
+    assert errors[4] and errors[5].startswith("not valid base64")
+    assert f"claims 400000000 pixels > {2**27}" in errors[6]
+    assert "HAPPYSAD_MAX_IMAGE_MB=0.05" in errors[7]
+    for i in range(1, 8):
+        assert out["class_name"][i] == "" and out["probability"][i] is None, i
+    # The valid rows are predicted exactly as the model predicts them alone.
+    loaded = load_model(str(served))
+    prep = Preprocessing(image_size=(16, 16))
+    batch = np.stack([preprocess_bytes(good_png, prep), preprocess_bytes(good_jpg, prep)])
+    expected = loaded.model.predict(batch, verbose=0)[:, 0]
+    np.testing.assert_allclose([out["p_sad"][0], out["p_sad"][8]], expected, rtol=1e-5)
+    assert set(out["class_name"][[0, 8]]) <= {"happy", "sad"}
+    # Through the scoring server's own request path: HTTP 200, strict JSON (null, not NaN).
+    body = json.dumps({"dataframe_split": {"columns": ["image_b64"], "data": [[r] for r in rows]}})
+    model = _pyfunc(served)
+    res = scoring_server.invocations(
+        body, "application/json", model, model.metadata.get_input_schema()
+    )
+    assert res.status == 200
+    preds = json.loads(res.response, parse_constant=lambda c: pytest.fail(f"{c} in JSON"))
+    assert [p["error"] == "" for p in preds["predictions"]] == [
+        True, False, False, False, False, False, False, False, True
+    ]  # fmt: skip
+
+
+def test_serving_caps_rows_without_decoding_and_answers_an_empty_frame(
+    served: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pandas as pd
+    from mlflow.pyfunc import scoring_server
+
+    from happysad.serving import packaging, pyfunc
+
+    model = _pyfunc(served)
+    schema = model.metadata.get_input_schema()
+    body = json.dumps({"dataframe_split": {"columns": ["image_b64"], "data": []}})
+    res = scoring_server.invocations(body, "application/json", model, schema)
+    assert res.status == 200 and json.loads(res.response) == {"predictions": []}
+    empty = model.predict(pd.DataFrame({"image_b64": pd.Series([], dtype=object)}))
+    assert len(empty) == 0
+    assert list(empty.columns) == ["class_name", "probability", "p_happy", "p_sad", "error"]
+
+    monkeypatch.setenv("HAPPYSAD_MAX_ROWS", "3")
+
+    def no_decoding(*args: object) -> None:
+        raise AssertionError("a row was decoded in a request over the row cap")
+
+    monkeypatch.setattr(pyfunc, "preprocess_bytes", no_decoding)  # the served code's import
+    good = _b64(_encoded(_face(1, 40)))
+    out = model.predict(pd.DataFrame({"image_b64": [good] * 4}))
+    assert len(out) == 4 and (out["class_name"] == "").all()
+    assert all("4 rows > HAPPYSAD_MAX_ROWS=3" in e for e in out["error"])
+    monkeypatch.setenv("HAPPYSAD_MAX_ROWS", "lots")
+    from happysad.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"^HAPPYSAD_MAX_ROWS='lots': must be a positive int$"):
+        packaging.ServingLimits.from_env()
+
+
+def test_pixel_cap_is_happysads_own_whatever_imported_cv2_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from happysad.data.image import ImageDecodeError, decode
+
+    # cv2 is long imported here: a cap set now is one OpenCV never sees; happysad's holds.
+    monkeypatch.setenv("OPENCV_IO_MAX_IMAGE_PIXELS", "1000")
+    small = _encoded(_face(1, 40))  # 1600 pixels
+    with pytest.raises(ImageDecodeError, match=r"40x40 = 1600 pixels > 1000 \(OPENCV"):
+        decode(small)
+    for kind in (".jpg", ".bmp", ".webp", ".tiff"):
+        with pytest.raises(ImageDecodeError, match="> 1000"):
+            decode(_encoded(_face(1, 40), kind))
+    monkeypatch.delenv("OPENCV_IO_MAX_IMAGE_PIXELS")
+    # A process that imports cv2 before happysad: OpenCV's cap is then its default 2^30.
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(_png_claiming(12000, 12000))  # 1.44e8 pixels: under 2^30, over 2^27
+    code = (
+        "import cv2\n"
+        "from happysad.data.image import ImageDecodeError, decode\n"
+        f"data = open({str(bomb)!r}, 'rb').read()\n"
+        "try:\n    decode(data)\nexcept ImageDecodeError as err:\n    print(err)\n"
+    )
+    env = {k: v for k, v in CLI_ENV.items() if k != "OPENCV_IO_MAX_IMAGE_PIXELS"}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), *filter(None, [env.get("PYTHONPATH")])])
+    res = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert f"12000x12000 = 144000000 pixels > {2**27}" in res.stdout, res.stdout
+
+
+def test_large_jpegs_are_decoded_reduced_with_the_same_result(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import cv2
+    from PIL import Image
+
+    from happysad.data import image as image_mod
+    from happysad.data.image import Preprocessing, decode, preprocess_bytes, resize
+
+    rng = np.random.default_rng(0)
+    smooth = cv2.resize(
+        rng.integers(0, 255, (30, 40, 3), dtype=np.uint8),
+        (2000, 1500),
+        interpolation=cv2.INTER_CUBIC,
+    )
+    data = _encoded(smooth, ".jpg")
+    flags: list[int] = []
+    real = cv2.imdecode
+
+    def spy(buf: np.ndarray, flag: int) -> np.ndarray:
+        flags.append(flag)
+        return real(buf, flag)
+
+    monkeypatch.setattr(image_mod.cv2, "imdecode", spy)
+    prep = Preprocessing(image_size=(64, 64))
+    reduced = preprocess_bytes(data, prep)
+    assert flags[-1] & cv2.IMREAD_REDUCED_COLOR_4 == cv2.IMREAD_REDUCED_COLOR_4  # 500x375
+    full = resize(decode(data), prep)
+    assert flags[-1] == cv2.IMREAD_UNCHANGED
+    assert reduced.shape == full.shape == (64, 64, 3) and reduced.dtype == full.dtype == np.uint8
+    assert np.abs(reduced.astype(int) - full).mean() < 1.0
+    # Never below 4x the target; never for a face crop (the face may be a small part).
+    preprocess_bytes(data, Preprocessing(image_size=(180, 180)))
+    assert flags[-1] & cv2.IMREAD_REDUCED_COLOR_2 == cv2.IMREAD_REDUCED_COLOR_2
+    preprocess_bytes(data, Preprocessing(image_size=(400, 400)))
+    assert flags[-1] == cv2.IMREAD_UNCHANGED
+    preprocess_bytes(data, Preprocessing(image_size=(64, 64), face_crop=True))
+    assert flags[-1] == cv2.IMREAD_UNCHANGED
+    # EXIF orientation is ignored in both paths (IMREAD_UNCHANGED ignores it).
+    import io
+
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90
+    buf = io.BytesIO()
+    Image.fromarray(smooth).save(buf, "JPEG", exif=exif)
+    assert decode(buf.getvalue(), (64, 64)).shape == (1500 // 4, 2000 // 4, 3)
+    assert decode(buf.getvalue()).shape == (1500, 2000, 3)
+
+
+# --- untrusted model metadata, globs, the CLI's one-line errors -----------------------------
+
+
+def _edited_model(served: Path, dest: Path, edit) -> Path:
+    import shutil
+
+    model_dir = Path(shutil.copytree(served, dest))
+    meta_path = model_dir / "artifacts" / "happysad.json"
+    meta = json.loads(meta_path.read_text())
+    result = edit(meta)
+    meta_path.write_text(result if isinstance(result, str) else json.dumps(meta))
+    return model_dir
+
+
+def _set(path: str, value: object):
+    def edit(meta: dict) -> None:
+        *parents, key = path.split(".")
+        node = meta
+        for p in parents:
+            node = node[p]
+        node[key] = value
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (_set("preprocessing.image_size", [0, 16]), "preprocessing.image_size=[0, 16]: must be"),
+        (
+            _set("preprocessing.image_size", [99999, 99999]),
+            "preprocessing.image_size=[99999, 99999]",
+        ),
+        (_set("preprocessing.image_size", "big"), "preprocessing.image_size='big'"),
+        (
+            _set("preprocessing.interpolation", "evil"),
+            "preprocessing.interpolation='evil': must be",
+        ),
+        (_set("preprocessing.channels", 4), "preprocessing.channels=4: must be 1 or 3"),
+        (_set("preprocessing.face_margin", "x"), "preprocessing.face_margin='x'"),
+        (_set("class_names", ["happy"]), "class_names=['happy']: must be a list of at least 2"),
+        (_set("class_names", ["a", "a"]), "class_names=['a', 'a']"),
+        (_set("threshold", 7), "threshold=7: must be a number strictly between 0 and 1"),
+        (lambda meta: "{not json", "not valid JSON"),
+        (
+            _set("preprocessing.image_size", [32, 32]),
+            "preprocessing.image_size=[32, 32] and channels=3 do not match the model's input",
+        ),
+        (_set("class_names", ["a", "b", "c"]), "class_names has 3 names but the model has 1"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_untrusted_model_metadata_is_checked_on_load(
+    served: Path, tmp_path: Path, edit, expected: str
+) -> None:
+    from happysad.errors import ModelLoadError
+    from happysad.serving.packaging import load_model
+
+    model_dir = _edited_model(served, tmp_path / "model", edit)
+    with pytest.raises(ModelLoadError) as info:
+        load_model(str(model_dir))
+    msg = str(info.value)
+    assert msg.startswith(str(model_dir / "artifacts" / "happysad.json") + ": "), msg
+    assert expected in msg and "\n" not in msg
+
+
+def test_a_served_model_with_bad_metadata_fails_at_load(served: Path, tmp_path: Path) -> None:
+    from happysad.errors import ModelLoadError
+
+    model_dir = _edited_model(served, tmp_path / "model", _set("preprocessing.channels", 7))
+    with pytest.raises(ModelLoadError, match=r"happysad\.json: preprocessing\.channels=7"):
+        _pyfunc(model_dir)
+
+
+def test_recursive_globs_do_not_follow_symlink_loops(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from happysad.serving.predict import expand_inputs
+
+    shots = tmp_path / "shots"
+    for rel in ("a.png", "sub/b.png", "sub/deep/c.png", "sub/.hidden/h.png", "sub/x.txt"):
+        (shots / rel).parent.mkdir(parents=True, exist_ok=True)
+        (shots / rel).write_bytes(b"x")
+    (shots / "sub" / "loop").symlink_to("..")  # back to shots/: a loop
+    (shots / "sub" / "deep" / "up").symlink_to("../..")  # a second one: 2^40 paths with glob
+    (shots / "linked.png").symlink_to(shots / "a.png")  # a linked file is listed
+    monkeypatch.chdir(tmp_path)
+    t0 = time.monotonic()
+    files, errors = expand_inputs(["shots/**/*.png"])
+    assert time.monotonic() - t0 < 10
+    assert not errors
+    assert files == ["shots/a.png", "shots/linked.png", "shots/sub/b.png", "shots/sub/deep/c.png"]
+    files, _ = expand_inputs([str(shots / "**" / "deep" / "*.png"), "shots/*/b.png"])
+    assert files == [str(shots / "sub" / "deep" / "c.png"), "shots/sub/b.png"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["model=nope", "model.weights=null"],
+        ["model=nope", "model.weights=null", "hydra.run.dir={rd}"],
+        ["--cfg", "job", "model=nope", "+model.extra=1"],
+    ],
+    ids=["plain", "with-hydra-override", "cfg-job"],
+)
+def test_a_missing_group_option_is_one_line_whatever_else_is_given(
+    tmp_path: Path, args: list[str]
+) -> None:
+    from .conftest import no_tensorflow_env, run_cli
+
+    env, marker = no_tensorflow_env(tmp_path)
+    rd = tmp_path / "rd"
+    res = run_cli(
+        "happysad-train", f"paths.output_dir={tmp_path / 'out'}",
+        *[a.format(rd=rd) for a in args], env=env, timeout=120,
+    )  # fmt: skip
+    assert res.returncode == 2, res.stderr[-2000:]
+    assert res.stderr.startswith("error: model=nope: no such option in conf/model/")
+    assert len(res.stderr.strip().splitlines()) == 1, res.stderr
+    assert not marker.exists() and not rd.exists() and not (tmp_path / "out").exists()
+
+
+def test_a_reused_run_dir_is_refused_before_hydra_writes_into_it(tmp_path: Path) -> None:
+    from .conftest import no_tensorflow_env, run_cli
+
+    env, marker = no_tensorflow_env(tmp_path)
+    rd = tmp_path / "earlier_run"
+    (rd / ".hydra").mkdir(parents=True)
+    (rd / ".hydra" / "config.yaml").write_text("the earlier run's config\n")
+    (rd / ".hydra" / "overrides.yaml").write_text("- trainer.epochs=9\n")
+    (rd / "history.csv").write_text("epoch,loss\n0,0.5\n")
+    before = hash_tree(rd)
+    res = run_cli(
+        "happysad-train", f"hydra.run.dir={rd}", f"paths.output_dir={tmp_path / 'out'}",
+        env=env, timeout=120,
+    )  # fmt: skip
+    assert res.returncode == 2, res.stderr[-2000:]
+    assert res.stderr.strip() == (
+        f"error: hydra.run.dir={rd}: already holds a run (history.csv); continue it with "
+        f"trainer.resume={rd}, or pick a new run dir (nothing was changed)"
+    )
+    assert hash_tree(rd) == before and not (rd / "train.log").exists()
+    assert not marker.exists()

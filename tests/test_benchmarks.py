@@ -109,3 +109,34 @@ def test_bench_train_measures_the_four_variants(tmp_path: Path) -> None:
         "d_to_target<=a/10",
         "d_peak_rss<=2.5GB",
     }
+
+
+@pytest.mark.slow
+def test_bench_scale_reports_time_and_anonymous_memory_per_size(tmp_path: Path) -> None:
+    out = run_bench(
+        "bench_scale.py",
+        *("--sizes", "40,80", "--pixels", "32", "--epochs", "2", "--work", str(tmp_path / "w")),
+        timeout=600,
+    )
+    assert out["bench"] == "scale" and out["failed"] == []
+    assert [(r["px"], r["n"]) for r in out["runs"]] == [(32, 40), (32, 80)]
+    for r in out["runs"]:
+        assert r["records"] == r["n"] and r["rescan_cache_hits"] == r["n"]
+        assert r["train_reused_cache"] is True  # training read the cache the build child wrote
+        assert r["epochs"] == 2
+        for key in (
+            "first_scan_s",
+            "cached_rescan_s",
+            "cache_build_s",
+            "first_epoch_s",
+            "steady_epoch_s",
+            "train_peak_anon_mb",
+            "build_peak_anon_mb",
+        ):
+            assert r[key] > 0, key
+        assert r["train_peak_anon_mb"] <= r["train_peak_rss_mb"]
+    g = out["growth"]["32px"]
+    assert g["from_n"] == 40 and g["to_n"] == 80 and g["images_ratio"] == 2
+    assert g["steady_epoch_s_ratio_over_images_ratio"] > 0
+    assert "train_peak_anon_mb_growth" in g
+    assert not list((tmp_path / "w" / "runs").rglob("images-*.npy"))  # caches removed

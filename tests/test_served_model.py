@@ -90,6 +90,7 @@ def test_the_copied_code_is_the_packages_and_the_cascade_comes_with_it(tmp_path:
         "keras",
         "mlflow",
         "opencv-python-headless",
+        "pillow",
         "numpy",
         "pandas",
     ]

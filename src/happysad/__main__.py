@@ -1,4 +1,4 @@
-"""`python -m happysad train|predict|eval|compare ...`: the console scripts, by another name.
+"""`python -m happysad train|predict|eval|compare|cache ...`: the console scripts, by another name.
 
 Useful where the venv's bin/ is not on PATH (a notebook kernel, `mlflow run`, a job script).
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-USAGE = "usage: python -m happysad {train,predict,eval,compare} [arguments...]"
+USAGE = "usage: python -m happysad {train,predict,eval,compare,cache} [arguments...]"
 
 
 def _entry_point(command: str) -> Any:
@@ -21,6 +21,8 @@ def _entry_point(command: str) -> Any:
         from happysad.cli.evaluate import main
     elif command == "compare":
         from happysad.cli.compare import main
+    elif command == "cache":
+        from happysad.cli.cache import main
     else:
         return None
     return main
@@ -34,7 +36,10 @@ def main(argv: list[str] | None = None) -> int:
     command, rest = argv[0], argv[1:]
     entry = _entry_point(command)
     if entry is None:
-        print(f"error: {command}: unknown command (train, predict, eval, compare)", file=sys.stderr)
+        print(
+            f"error: {command}: unknown command (train, predict, eval, compare, cache)",
+            file=sys.stderr,
+        )
         return 2
     # Each entry point reads sys.argv (Hydra's does): present it as the console script would.
     sys.argv = [f"happysad-{'eval' if command == 'evaluate' else command}", *rest]

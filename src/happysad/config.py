@@ -19,7 +19,7 @@ from happysad.errors import ConfigError, first_line
 
 INTERPOLATIONS = ("area", "bilinear", "nearest", "cubic", "lanczos")
 BAD_FILE_POLICIES = ("skip", "quarantine")
-CACHE_MODES = ("memory", "disk", "none")
+CACHE_MODES = ("auto", "memory", "disk", "none")
 SOURCES = ("folder", "demo")
 HEADS = ("auto", "none")
 DIRECTIONS = ("maximize", "minimize")
@@ -71,7 +71,8 @@ class DataConf:
     quarantine_dir: str | None = None
     min_images_per_class: int = 2
     scan_cache: bool = True
-    cache: str = "memory"
+    cache: str = "auto"
+    cache_max_gb: float | None = 20.0  # the disk cache's budget (LRU eviction); null: none
     workers: int = 0
     demo: DemoConf | None = None
     augment: list[Any] = field(default_factory=list)  # Keras layers, train batches only
@@ -122,7 +123,9 @@ class ModelConf:
     weights: str | None = None  # the backbone's: imagenet | null | a weights file
     freeze_backbone: bool = True  # phase 1 trains the layers and head on a frozen backbone
     fine_tune: FineTuneConf = field(default_factory=FineTuneConf)
-    init_from: str | None = None  # warm start: run dir | model folder | runs:/ | models:/
+    # warm start: run dir | model folder | runs:/ | models:/ | auto (the built-in face prior
+    # when it fits the model, else from scratch; the default for data=folder)
+    init_from: str | None = None
     layers: list[Any] = field(default_factory=list)  # Keras layers, each {_target_: ..., kwargs}
     head: str = "auto"  # auto: sigmoid/softmax output sized to the classes; none: the last layer
     loss: Any = "auto"  # auto, a Keras loss name, or a {_target_: ...} spec
@@ -243,6 +246,9 @@ def _check_data(d: DictConfig) -> None:
         )
     if d.cache not in CACHE_MODES:
         _fail("data.cache", d.cache, f"must be one of {', '.join(CACHE_MODES)}")
+    gb = d.cache_max_gb
+    if gb is not None and (isinstance(gb, bool) or not isinstance(gb, int | float) or gb <= 0):
+        _fail("data.cache_max_gb", gb, "must be a positive number of gigabytes (or null)")
     if d.min_images_per_class < 1:
         _fail("data.min_images_per_class", d.min_images_per_class, "must be >= 1")
     if d.workers < 0:
@@ -302,7 +308,7 @@ def _check_model(m: DictConfig) -> None:
         _fail("model.label_smoothing", m.label_smoothing, "must be in [0, 1)")
     if m.fine_tune.epochs < 0:
         _fail("model.fine_tune.epochs", m.fine_tune.epochs, "must be >= 0")
-    if m.fine_tune.epochs and m.backbone is None and m.init_from is None:
+    if m.fine_tune.epochs and m.backbone is None and m.init_from in (None, "auto"):
         _fail("model.fine_tune.epochs", m.fine_tune.epochs, "needs model.backbone (or init_from)")
     if m.fine_tune.lr <= 0:
         _fail("model.fine_tune.lr", m.fine_tune.lr, "must be a positive number")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import hydra
+from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
 from happysad import api
@@ -69,6 +70,24 @@ def app(cfg: DictConfig) -> float | None:
     return summary.get("objective")
 
 
+class RunDirGuard(Callback):
+    """Hydra callback (conf/config.yaml): refuse a run dir that holds a run before Hydra's
+    job setup writes `.hydra/` and `train.log` into it (on_run_start comes first)."""
+
+    def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
+        from happysad.training.resume import refuse_reused_run_dir
+
+        if config.get("trainer", {}).get("resume"):
+            return  # resuming continues its own run dir; checked there
+        try:
+            refuse_reused_run_dir(Path(str(config.hydra.run.dir)))
+        except HappysadError as err:
+            if not _IN_CLI:
+                raise  # happysad.api.train: the caller gets the error, not an exit
+            print(f"error: {redact_text(str(err))}", file=sys.stderr)
+            sys.exit(err.exit_code)
+
+
 def _split_config_dir(argv: list[str]) -> tuple[list[str], str | None]:
     """`--config-dir DIR` / `--config-dir=DIR` / `-cd DIR` taken out of argv."""
     rest: list[str] = []
@@ -84,16 +103,38 @@ def _split_config_dir(argv: list[str]) -> tuple[list[str], str | None]:
     return rest, user_dir
 
 
+# Flags that leave the composed job config as plain `key=value` overrides would: the
+# precheck composes with them removed. Any other flag (-m, --config-name, --help...) skips it.
+_NEUTRAL_FLAGS = {"--cfg": 1, "-c": 1, "--package": 1, "-p": 1, "--resolve": 0}
+
+
+def _precheck_overrides(argv: list[str]) -> list[str] | None:
+    """The overrides to compose for the precheck, or None to leave everything to Hydra."""
+    out: list[str] = []
+    skip = 0
+    for arg in argv:
+        if skip:
+            skip -= 1
+        elif arg in _NEUTRAL_FLAGS:
+            skip = _NEUTRAL_FLAGS[arg]
+        elif arg.startswith("-"):
+            if arg.split("=", 1)[0] not in _NEUTRAL_FLAGS:
+                return None
+        elif not arg.lstrip("+~").startswith(("hydra.", "hydra/")):
+            out.append(arg)  # hydra.* only shapes Hydra's own config, not the job's
+    return out
+
+
 def _precheck(argv: list[str]) -> None:
     """Compose single-run overrides first so a typo gets one clear line, not Hydra's block.
 
-    Skipped for anything but plain `key=value` overrides and `--config-dir` (multirun, --cfg,
-    --help, hydra.*), which Hydra handles itself.
+    `--config-dir` is honoured; hydra.* overrides and --cfg/--package/--resolve are left out
+    of this compose; multirun and the flags that change what is composed (--config-name...)
+    skip it (Hydra reports).
     """
-    overrides, user_dir = _split_config_dir(argv)
-    if any(a.startswith("-") for a in overrides) or any(
-        a.startswith(("hydra.", "hydra/")) for a in overrides
-    ):
+    argv, user_dir = _split_config_dir(argv)
+    overrides = _precheck_overrides(argv)
+    if overrides is None:
         return
     try:
         api.compose(overrides, config_dir=user_dir)
@@ -102,7 +143,12 @@ def _precheck(argv: list[str]) -> None:
         sys.exit(2)
 
 
+_IN_CLI = False
+
+
 def main() -> None:
+    global _IN_CLI
+    _IN_CLI = True
     _precheck(sys.argv[1:])
     app()
 

@@ -1,9 +1,11 @@
 """tf.data pipelines over decoded uint8 arrays: shuffle (train only), batch, prefetch.
 
 Pixels stay uint8 until the model's own Rescaling layer, so the pipeline does no float
-work and the same arrays feed training, evaluation and prediction. In-memory arrays are
-sliced by tf.data directly; memory-mapped arrays (the disk cache) are read batch by batch,
-so a dataset larger than RAM never has to fit in it. The one exception to uint8 is the
+work and the same arrays feed training, evaluation and prediction. Images are never handed
+to tf.data whole: it shuffles and batches indices, and each batch is gathered from the numpy
+array (in memory) or the memory-mapped file (the disk cache). `from_tensor_slices(images)`
+would copy the data set into a tensor and `shuffle(n)` over images would hold another copy
+in its buffer: 3x the data set where this holds it once (memory) or not at all (disk). The one exception to uint8 is the
 optional `augment` step (training batches only, see `data/augment.py`), which emits float32
 pixels still in [0, 255].
 """
@@ -29,14 +31,8 @@ def make_dataset(
     `augment` (a Keras layer/Sequential, see `data/augment.py`) is applied to each batch in
     training mode: pass it for the training split only.
     """
-    if isinstance(images, np.memmap):
-        ds = _memmap_dataset(images, labels, batch_size, shuffle, seed)
-        return _shard_by_data(_maybe_augment(ds, augment, labels).prefetch(tf.data.AUTOTUNE))
-    tensors = images if labels is None else (images, labels)
-    ds = tf.data.Dataset.from_tensor_slices(tensors)
-    if shuffle:
-        ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
-    ds = _maybe_augment(ds.batch(batch_size), augment, labels)
+    ds = _indexed_dataset(images, labels, batch_size, shuffle, seed)
+    ds = _maybe_augment(ds, augment, labels)
     return _shard_by_data(ds.prefetch(tf.data.AUTOTUNE))
 
 
@@ -57,10 +53,10 @@ def _shard_by_data(ds: tf.data.Dataset) -> tf.data.Dataset:
     return ds.with_options(options)
 
 
-def _memmap_dataset(
-    images: np.memmap, labels: np.ndarray | None, batch_size: int, shuffle: bool, seed: int | None
+def _indexed_dataset(
+    images: np.ndarray, labels: np.ndarray | None, batch_size: int, shuffle: bool, seed: int | None
 ) -> tf.data.Dataset:
-    """Shuffle indices (cheap), then gather each batch from the memory-mapped file."""
+    """Shuffle indices (cheap), then gather each batch from the array or memory-mapped file."""
     n = len(images)
     shape = (None, *images.shape[1:])
     ds = tf.data.Dataset.range(n)

@@ -30,6 +30,7 @@ from happysad.data.image import (
 )
 from happysad.data.progress import Progress
 from happysad.errors import DataError, csv_row
+from happysad.resources import available_cpus
 
 SYSTEM_FILES = {"thumbs.db", "desktop.ini", ".ds_store"}
 
@@ -162,14 +163,17 @@ def _suffix(name: str) -> str:
     return name[i:] if 0 < i < len(name) - 1 else ""
 
 
-def _quick_reject(path: str, extensions: set[str]) -> str | None:
-    """Reasons that need no reading: system/hidden files, dangling links, wrong extension."""
+def _quick_reject(path: str, extensions: set[str], lst: os.stat_result | None = None) -> str | None:
+    """Reasons that need no reading: system/hidden files, dangling links, wrong extension.
+
+    `lst`: the file's lstat when the caller has it (saves a system call per file)."""
     name = os.path.basename(path)
     if name.lower() in SYSTEM_FILES or name.startswith("._"):
         return "system file"
     if name.startswith("."):
         return "hidden file"
-    if os.path.islink(path) and not os.path.exists(path):
+    linked = os.path.islink(path) if lst is None else stat.S_ISLNK(lst.st_mode)
+    if linked and not os.path.exists(path):
         return "broken symlink"
     ext = _suffix(name).lower()
     if ext not in extensions:
@@ -186,9 +190,10 @@ class _EntryPolicy:
     max_bytes: int
     follow_external_links: bool
 
-    def reject(self, path: str) -> str | None:
+    def reject(self, path: str, lst: os.stat_result | None = None) -> str | None:
+        """`lst`: the file's lstat when the caller has it (one system call per file)."""
         try:
-            st = os.lstat(path)
+            st = os.lstat(path) if lst is None else lst
             linked = stat.S_ISLNK(st.st_mode)
             if linked:
                 st = os.stat(path)
@@ -261,17 +266,23 @@ class ScanCache:
         self.fresh: dict[str, list] = {}
 
     @staticmethod
-    def stamp(path: str | Path) -> list[int] | None:
-        try:
-            st = os.stat(path)
-        except OSError:
-            return None
+    def stamp(path: str | Path, st: os.stat_result | None = None) -> list[int] | None:
+        """(size, mtime, inode, ctime) of the file (symlinks followed); `st`: its stat if known."""
+        if st is None:
+            try:
+                st = os.stat(path)
+            except OSError:
+                return None
         return [st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns]
 
-    def hit(self, path: str) -> tuple[dict | None, str | None] | None:
-        """The cached result if the file's stamp is unchanged (one stat), else None."""
+    def hit(
+        self, path: str, st: os.stat_result | None = None
+    ) -> tuple[dict | None, str | None] | None:
+        """The cached result if the file's stamp is unchanged (one stat), else None.
+
+        `st`: the file's stat (not lstat of a symlink) when the caller already has it."""
         entry = self.entries.get(path)
-        if entry is None or entry[0] != self.stamp(path):
+        if entry is None or entry[0] != self.stamp(path, st):
             return None
         self.hits += 1
         self.fresh[path] = entry
@@ -400,13 +411,20 @@ def scan_folder(
     results: list[tuple[dict | None, str | None]] = []
     todo: list[int] = []
     for i, (path, _, _) in enumerate(jobs):
-        reason = _quick_reject(path, exts) or policy.reject(path)
-        found = None if reason or cache is None else cache.hit(path)
+        # One lstat per file serves every check and, for a regular file (not a symlink),
+        # the cache stamp too: a cached rescan is one system call per file.
+        try:
+            lst: os.stat_result | None = os.lstat(path)
+        except OSError:
+            lst = None  # gone or unreadable: policy.reject says why
+        reason = _quick_reject(path, exts, lst) or policy.reject(path, lst)
+        plain = lst is not None and not stat.S_ISLNK(lst.st_mode)
+        found = None if reason or cache is None else cache.hit(path, lst if plain else None)
         results.append((None, reason) if reason else found or (None, None))
         if not reason and found is None:
             todo.append(i)
     if todo:
-        n_workers = workers or os.cpu_count() or 1
+        n_workers = workers or available_cpus()
         with (
             ThreadPoolExecutor(max_workers=n_workers) as pool,
             Progress(len(todo), f"scan {root_path.name}") as bar,

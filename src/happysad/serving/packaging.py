@@ -8,7 +8,9 @@ no tracking server) and logged to MLflow (`runs:/<id>/model`, `models:/<name>/<v
 The MLflow model is self-contained: it is logged from code (serving/model_code.py, no pickled
 object), carries the few happysad modules its pyfunc imports (SERVED_CODE, in its `code/`
 folder) and pins the exact versions of everything else, so it loads and predicts in a Python
-that has no happysad installed.
+that has no happysad installed. Its pyfunc (serving/pyfunc.py) answers every row, with a
+per-row `error`, within the request limits (`ServingLimits`); a model's metadata is validated
+and matched to the model on every load (serving/metadata.py), here and in the pyfunc.
 """
 
 from __future__ import annotations
@@ -34,9 +36,11 @@ from happysad.serving.metadata import (
     KERAS_FILE,
     METADATA_FILE,
     ModelMetadata,
+    check_model_matches,
+    read_metadata,
 )
 from happysad.serving.metadata import load_keras as _load_keras
-from happysad.serving.pyfunc import HappysadPyfunc
+from happysad.serving.pyfunc import HappysadPyfunc, ServingLimits
 
 __all__ = [
     "INPUT_COLUMN",
@@ -46,9 +50,12 @@ __all__ = [
     "HappysadPyfunc",  # models logged before models-from-code unpickle it from here
     "LoadedModel",
     "ModelMetadata",
+    "ServingLimits",
+    "check_model_matches",
     "encode_image_b64",
     "load_model",
     "log_model",
+    "read_metadata",
     "save_model",
 ]
 
@@ -57,7 +64,7 @@ MODEL_CODE = Path(__file__).with_name("model_code.py")  # MLflow's python_model 
 _PACKAGE = Path(__file__).resolve().parents[1]
 # The happysad modules the pyfunc imports at predict time (paths under the package), copied
 # into the model's code/ folder so it loads where happysad is not installed. Kept small on
-# purpose; tests/test_serving_code.py checks that importing the pyfunc needs nothing else.
+# purpose; tests/test_served_model.py checks that importing the pyfunc needs nothing else.
 SERVED_CODE = (
     "__init__.py",
     "errors.py",
@@ -143,6 +150,7 @@ SERVING_REQUIREMENTS = (
     "keras",
     "mlflow",
     "opencv-python-headless",
+    "pillow",  # data/image.py reads each image's header (the pixel cap) before decoding
     "numpy",
     "pandas",
 )
@@ -260,8 +268,10 @@ def _from_dir(model_dir: Path, source: str, safe_mode: bool) -> LoadedModel:
         raise ModelLoadError(
             f"{source}: no {KERAS_FILE} + {METADATA_FILE} inside; not a happysad model"
         )
-    meta = ModelMetadata.from_dict(json.loads(meta_path.read_text()))
-    return LoadedModel(_load_keras(keras_path, safe_mode), meta, source)
+    meta = read_metadata(meta_path)
+    model = _load_keras(keras_path, safe_mode)
+    check_model_matches(model, meta, meta_path)
+    return LoadedModel(model, meta, source)
 
 
 def load_model(ref: str, tracking_uri: str | None = None, safe_mode: bool = True) -> LoadedModel:
@@ -286,8 +296,10 @@ def load_model(ref: str, tracking_uri: str | None = None, safe_mode: bool = True
             raise ModelLoadError(
                 f"{ref}: expected a model folder, or a .keras file with {METADATA_FILE} beside it"
             )
-        meta = ModelMetadata.from_dict(json.loads(meta_path.read_text()))
-        return LoadedModel(_load_keras(path, safe_mode), meta, ref)
+        meta = read_metadata(meta_path)
+        model = _load_keras(path, safe_mode)
+        check_model_matches(model, meta, meta_path)
+        return LoadedModel(model, meta, ref)
     if (path / "model" / "MLmodel").is_file():  # a Hydra run dir
         path = path / "model"
     return _from_dir(path, ref, safe_mode)

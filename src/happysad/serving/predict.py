@@ -7,6 +7,7 @@ others still run.
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +18,7 @@ import numpy as np
 
 from happysad.data.image import ImageDecodeError, preprocess_file
 from happysad.data.progress import Progress
+from happysad.resources import available_cpus
 from happysad.serving.packaging import LoadedModel
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff")
@@ -32,6 +34,45 @@ class Prediction:
 
     def to_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+def _match(parts: list[str], pats: list[str]) -> bool:
+    """glob's rules for one relative path: `*` stays in a component, a whole `**` spans any
+    number of them, and wildcards skip names starting with a dot."""
+    if not pats:
+        return not parts
+    head = pats[0]
+    if head == "**":
+        return _match(parts, pats[1:]) or (
+            bool(parts) and not parts[0].startswith(".") and _match(parts[1:], pats)
+        )
+    if not parts:
+        return False
+    if glob.has_magic(head) and parts[0].startswith(".") and not head.startswith("."):
+        return False
+    return fnmatch.fnmatch(parts[0], head) and _match(parts[1:], pats[1:])
+
+
+def recursive_glob(pattern: str) -> list[str]:
+    """Files matching a pattern with `**`, without following symlinked folders.
+
+    glob.glob(recursive=True) follows them, so a link to a parent folder repeats the tree
+    ~40 levels deep (and two such links, 2^40 times). Folders reached through a link are not
+    entered, as in the training scan; linked files are listed.
+    """
+    comps = pattern.split(os.sep)
+    fixed = next((i for i, c in enumerate(comps) if glob.has_magic(c)), len(comps))
+    base = os.sep.join(comps[:fixed]) or (os.sep if pattern.startswith(os.sep) else "")
+    pats = [c for c in comps[fixed:] if c]
+    out = []
+    for dirpath, dirnames, filenames in os.walk(base or os.curdir, followlinks=False):
+        dirnames.sort()
+        rel = os.path.relpath(dirpath, base or os.curdir)
+        parts = [] if rel == os.curdir else rel.split(os.sep)
+        for name in sorted(filenames):
+            if _match([*parts, name], pats):
+                out.append(os.path.join(dirpath, name) if base else os.path.join(*parts, name))
+    return sorted(out)
 
 
 def expand_inputs(inputs: list[str], recursive: bool = False) -> tuple[list[str], list[Prediction]]:
@@ -58,7 +99,8 @@ def expand_inputs(inputs: list[str], recursive: bool = False) -> tuple[list[str]
         elif p.exists() or p.is_symlink():
             files.append(item)
         elif glob.has_magic(item):
-            matches = sorted(f for f in glob.glob(item, recursive=True) if Path(f).is_file())
+            found = recursive_glob(item) if "**" in item else glob.glob(item)
+            matches = sorted(f for f in found if Path(f).is_file())
             if not matches:
                 errors.append(Prediction(item, None, None, error="pattern matches no files"))
             files.extend(matches)
@@ -87,7 +129,7 @@ def predict_files(
         except OSError as err:
             return f"unreadable ({err.strerror or err})"
 
-    n_workers = workers or os.cpu_count() or 1
+    n_workers = workers or available_cpus()
     chunks = [files[i : i + batch_size] for i in range(0, len(files), batch_size)]
     with ThreadPoolExecutor(max_workers=n_workers) as pool, Progress(len(files), "predict") as bar:
         # The next chunk decodes in the threads while this one runs through the model.

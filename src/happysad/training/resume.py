@@ -88,6 +88,7 @@ def resume_config(cfg: DictConfig) -> tuple[DictConfig, str]:
 
 HISTORY_FILE = "history.csv"
 BACKUP_DIR = "backup"
+RUN_MODEL_DIR = "model"  # serving.packaging.MODEL_DIR, without importing MLflow
 
 
 def read_history_rows(path: Path) -> list[dict[str, float]]:
@@ -245,3 +246,16 @@ def update_state(run_dir: Path, **values: Any) -> None:
     state = read_state(run_dir)
     state.update(values)
     (run_dir / STATE_FILE).write_text(json.dumps(state))
+
+
+def refuse_reused_run_dir(run_dir: Path) -> None:
+    """A run dir that already holds a run is not reused: its history would be appended to,
+    its backup restored into the new model, its model folder replaced. Nothing is deleted."""
+    found = [
+        n for n in (STATE_FILE, HISTORY_FILE, BACKUP_DIR, RUN_MODEL_DIR) if (run_dir / n).exists()
+    ]
+    if found:
+        raise ConfigError(
+            f"hydra.run.dir={run_dir}: already holds a run ({', '.join(found)}); continue it "
+            f"with trainer.resume={run_dir}, or pick a new run dir (nothing was changed)"
+        )

@@ -24,6 +24,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from happysad.data.image import Preprocessing
 from happysad.errors import ConfigError, DataError, first_line, redact, redact_file
+from happysad.training.prior import AUTO
+from happysad.training.resume import refuse_reused_run_dir
 
 log = logging.getLogger("happysad.training")
 
@@ -97,16 +99,23 @@ def configure_tensorflow(cfg: DictConfig) -> Any:
     import keras
     import tensorflow as tf
 
+    from happysad.resources import available_cpus
     from happysad.training.distribute import make_strategy
 
     t = cfg.trainer
+    threading = tf.config.threading
+    # 0 = the CPUs this process may use (affinity and cgroup quota; TensorFlow itself would
+    # count the machine's cores and oversubscribe a container limited to a few of them).
+    intra = int(t.intra_op_threads) or available_cpus()
+    inter = int(t.inter_op_threads) or available_cpus()
     try:
-        if t.intra_op_threads:
-            tf.config.threading.set_intra_op_parallelism_threads(int(t.intra_op_threads))
-        if t.inter_op_threads:
-            tf.config.threading.set_inter_op_parallelism_threads(int(t.inter_op_threads))
+        if threading.get_intra_op_parallelism_threads() != intra:
+            threading.set_intra_op_parallelism_threads(intra)
+        if threading.get_inter_op_parallelism_threads() != inter:
+            threading.set_inter_op_parallelism_threads(inter)
     except RuntimeError:  # already initialised (e.g. a second job in the same process)
-        log.warning("TensorFlow already initialised: trainer.*_op_threads ignored for this job")
+        if t.intra_op_threads or t.inter_op_threads:  # only what was asked for is worth a warning
+            log.warning("TensorFlow already initialised: trainer.*_op_threads ignored for this job")
     strategy = make_strategy(str(t.strategy))
     keras.utils.set_random_seed(int(cfg.seed))
     # Global in Keras: set for every job (a sweep's previous job may have changed it).
@@ -168,20 +177,6 @@ def open_context(
     )
 
 
-def refuse_reused_run_dir(run_dir: Path) -> None:
-    """A run dir that already holds a run is not reused: its history would be appended to,
-    its backup restored into the new model, its model folder replaced. Nothing is deleted."""
-    from happysad.serving.packaging import MODEL_DIR
-    from happysad.training.resume import BACKUP_DIR, HISTORY_FILE, STATE_FILE
-
-    found = [n for n in (STATE_FILE, HISTORY_FILE, BACKUP_DIR, MODEL_DIR) if (run_dir / n).exists()]
-    if found:
-        raise ConfigError(
-            f"hydra.run.dir={run_dir}: already holds a run ({', '.join(found)}); continue it "
-            f"with trainer.resume={run_dir}, or pick a new run dir (nothing was changed)"
-        )
-
-
 def resolve_classes(cfg: DictConfig) -> tuple[list[str], list[str]]:
     """(class names, sub-folders not among them), known before any data work: a folder's
     from its sub-folder names, the demo's without generating it."""
@@ -203,20 +198,37 @@ def build_model(ctx: RunContext, class_names: list[str]) -> Any:
     prep = Preprocessing.from_data_config(cfg.data)
     shape = (*prep.image_size, prep.channels)
     with ctx.strategy.scope():  # variables (model and optimizer) must live in the strategy
-        if cfg.model.init_from:
+        if cfg.model.init_from and cfg.model.init_from != AUTO:
             model = model_lib.warm_start(cfg.model, load_init_model(cfg), shape, class_names)
         else:
             model = model_lib.build_model(cfg.model, shape, len(class_names))
+            if cfg.model.init_from == AUTO:
+                _start_from_prior(ctx, model, class_names)
         if backbone_frozen(cfg):
             model_lib.set_backbone_trainable(model, 0)
     compile_model(ctx, model)
     return model
 
 
+def _start_from_prior(ctx: RunContext, model: Any, class_names: list[str]) -> None:
+    """`model.init_from=auto`: the built-in face prior when it fits the model, else scratch."""
+    from happysad.tracking.tracker import TAG_INIT_FROM
+    from happysad.training.prior import apply_prior, load_prior
+
+    prior = None if ctx.cfg.model.backbone else load_prior()
+    done = apply_prior(model, prior, class_names) if prior is not None else None
+    if done:
+        log.info("model.init_from=auto: starting from the built-in prior %s", done)
+    else:
+        log.info("model.init_from=auto: no built-in prior fits this model; from scratch")
+    ctx.tags[TAG_INIT_FROM] = f"auto: {done or 'from scratch (no prior fits)'}"
+
+
 def backbone_frozen(cfg: DictConfig) -> bool:
     """Phase 1 trains on a frozen backbone only when it is pretrained (weights or init_from):
     a random backbone (weights=null) must learn from the start."""
-    return bool(cfg.model.freeze_backbone and (cfg.model.weights or cfg.model.init_from))
+    warm = cfg.model.init_from not in (None, AUTO)  # auto never applies to backbones
+    return bool(cfg.model.freeze_backbone and (cfg.model.weights or warm))
 
 
 def load_init_model(cfg: DictConfig) -> Any:
@@ -310,7 +322,7 @@ def log_run_config(ctx: RunContext) -> None:
 
 def prepare_data(ctx: RunContext, class_names: list[str]) -> DataBundle:
     """Scan -> split -> decode (cached) -> arrays; the cleaning, split and face reports."""
-    from happysad.data import loader, scan, split
+    from happysad.data import scan, split
     from happysad.insight.artifacts import face_crop_notes
 
     cfg, tracker, d = ctx.cfg, ctx.tracker, ctx.cfg.data
@@ -356,13 +368,7 @@ def prepare_data(ctx: RunContext, class_names: list[str]) -> DataBundle:
     )
 
     prep = Preprocessing.from_data_config(d)
-    cache_dir = Path(cfg.paths.cache_dir) if d.cache == "disk" else None
-    loaded = {
-        s: loader.load_images_with_faces(
-            splits[s], prep, workers=int(d.workers), cache_dir=cache_dir
-        )
-        for s in SPLITS
-    }
+    loaded = _decode_splits(cfg, splits, prep)
     face_summary = face_crop_notes(splits, {s: f for s, (_, _, f) in loaded.items()}, data_dir)
     if face_summary is not None:  # face_crop.csv and the updated cleaning report
         tracker.log_artifacts(data_dir, "data")
@@ -375,6 +381,33 @@ def prepare_data(ctx: RunContext, class_names: list[str]) -> DataBundle:
         face_summary=face_summary,
         fingerprint=fingerprint,
     )
+
+
+def _decode_splits(cfg: DictConfig, splits: Any, prep: Preprocessing) -> dict[str, tuple]:
+    """Decode every split once; `data.cache=auto` picks memory or disk for all of them."""
+    from happysad.data import loader
+
+    d = cfg.data
+    n_bytes = loader.decoded_bytes(sum(len(splits[s]) for s in SPLITS), prep)
+    mode = loader.resolve_cache_mode(str(d.cache), n_bytes)
+    log.info("decode cache: %s (data.cache=%s; %.1f MB decoded)", mode, d.cache, n_bytes / 2**20)
+    cache_dir = Path(cfg.paths.cache_dir) if mode == "disk" else None
+    budget = None if d.cache_max_gb is None else int(float(d.cache_max_gb) * 2**30)
+    keys = {loader.cache_key(splits[s], prep) for s in SPLITS if len(splits[s])}
+    t0 = time.time()
+    loaded = {
+        s: loader.load_images_with_faces(
+            splits[s],
+            prep,
+            workers=int(d.workers),
+            cache_dir=cache_dir,
+            max_cache_bytes=budget,
+            keep_keys=keys,
+        )
+        for s in SPLITS
+    }
+    log.info("decoded %d images in %.1f s", sum(len(splits[s]) for s in SPLITS), time.time() - t0)
+    return loaded
 
 
 # --- fit --------------------------------------------------------------------------------
@@ -523,8 +556,12 @@ def evaluate(ctx: RunContext, model: Any, data: DataBundle, fitted: FitResult) -
     cfg, tracker, split = ctx.cfg, ctx.tracker, data.eval_split
     if split != "test":
         log.warning("data.split.test=0: reporting metrics on the %s split instead", split)
+    from happysad.data.pipeline import make_dataset
+
     x_eval, y_eval = data.arrays[split]
-    probs = model.predict(x_eval, batch_size=int(cfg.data.batch_size), verbose=0)
+    # Batches gathered from the array (or the memory-mapped cache): Keras would copy a whole
+    # numpy array into a tensor first.
+    probs = model.predict(make_dataset(x_eval, None, int(cfg.data.batch_size)), verbose=0)
     probs = probs[:, 0] if probs.ndim == 2 and probs.shape[1] == 1 else probs
     threshold = float(cfg.trainer.threshold)
     ev = evaluate_predictions(y_eval, probs, data.class_names, threshold, prefix=f"{split}_")
