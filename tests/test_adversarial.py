@@ -577,7 +577,7 @@ def test_serving_caps_rows_without_decoding_and_answers_an_empty_frame(
     import pandas as pd
     from mlflow.pyfunc import scoring_server
 
-    from happysad.serving import packaging
+    from happysad.serving import packaging, pyfunc
 
     model = _pyfunc(served)
     schema = model.metadata.get_input_schema()
@@ -593,7 +593,7 @@ def test_serving_caps_rows_without_decoding_and_answers_an_empty_frame(
     def no_decoding(*args: object) -> None:
         raise AssertionError("a row was decoded in a request over the row cap")
 
-    monkeypatch.setattr(packaging, "preprocess_bytes", no_decoding)
+    monkeypatch.setattr(pyfunc, "preprocess_bytes", no_decoding)  # the served code's import
     good = _b64(_encoded(_face(1, 40)))
     out = model.predict(pd.DataFrame({"image_b64": [good] * 4}))
     assert len(out) == 4 and (out["class_name"] == "").all()

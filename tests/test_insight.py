@@ -118,6 +118,23 @@ def test_face_crops_are_cached_with_their_boxes(tmp_path: Path, monkeypatch) -> 
     x2, _, boxes2 = load_images_with_faces(records, prep, cache_dir=cache)
     np.testing.assert_array_equal(x, x2)
     np.testing.assert_array_equal(boxes, boxes2)
+    # Crops made by another detector (an older OpenCV, the former numpy cascade) are not reused.
+    plain = Preprocessing(image_size=(24, 24))
+    before, before_plain = cache_key(records, prep), cache_key(records, plain)
+    monkeypatch.setattr(faces, "DETECTOR", "numpy-haar-0.1")
+    assert cache_key(records, prep) != before
+    assert cache_key(records, plain) == before_plain  # no face crop: no detector in the key
+
+
+def test_the_detector_is_opencvs_own_cascade_classifier() -> None:
+    """OpenCV's C++ detector (4.x) with the cascade the package ships, not a re-implementation."""
+    import cv2
+
+    assert int(cv2.__version__.split(".")[0]) == 4
+    assert isinstance(faces.load_cascade(), cv2.CascadeClassifier)
+    assert faces.DETECTOR.startswith(f"opencv-{cv2.__version__}:")
+    with pytest.raises(ValueError, match="not an OpenCV cascade"):
+        faces.load_cascade(ROOT / "pyproject.toml")
 
 
 def test_images_without_a_face_are_noted_in_the_cleaning_report(tmp_path: Path) -> None:

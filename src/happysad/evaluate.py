@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn import metrics as skm
 
 
 @dataclass
@@ -48,6 +47,9 @@ def evaluate_predictions(
     prefix: str = "test_",
 ) -> Evaluation:
     """Accuracy, precision, recall, F1, ROC AUC, average precision, log loss, confusion matrix."""
+    # Imported here: predict_labels is part of the served model, which must not need sklearn.
+    from sklearn import metrics as skm
+
     y_true = np.asarray(y_true, dtype=np.int64).reshape(-1)
     probs = np.asarray(probs, dtype=np.float64)
     if probs.ndim == 2 and probs.shape[1] == 1:

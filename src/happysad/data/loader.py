@@ -3,10 +3,11 @@
 uint8 (not float32) keeps the cache 4x smaller; the model scales pixels itself. Decoding
 streams into a preallocated array (memory) or a memory-mapped temp file (disk), a window of
 images at a time, so the peak is the data set once (memory) or a few MB (disk), never a list
-of every image plus its `np.stack`ed copy. The disk cache key covers the preprocessing settings and every file's content hash, so a changed
-file or setting can never be served stale. With face cropping on, where each image's face
-was found (or that none was) is cached beside the arrays, so the cleaning report can say
-which images were used whole without detecting again.
+of every image plus its `np.stack`ed copy. The disk cache key covers the preprocessing
+settings, the decoder version, the face detector (when cropping) and every file's content
+hash, so a changed file, setting, decoder or detector can never be served stale. With face
+cropping on, where each image's face was found (or that none was) is cached beside the
+arrays, so the cleaning report can say which images were used whole without detecting again.
 """
 
 from __future__ import annotations
@@ -36,8 +37,13 @@ CHUNK_BYTES = 16 * 2**20  # decoded images in flight while streaming into the ar
 
 
 def cache_key(records: list[ImageRecord], prep: Preprocessing) -> str:
+    """Preprocessing settings, the face detector when cropping, and every file's content."""
     h = hashlib.sha256(json.dumps(prep.to_dict(), sort_keys=True).encode())
     h.update(f"pixels-v{PIXELS_VERSION}".encode())  # a decoder change invalidates old caches
+    if prep.face_crop:
+        from happysad.data.faces import DETECTOR
+
+        h.update(DETECTOR.encode())
     for r in records:
         h.update(r.sha256.encode())
     return h.hexdigest()[:20]

@@ -44,8 +44,9 @@ TAG_PARENT = "mlflow.parentRunId"
 TAG_RUN_NAME = "mlflow.runName"
 TAG_NOTE = "mlflow.note.content"
 TAG_GIT_COMMIT = "mlflow.source.git.commit"
-# MLflow 3's UI opens an experiment without this tag in GenAI mode (traces, sessions);
-# "custom_model_development" opens the model-training view (runs, metrics, models).
+# Marks the experiment as model development (runs, metrics, models), not GenAI. MLflow 3.17.2's
+# UI still starts in GenAI mode unless the browser chose "Model training" (the switch, or
+# ?workflowType=machine_learning in the URL): its browser-wide setting wins over this tag.
 TAG_EXPERIMENT_KIND = "mlflow.experimentKind"
 EXPERIMENT_KIND = "custom_model_development"
 
@@ -64,7 +65,7 @@ def ensure_experiment(mlflow_client: Any, name: str, artifact_location: str | No
 
     Safe against a racing creator: parallel sweep jobs that each migrate a fresh SQLite
     store or create the same experiment retry instead of failing. The experiment is tagged
-    as model development, so MLflow's UI opens it in the model-training view.
+    as model development (see TAG_EXPERIMENT_KIND for what MLflow's UI makes of it).
     """
     from mlflow.exceptions import MlflowException
 
