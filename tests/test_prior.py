@@ -81,7 +81,7 @@ def test_a_model_the_prior_does_not_fit_is_left_as_built(name: str, shape: tuple
 
 def test_folders_default_to_the_prior_and_the_demo_to_scratch(compose) -> None:
     folder = compose(["data=folder", "data.root=/tmp"])
-    assert folder.model.init_from == "auto" and folder.model.prior_lr == 3e-4
+    assert folder.model.init_from == "auto" and folder.model.prior_lr_scale == 0.3
     assert compose([]).model.init_from is None
     assert compose(["data=folder", "data.root=/tmp", "init=scratch"]).model.init_from is None
     cfg = compose(["data=folder", "data.root=/tmp", "model.init_from=/some/run"])
@@ -103,6 +103,8 @@ def test_a_folder_run_records_where_its_weights_started(demo_data: Path, tmp_pat
     client = MlflowClient(f"sqlite:///{out / 'mlflow.db'}")
     exp = client.get_experiment_by_name("happysad")
     (run,) = client.search_runs([exp.experiment_id])
-    assert run.data.tags["happysad.init_from"] == "auto: faces_small_cnn (with its head)"
-    assert run.data.params["optimizer.lr"] == "0.0003"  # model.prior_lr, logged as used
+    assert run.data.tags["happysad.init_from"] == "auto: faces_small_cnn (with its head), lr x 0.3"
+    assert run.data.params["optimizer.lr"] == "0.001"  # as configured; the tag says x 0.3
+    lr = [m.value for m in client.get_metric_history(run.info.run_id, "lr")]
+    assert lr and max(lr) <= 3e-4 * 1.0001, lr  # the rate used: 0.3 x 1e-3 at the peak
     assert run.data.metrics["val_accuracy"] >= 0.8

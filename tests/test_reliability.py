@@ -122,7 +122,9 @@ def test_ctrl_c_checkpoints_and_ends_the_run_killed(tmp_path: Path, demo_data: P
     client, run = _run(out)
     assert run.info.status == "KILLED"
     steps = [m.step for m in client.get_metric_history(run.info.run_id, "loss")]
-    assert steps == list(range(1, len(steps) + 1)) and len(steps) >= 2
+    # Every epoch MLflow has, once and in order. The epoch being journalled when the signal
+    # came may be missing here (history.csv has it; a resume logs it from there).
+    assert steps == list(range(1, len(steps) + 1)) and len(steps) >= 1
     assert next(out.rglob("checkpoints/interrupted.keras")).stat().st_size > 0
     assert (next(out.rglob("backup")) / "training_metadata.json").is_file()
 

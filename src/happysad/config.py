@@ -126,9 +126,10 @@ class ModelConf:
     # warm start: run dir | model folder | runs:/ | models:/ | auto (the built-in face prior
     # when it fits the model, else from scratch; the default for data=folder)
     init_from: str | None = None
-    # the optimizer's rate when init_from=auto applied the prior (null: optimizer.lr): a
-    # network that already knows faces needs a gentler start than random weights
-    prior_lr: float | None = None
+    # multiplies optimizer.lr when init_from=auto applied the prior: a network that already
+    # knows faces needs a gentler start than random weights (a sweep over optimizer.lr still
+    # sweeps: every value is scaled alike)
+    prior_lr_scale: float = 1.0
     layers: list[Any] = field(default_factory=list)  # Keras layers, each {_target_: ..., kwargs}
     head: str = "auto"  # auto: sigmoid/softmax output sized to the classes; none: the last layer
     loss: Any = "auto"  # auto, a Keras loss name, or a {_target_: ...} spec
@@ -301,8 +302,8 @@ def _check_model(m: DictConfig) -> None:
         _fail("model.head", m.head, f"must be one of {', '.join(HEADS)}")
     if m.input_scale is not None and m.input_scale <= 0:
         _fail("model.input_scale", m.input_scale, "must be a positive number or null")
-    if m.prior_lr is not None and not m.prior_lr > 0:
-        _fail("model.prior_lr", m.prior_lr, "must be a positive number or null")
+    if not m.prior_lr_scale > 0:
+        _fail("model.prior_lr_scale", m.prior_lr_scale, "must be a positive number")
     if m.backbone is not None and m.backbone not in BACKBONES:
         _fail("model.backbone", m.backbone, f"must be null or one of {', '.join(BACKBONES)}")
     if m.backbone is not None and m.input_scale is not None:

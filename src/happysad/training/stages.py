@@ -44,6 +44,7 @@ class RunContext:
     resuming: bool = False
     run_name: str = "default"
     tags: dict[str, str] = field(default_factory=dict)
+    lr_scale: float = 1.0  # model.prior_lr_scale, once the built-in prior was applied
     t0: float = field(default_factory=time.time)
 
 
@@ -218,10 +219,14 @@ def _start_from_prior(ctx: RunContext, model: Any, class_names: list[str]) -> No
     prior = None if ctx.cfg.model.backbone else load_prior()
     done = apply_prior(model, prior, class_names) if prior is not None else None
     if done:
-        log.info("model.init_from=auto: starting from the built-in prior %s", done)
-        if ctx.cfg.model.prior_lr is not None:
-            log.info("optimizer.lr=%s (model.prior_lr, for the prior)", ctx.cfg.model.prior_lr)
-            ctx.cfg.optimizer.lr = float(ctx.cfg.model.prior_lr)
+        ctx.lr_scale = float(ctx.cfg.model.prior_lr_scale)
+        log.info(
+            "model.init_from=auto: starting from the built-in prior %s, at optimizer.lr x %g "
+            "(model.prior_lr_scale)",
+            done,
+            ctx.lr_scale,
+        )
+        done = f"{done}, lr x {ctx.lr_scale:g}"
     else:
         log.info("model.init_from=auto: no built-in prior fits this model; from scratch")
     ctx.tags[TAG_INIT_FROM] = f"auto: {done or 'from scratch (no prior fits)'}"
@@ -252,6 +257,8 @@ def compile_model(ctx: RunContext, model: Any, lr: float | None = None) -> None:
     from happysad.training import model as model_lib
 
     cfg = ctx.cfg
+    if lr is None and ctx.lr_scale != 1.0:
+        lr = float(cfg.optimizer.lr) * ctx.lr_scale
     with ctx.strategy.scope():
         model.compile(
             optimizer=model_lib.build_optimizer(cfg.optimizer, lr=lr),
@@ -455,7 +462,7 @@ def _fit_phase(
     # One callback journals, backs up and records each epoch, in that order, and on resume
     # reconciles the three (see resume.epoch_bookkeeping).
     bookkeeping = epoch_bookkeeping(ctx.run_dir, ctx.tracker, bool(cfg.trainer.backup), start)
-    peak = float(cfg.model.fine_tune.lr if phase == 2 else cfg.optimizer.lr)
+    peak = float(cfg.model.fine_tune.lr if phase == 2 else cfg.optimizer.lr * ctx.lr_scale)
     for cb in callbacks:  # schedules span this phase (training/schedule.py)
         if hasattr(cb, "set_span"):
             cb.set_span(start, end, peak)
