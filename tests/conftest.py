@@ -214,3 +214,16 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory):
     server = MlflowServer(tmp_path_factory.mktemp("mlflow-server")).start()
     yield server
     server.stop()
+
+
+def model_preset(name: str, **changes: object):
+    """A conf/model preset with the schema's defaults, some keys changed (no Hydra compose)."""
+    from omegaconf import OmegaConf
+
+    from happysad.config import with_defaults
+    from happysad.paths import config_dir
+
+    cfg = with_defaults("model", OmegaConf.load(config_dir() / "model" / f"{name}.yaml"))
+    for key, value in changes.items():
+        OmegaConf.update(cfg, key, value)
+    return cfg

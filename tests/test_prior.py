@@ -8,24 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from mlflow.tracking import MlflowClient
-from omegaconf import OmegaConf
 
-from happysad.config import with_defaults
 from happysad.data.demo import _render_face, _resolve_style
-from happysad.paths import config_dir
 
-from .conftest import run_cli, tiny_train_args
+from .conftest import model_preset, run_cli, tiny_train_args
 
 keras = pytest.importorskip("keras")
 from happysad.training import model as model_lib  # noqa: E402
 from happysad.training.prior import PRIOR_DIR, apply_prior, load_prior  # noqa: E402
-
-
-def preset(name: str, **changes) -> OmegaConf:
-    cfg = with_defaults("model", OmegaConf.load(config_dir() / "model" / f"{name}.yaml"))
-    for k, v in changes.items():
-        OmegaConf.update(cfg, k, v)
-    return cfg
 
 
 def faces(n: int, size: int = 64, variety: str = "wide") -> tuple[np.ndarray, np.ndarray]:
@@ -48,7 +38,7 @@ def test_the_prior_ships_with_its_provenance() -> None:
 
 def test_small_cnn_starts_from_the_prior_and_already_tells_faces_apart() -> None:
     prior = load_prior()
-    model = model_lib.build_model(preset("small_cnn"), (64, 64, 3), 2)
+    model = model_lib.build_model(model_preset("small_cnn"), (64, 64, 3), 2)
     x, y = faces(60)
     before = float(((model.predict(x, verbose=0)[:, 0] > 0.5) == y).mean())
     assert apply_prior(model, prior, ["happy", "sad"]) == "faces_small_cnn (with its head)"
@@ -58,7 +48,7 @@ def test_small_cnn_starts_from_the_prior_and_already_tells_faces_apart() -> None
 
 def test_other_classes_get_a_new_head_and_keep_the_features() -> None:
     prior = load_prior()
-    model = model_lib.build_model(preset("small_cnn"), (96, 96, 3), 3)  # any image size
+    model = model_lib.build_model(model_preset("small_cnn"), (96, 96, 3), 3)  # any image size
     head_before = [w.numpy().copy() for w in model.get_layer("output").weights]
     done = apply_prior(model, prior, ["angry", "happy", "sad"])
     assert done == "faces_small_cnn (with a new head for these classes)"
@@ -72,7 +62,7 @@ def test_other_classes_get_a_new_head_and_keep_the_features() -> None:
     [("tiny_cnn", (64, 64, 3)), ("seed_cnn", (64, 64, 3)), ("small_cnn", (64, 64, 1))],
 )
 def test_a_model_the_prior_does_not_fit_is_left_as_built(name: str, shape: tuple) -> None:
-    model = model_lib.build_model(preset(name), shape, 2)
+    model = model_lib.build_model(model_preset(name), shape, 2)
     before = [w.numpy().copy() for w in model.weights]
     assert apply_prior(model, load_prior(), ["happy", "sad"]) is None
     for w, b in zip(model.weights, before, strict=True):

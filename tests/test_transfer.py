@@ -15,29 +15,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 from mlflow.tracking import MlflowClient
-from omegaconf import OmegaConf
 
-from happysad.config import with_defaults
 from happysad.errors import ConfigError
-from happysad.paths import config_dir
 
-from .conftest import CLI_ENV, ROOT, run_cli, tiny_train_args
+from .conftest import CLI_ENV, ROOT, model_preset, run_cli, tiny_train_args
 
 keras = pytest.importorskip("keras")
 from happysad.training import model as model_lib  # noqa: E402
 from happysad.training.schedule import WarmupCosineDecay  # noqa: E402
 
 
-def preset(name: str, **changes) -> OmegaConf:
-    cfg = with_defaults("model", OmegaConf.load(config_dir() / "model" / f"{name}.yaml"))
-    for k, v in changes.items():
-        OmegaConf.update(cfg, k, v)
-    return cfg
-
-
 @pytest.mark.parametrize("name", ["mobilenet_v3_small", "efficientnet_b0"])
 def test_backbone_presets_build_untrained_or_from_a_weights_file(tmp_path: Path, name: str) -> None:
-    cfg = preset(name, weights=None)
+    cfg = model_preset(name, weights=None)
     model = model_lib.build_model(cfg, (32, 32, 3), 2)
     backbone = model.get_layer(model_lib.BACKBONE_LAYER)
     assert model.output_shape == (None, 1)
@@ -46,7 +36,7 @@ def test_backbone_presets_build_untrained_or_from_a_weights_file(tmp_path: Path,
 
     weights = tmp_path / f"{name}.weights.h5"
     backbone.save_weights(str(weights))
-    again = model_lib.build_model(preset(name, weights=str(weights)), (32, 32, 3), 2)
+    again = model_lib.build_model(model_preset(name, weights=str(weights)), (32, 32, 3), 2)
     for a, b in zip(
         backbone.get_weights(),
         again.get_layer(model_lib.BACKBONE_LAYER).get_weights(),
@@ -56,13 +46,15 @@ def test_backbone_presets_build_untrained_or_from_a_weights_file(tmp_path: Path,
 
 
 def test_a_weights_file_that_does_not_fit_names_model_weights(tmp_path: Path) -> None:
-    other = model_lib.build_model(preset("efficientnet_b0", weights=None), (32, 32, 3), 2)
+    other = model_lib.build_model(model_preset("efficientnet_b0", weights=None), (32, 32, 3), 2)
     path = tmp_path / "effnet.weights.h5"
     other.get_layer(model_lib.BACKBONE_LAYER).save_weights(str(path))
     with pytest.raises(ConfigError, match=r"^model\.weights=.*does not fit mobilenet_v3_small"):
-        model_lib.build_model(preset("mobilenet_v3_small", weights=str(path)), (32, 32, 3), 2)
+        model_lib.build_model(model_preset("mobilenet_v3_small", weights=str(path)), (32, 32, 3), 2)
     with pytest.raises(ConfigError, match=r"^model\.weights=.*no such file"):
-        model_lib.build_model(preset("mobilenet_v3_small", weights="/no/such.h5"), (32, 32, 3), 2)
+        model_lib.build_model(
+            model_preset("mobilenet_v3_small", weights="/no/such.h5"), (32, 32, 3), 2
+        )
 
 
 def test_imagenet_weights_offline_fail_in_one_line(tmp_path: Path, monkeypatch) -> None:
@@ -74,14 +66,14 @@ def test_imagenet_weights_offline_fail_in_one_line(tmp_path: Path, monkeypatch) 
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # nothing cached
     monkeypatch.setattr(socket, "create_connection", offline)
     with pytest.raises(ConfigError) as info:
-        model_lib.build_model(preset("mobilenet_v3_small"), (32, 32, 3), 2)
+        model_lib.build_model(model_preset("mobilenet_v3_small"), (32, 32, 3), 2)
     msg = str(info.value)
     assert msg.startswith("model.weights=imagenet") and "\n" not in msg
     assert "model.weights=null" in msg and str(tmp_path / "models") in msg
 
 
 def test_unfreezing_the_top_keeps_batchnorm_frozen() -> None:
-    model = model_lib.build_model(preset("mobilenet_v3_small", weights=None), (32, 32, 3), 2)
+    model = model_lib.build_model(model_preset("mobilenet_v3_small", weights=None), (32, 32, 3), 2)
     backbone = model.get_layer(model_lib.BACKBONE_LAYER)
     assert model_lib.set_backbone_trainable(model, 0) == 0
     assert not backbone.trainable and not backbone.trainable_weights
@@ -94,7 +86,7 @@ def test_unfreezing_the_top_keeps_batchnorm_frozen() -> None:
 
 
 def test_label_smoothing_reaches_both_heads() -> None:
-    cfg = preset("tiny_cnn", label_smoothing=0.2)
+    cfg = model_preset("tiny_cnn", label_smoothing=0.2)
     binary = model_lib.build_model(cfg, (16, 16, 3), 2)
     loss = model_lib.resolve_loss(cfg, binary)
     assert isinstance(loss, keras.losses.BinaryCrossentropy)
@@ -105,7 +97,9 @@ def test_label_smoothing_reaches_both_heads() -> None:
     smooth = np.array([[0.2 / 3 + 0.8, 0.2 / 3, 0.2 / 3], [0.2 / 3, 0.2 / 3, 0.2 / 3 + 0.8]])
     expected = -(smooth * np.log(p)).sum(axis=1).mean()
     assert float(loss(y, p)) == pytest.approx(expected, rel=1e-5)
-    assert model_lib.resolve_loss(preset("tiny_cnn"), multi) == "sparse_categorical_crossentropy"
+    assert (
+        model_lib.resolve_loss(model_preset("tiny_cnn"), multi) == "sparse_categorical_crossentropy"
+    )
 
 
 def test_warmup_cosine_rises_peaks_and_decays_by_absolute_epoch() -> None:
