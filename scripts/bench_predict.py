@@ -14,7 +14,15 @@ Reports the median images/s of each and their ratio; also the decode+resize rate
 the rate decode-then-forward would have with no overlap at all (1 / (1/decode + 1/ceiling)),
 and the cold-start wall time of one `happysad-predict MODEL one.jpg` process.
 
-Usage: python scripts/bench_predict.py [--n-images 1000] [--work DIR]
+Also, on --photos large JPEGs (3000x2000, smooth colour fields with noise, like a camera's
+photo): the time to preprocess each to the model input (64 px and 224 px) with happysad's
+reduced-size JPEG decode against a full decode and the same resize, and how far apart the
+two model inputs are (mean and max absolute difference in pixel levels).
+
+`--tf-threads 1 --decode-workers 1` on 2 cores runs the model on one core and decoding on
+the other: what a machine with a core to spare for decoding would give.
+
+Usage: python scripts/bench_predict.py [--n-images 1000] [--photos 20] [--work DIR]
 Prints one JSON line on stdout.
 """
 
@@ -39,12 +47,57 @@ except ImportError:  # a checkout without `pip install -e .`
     sys.path.insert(0, str(ROOT / "src"))
 
 
+def photo_decode(n: int, size: tuple[int, int] = (2000, 3000)) -> dict:
+    """Reduced-size vs full JPEG decode of n camera-sized photos, to 64 and 224 px inputs."""
+    import cv2
+    import numpy as np
+
+    from happysad.data.image import Preprocessing, decode, preprocess_bytes, resize
+
+    rng = np.random.default_rng(0)
+    blobs = []
+    for _ in range(n):
+        small = rng.integers(0, 256, size=(12, 18, 3), dtype=np.uint8)
+        img = cv2.resize(small, (size[1], size[0]), interpolation=cv2.INTER_CUBIC)
+        img = cv2.add(img, rng.integers(0, 24, size=img.shape, dtype=np.uint8))
+        _, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 92])
+        blobs.append(buf.tobytes())
+    out: dict = {"photos": n, "photo_px": f"{size[1]}x{size[0]}"}
+    for side in (64, 224):
+        prep = Preprocessing(image_size=(side, side))
+        t0 = time.perf_counter()
+        reduced = [preprocess_bytes(b, prep) for b in blobs]
+        t1 = time.perf_counter()
+        full = [resize(decode(b), prep) for b in blobs]  # no target: a full-size decode
+        t2 = time.perf_counter()
+        diff = np.abs(np.stack(reduced).astype(np.int16) - np.stack(full).astype(np.int16))
+        out[f"{side}px"] = {
+            "reduced_ms_per_photo": round(1000 * (t1 - t0) / n, 2),
+            "full_ms_per_photo": round(1000 * (t2 - t1) / n, 2),
+            "speedup": round((t2 - t1) / (t1 - t0), 2),
+            "mean_abs_diff_levels": round(float(diff.mean()), 3),
+            "max_abs_diff_levels": int(diff.max()),
+        }
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--n-images", type=int, default=1000)
     p.add_argument("--image-size", type=int, default=128, help="generated image side (px)")
     p.add_argument("--batch-size", type=int, default=64, help="happysad-predict's default")
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument(
+        "--tf-threads",
+        type=int,
+        default=0,
+        help="TensorFlow intra/inter-op threads (0: its default, every CPU); with "
+        "--decode-workers 1 and --tf-threads 1 on 2 cores, decoding gets a core of its own",
+    )
+    p.add_argument(
+        "--decode-workers", type=int, default=0, help="predict_files' decode threads (0: CPUs)"
+    )
+    p.add_argument("--photos", type=int, default=20, help="3000x2000 JPEGs for the decode test")
     p.add_argument("--work", type=Path, default=None, help="work folder (default: a temp dir)")
     p.add_argument("--keep", action="store_true", help="keep the temp work folder")
     a = p.parse_args(argv)
@@ -66,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         from happysad.data.demo import generate_demo_dataset
         from happysad.data.image import Preprocessing, preprocess_file
         from happysad.paths import config_dir
+        from happysad.resources import available_cpus
         from happysad.serving.predict import expand_inputs
 
         data = work / "data"
@@ -81,6 +135,11 @@ def main(argv: list[str] | None = None) -> int:
         prep = Preprocessing.from_data_config(d)
 
         import keras
+        import tensorflow as tf
+
+        if a.tf_threads:
+            tf.config.threading.set_intra_op_parallelism_threads(a.tf_threads)
+            tf.config.threading.set_inter_op_parallelism_threads(a.tf_threads)
 
         from happysad.serving import packaging
         from happysad.serving.predict import predict_files
@@ -107,11 +166,11 @@ def main(argv: list[str] | None = None) -> int:
         on_batch()
         t_files, t_predict, t_on_batch, t_decode = [], [], [], []
         preds = None
-        workers = os.cpu_count() or 1
+        workers = a.decode_workers or available_cpus()
         for r in range(a.repeats):
             note(f"repeat {r + 1}/{a.repeats}")
             t0 = time.perf_counter()
-            preds = predict_files(loaded, files, batch_size=bs)
+            preds = predict_files(loaded, files, batch_size=bs, workers=a.decode_workers)
             t_files.append(time.perf_counter() - t0)
             t0 = time.perf_counter()
             probs = loaded.model.predict(x_all, batch_size=bs, verbose=0)
@@ -128,6 +187,9 @@ def main(argv: list[str] | None = None) -> int:
         # Same model, same pixels: the two paths must agree.
         p_files = np.asarray([q.probabilities["sad"] for q in preds if not q.error])
         max_diff = float(np.max(np.abs(p_files - probs[:, 0]))) if not errors else None
+
+        note(f"reduced vs full decode of {a.photos} 3000x2000 JPEGs")
+        photos = photo_decode(a.photos) if a.photos else None
 
         one = files[0]
         note("cold start: happysad-predict on one image")
@@ -151,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
             "model": str(cfg.model.name),
             "model_input": list(prep.image_size),
             "batch_size": bs,
+            "tf_threads": a.tf_threads or "default",
+            "decode_workers": workers,
             "repeats": a.repeats,
             "predict_files_images_per_s": round(ips_files, 1),
             "ceiling_images_per_s": round(ips_ceiling, 1),
@@ -165,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
             "predict_on_batch_s": [round(t, 3) for t in t_on_batch],
             "max_abs_prob_diff": max_diff,
             "errors": errors,
+            "large_jpeg_decode": photos,
             "cold_start_s": cold["wall_s"],
             "cold_start_rc": cold["rc"],
             "cold_start_peak_rss_mb": cold["peak_rss_mb"],

@@ -547,7 +547,7 @@ def test_serving_answers_every_bad_row_with_its_own_error(
     assert "got null" in errors[1] and "got a number" in errors[2]
     assert errors[3] == "empty image"
     assert errors[4] and errors[5].startswith("not valid base64")
-    assert f"claims 400000000 pixels > {2**27}" in errors[6]
+    assert f"400000000 pixels > {2**27}" in errors[6]
     assert "HAPPYSAD_MAX_IMAGE_MB=0.05" in errors[7]
     for i in range(1, 8):
         assert out["class_name"][i] == "" and out["probability"][i] is None, i

@@ -60,7 +60,7 @@ def test_streaming_decode_keeps_face_boxes(records: list, tmp_path: Path) -> Non
 
 
 def test_a_failed_build_leaves_no_temp_file(records: list, tmp_path: Path) -> None:
-    broken = [*records[:5], type(records[0])(**{**vars(records[0]), "path": "/no/such.png"})]
+    broken = [*records[:5], records[0]._replace(path="/no/such.png")]
     with pytest.raises(OSError):
         loader.load_images_with_faces(broken, Preprocessing(image_size=(8, 8)), cache_dir=tmp_path)
     assert list(tmp_path.iterdir()) == []

@@ -357,7 +357,7 @@ def evaluate(
     scanned = scan_folder(str(root), class_names=present)
     # Labels must be the model's indices, not positions in the subset found on disk.
     index = {n: i for i, n in enumerate(names)}
-    records = [r.__class__(**{**r.__dict__, "label": index[r.class_name]}) for r in scanned.records]
+    records = [r._replace(label=index[r.class_name]) for r in scanned.records]
     if not records:
         raise DataError(f"{data_root}: no usable images ({scanned.summary()})")
     images, labels = load_images(records, loaded.metadata.preprocessing)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import os
 import stat
+import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -65,16 +66,28 @@ def read_regular_file(path: str | os.PathLike, max_bytes: int = DEFAULT_MAX_FILE
     even if the entry is swapped between a scan's stat and this read.
     """
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
-    with os.fdopen(fd, "rb") as fh:
-        st = os.fstat(fh.fileno())
+    try:
+        st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise NotReadable(f"not a regular file ({file_kind(st.st_mode)})")
         if st.st_size > max_bytes:
             raise NotReadable(too_large(st.st_size, max_bytes))
-        data = fh.read(max_bytes + 1)
-    if len(data) > max_bytes:  # grew while being read
-        raise NotReadable(too_large(len(data), max_bytes))
-    return data
+        # Ask for the size fstat gave plus one byte (not max_bytes: CPython allocates what is
+        # asked, 100 MB per small file); more keeps coming only if the file grew meanwhile.
+        parts = []
+        total, want = 0, st.st_size + 1
+        while total <= max_bytes:
+            part = os.read(fd, min(want, max_bytes + 1 - total))
+            if not part:
+                break
+            parts.append(part)
+            total += len(part)
+            want = 1 << 20
+    finally:
+        os.close(fd)
+    if total > max_bytes:  # grew while being read
+        raise NotReadable(too_large(total, max_bytes))
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 @dataclass(frozen=True)
@@ -163,14 +176,22 @@ def _quiet_pillow() -> None:
 def header_size(data: bytes) -> tuple[int, int] | None:
     """(width, height) from the image header, without decoding pixels; None if unknown.
 
-    Pillow parses only the header here (Image.open is lazy). Raises ImageDecodeError when the
-    header claims more pixels than max_image_pixels().
+    PNG and JPEG headers are parsed here (a few struct reads: Pillow's lazy Image.open cost
+    more than decoding a small image); other formats, and JPEGs whose markers do not parse,
+    go to Pillow, which reads only the header too. Raises ImageDecodeError when the header
+    claims more pixels than max_image_pixels().
     """
+    cap = max_image_pixels()
+    size = _png_size(data) or _jpeg_size(data)
+    if size is not None:
+        w, h = size
+        if w * h > cap:
+            raise ImageDecodeError(_too_large(f"{w}x{h} = {w * h}", cap))
+        return size
     import io
 
     from PIL import Image
 
-    cap = max_image_pixels()
     _quiet_pillow()
     try:
         with Image.open(io.BytesIO(data)) as im:
@@ -190,6 +211,58 @@ def header_size(data: bytes) -> tuple[int, int] | None:
     if w * h > cap:
         raise ImageDecodeError(_too_large(f"{w}x{h} = {w * h}", cap))
     return w, h
+
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# Start-of-frame markers (the ones carrying the image size): C0-CF but DHT C4, JPG C8, DAC CC.
+_JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+_JPEG_STANDALONE = frozenset(range(0xD0, 0xD8)) | {0x01}
+
+
+def _png_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a PNG's IHDR chunk (always first, at a fixed offset)."""
+    if len(data) < 24 or data[:8] != _PNG_SIGNATURE or data[12:16] != b"IHDR":
+        return None
+    w, h = struct.unpack(">II", data[16:24])
+    return (w, h) if w and h else None
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a JPEG's frame header, walking the markers before the scan data.
+
+    The largest frame wins if a malformed file has several (Pillow takes the last one,
+    libjpeg refuses the file): the pixel cap is checked against the worst case. None when
+    the structure is not what it should be; the caller then asks Pillow.
+    """
+    if data[:3] != b"\xff\xd8\xff":
+        return None
+    best: tuple[int, int] | None = None
+    i, n = 2, len(data)
+    while i + 4 <= n:
+        if data[i] != 0xFF:
+            return None
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker in _JPEG_STANDALONE:
+            i += 2
+            continue
+        if marker in (0xD9, 0xDA):  # end of image, start of scan: no more frame headers
+            break
+        (length,) = struct.unpack(">H", data[i + 2 : i + 4])
+        if length < 2:
+            return None
+        if marker in _JPEG_SOF:
+            if i + 9 > n:
+                return None
+            h, w = struct.unpack(">HH", data[i + 5 : i + 9])
+            if not (h and w):  # height 0: defined later by a DNL marker; let Pillow decide
+                return None
+            if best is None or w * h > best[0] * best[1]:
+                best = (w, h)
+        i += 2 + length
+    return best
 
 
 def _too_large(claim: str, cap: int) -> str:

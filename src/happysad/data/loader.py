@@ -162,26 +162,41 @@ def _decode_into(
     workers: int,
     chunk_size: int,
 ) -> np.ndarray | None:
-    """Decode records[i] into out[i] with a thread pool, at most `chunk_size` in flight."""
+    """Decode records[i] into out[i] with a thread pool, at most `chunk_size` in flight.
+
+    Each task decodes a run of consecutive images straight into their rows of `out` (the
+    array, or the memory-mapped cache file): a task per image spent more on thread hand-offs
+    and the GIL than decoding a small image takes.
+    """
     n_workers = workers or available_cpus()
     per_image = max(1, decoded_bytes(1, prep))
     window = chunk_size or max(4 * n_workers, CHUNK_BYTES // per_image)
+    step = max(1, min(32, window // (2 * n_workers)))  # images per task
     faces = np.full((len(records), 4), -1, dtype=np.int32) if prep.face_crop else None
     what = "decode + face crop" if prep.face_crop else "decode"
-    with ThreadPoolExecutor(max_workers=n_workers) as pool, Progress(len(records), what) as bar:
-        pending: deque = deque()
-        todo = iter(enumerate(records))
-        for i, r in itertools.islice(todo, window):
-            pending.append((i, pool.submit(preprocess_file_detailed, r.path, prep)))
-        while pending:
-            i, fut = pending.popleft()
-            img, box = fut.result()
+
+    def run(start: int) -> int:
+        for i in range(start, min(start + step, len(records))):
+            img, box = preprocess_file_detailed(records[i].path, prep)
             out[i] = img
             if faces is not None and box is not None:
                 faces[i] = (box.x, box.y, box.w, box.h)
-            bar.update()
-            for j, r in itertools.islice(todo, 1):  # keep the window full
-                pending.append((j, pool.submit(preprocess_file_detailed, r.path, prep)))
+        return min(step, len(records) - start)
+
+    with ThreadPoolExecutor(max_workers=n_workers) as pool, Progress(len(records), what) as bar:
+        pending: deque = deque()
+        starts = iter(range(0, len(records), step))
+        for start in itertools.islice(starts, max(1, window // step)):
+            pending.append(pool.submit(run, start))
+        try:
+            while pending:
+                bar.update(pending.popleft().result())
+                for start in itertools.islice(starts, 1):  # keep the window full
+                    pending.append(pool.submit(run, start))
+        except BaseException:
+            for fut in pending:  # an unreadable file: stop the rest, then re-raise
+                fut.cancel()
+            raise
     return faces
 
 
