@@ -17,8 +17,17 @@ not VmHWM: pages of the memory-mapped cache are reclaimable page cache, so they 
 without being a risk. The growth section compares the smallest and largest count of each
 image side: time should grow like the image count, anonymous memory should stay flat.
 
+Epoch times are given in wall seconds and in the training process's CPU seconds (its own
+user + system time: what other jobs on a shared machine change least).
+
+`--probe` trains `scale_probe` instead of tiny_cnn: a model written into --work/conf that
+average-pools 8x8 first, so an epoch at 224 px costs what the input pipeline costs (reading
+the memory-mapped cache, batching, the transfer into TensorFlow) and not a convolution over
+50,000 full-size images, which on 2 cores would take hours. The pipeline is what can grow
+worse than linearly with the data; the model's arithmetic per image cannot.
+
 Usage: python scripts/bench_scale.py [--sizes 1000,5000,20000,50000] [--pixels 64,224]
-       [--epochs 3] [--work DIR]
+       [--epochs 3] [--probe] [--work DIR]
 Prints one JSON line on stdout.
 """
 
@@ -233,16 +242,39 @@ def _timer_override(path: Path) -> str:
     return f"+callbacks.bench_timer={{_target_:_bench_common.epoch_timer,path:'{path}'}}"
 
 
+PROBE_MODEL = """\
+# Written by scripts/bench_scale.py --probe: pools 8x8 first, so an epoch costs what the input
+# pipeline costs, not a convolution over every full-size image.
+defaults:
+  - schema
+  - _self_
+
+name: scale_probe
+input_scale: 0.00392156862745098
+layers:
+  - {_target_: keras.layers.AveragePooling2D, pool_size: 8}
+  - {_target_: keras.layers.Conv2D, filters: 8, kernel_size: 3, padding: same, activation: relu}
+  - {_target_: keras.layers.GlobalAveragePooling2D}
+head: auto
+loss: auto
+"""
+
+
 def _epochs(record: dict[str, Any], n_train: int) -> dict[str, Any]:
     epochs = record.get("epochs", [])
     whole = [e["end"] - e["begin"] for e in epochs]
     train = [(e.get("val_begin") or e["end"]) - e["begin"] for e in epochs]
+    cpu = [e["cpu_end"] - e["cpu_begin"] for e in epochs if "cpu_end" in e]
     out: dict[str, Any] = {"epochs": len(epochs)}
     if whole:
         out["first_epoch_s"] = round(whole[0], 3)
     if len(whole) >= 2:
         out["steady_epoch_s"] = round(sum(whole[1:]) / len(whole[1:]), 3)
         out["steady_train_images_per_s"] = round(n_train * len(train[1:]) / sum(train[1:]), 1)
+    if cpu:
+        out["first_epoch_cpu_s"] = round(cpu[0], 3)
+    if len(cpu) >= 2:
+        out["steady_epoch_cpu_s"] = round(sum(cpu[1:]) / len(cpu[1:]), 3)
     return out
 
 
@@ -255,6 +287,7 @@ def measure(
     model: str,
     keep_cache: bool,
     baseline: bool = False,
+    config_dir: Path | None = None,
 ) -> dict[str, Any]:
     here = work / f"px{px}_n{n}"
     if here.exists():
@@ -293,6 +326,7 @@ def measure(
     timer = here / "timer.json"
     cmd = [
         *console("happysad-train"),
+        *(["--config-dir", str(config_dir)] if config_dir else []),
         *_overrides(root, px, cache_dir),
         f"model={model}",
         "augment=none",
@@ -337,7 +371,11 @@ def growth(runs: list[dict[str, Any]]) -> dict[str, Any]:
             "cache_build_s",
             "first_epoch_s",
             "steady_epoch_s",
+            "first_epoch_cpu_s",
+            "steady_epoch_cpu_s",
         ):
+            if key not in hi or key not in lo:
+                continue
             ratio = hi[key] / lo[key] if lo[key] else None
             g[f"{key}_ratio"] = round(ratio, 3) if ratio else None
             # 1.0 = grows exactly like the image count; the target is within 15 %.
@@ -360,6 +398,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--epochs", type=int, default=3, help="epochs per training (first + steady)")
     p.add_argument("--model", default="tiny_cnn")
+    p.add_argument(
+        "--probe", action="store_true", help="train scale_probe (8x8 pooling first), not --model"
+    )
     p.add_argument("--work", type=Path, default=None, help="work folder; the data is reused")
     p.add_argument("--keep-cache", action="store_true", help="keep each decode cache")
     p.add_argument(
@@ -387,6 +428,12 @@ def main(argv: list[str] | None = None) -> int:
         plan = {int(px): sizes for px in a.pixels.split(",")}
     load_start = loadavg()
     work = (a.work or Path(tempfile.gettempdir()) / "happysad-bench-scale").resolve()
+    config_dir = None
+    if a.probe:
+        config_dir = work / "conf"
+        (config_dir / "model").mkdir(parents=True, exist_ok=True)
+        (config_dir / "model" / "scale_probe.yaml").write_text(PROBE_MODEL)
+        a.model = "scale_probe"
     runs: list[dict[str, Any]] = []
     t_bench = time.time()
     for px, sizes in plan.items():
@@ -398,7 +445,9 @@ def main(argv: list[str] | None = None) -> int:
         for n in sorted(sizes):
             root = work / "data" / f"px{px}" / f"n{n}"
             link_subset(master, root, n)
-            r = measure(root, px, n, work / "runs", a.epochs, a.model, a.keep_cache, a.baseline)
+            r = measure(
+                root, px, n, work / "runs", a.epochs, a.model, a.keep_cache, a.baseline, config_dir
+            )
             r["data_generation_s"] = gen_s
             runs.append(r)
             with (work / "runs.jsonl").open("a") as fh:  # partial results survive a kill

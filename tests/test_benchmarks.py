@@ -116,9 +116,10 @@ def test_bench_scale_reports_time_and_anonymous_memory_per_size(tmp_path: Path) 
     out = run_bench(
         "bench_scale.py",
         *("--sizes", "40,80", "--pixels", "32", "--epochs", "2", "--work", str(tmp_path / "w")),
+        "--probe",
         timeout=600,
     )
-    assert out["bench"] == "scale" and out["failed"] == []
+    assert out["bench"] == "scale" and out["failed"] == [] and out["model"] == "scale_probe"
     assert [(r["px"], r["n"]) for r in out["runs"]] == [(32, 40), (32, 80)]
     for r in out["runs"]:
         assert r["records"] == r["n"] and r["rescan_cache_hits"] == r["n"]
@@ -130,6 +131,7 @@ def test_bench_scale_reports_time_and_anonymous_memory_per_size(tmp_path: Path) 
             "cache_build_s",
             "first_epoch_s",
             "steady_epoch_s",
+            "steady_epoch_cpu_s",
             "train_peak_anon_mb",
             "build_peak_anon_mb",
         ):
@@ -138,5 +140,6 @@ def test_bench_scale_reports_time_and_anonymous_memory_per_size(tmp_path: Path) 
     g = out["growth"]["32px"]
     assert g["from_n"] == 40 and g["to_n"] == 80 and g["images_ratio"] == 2
     assert g["steady_epoch_s_ratio_over_images_ratio"] > 0
+    assert g["steady_epoch_cpu_s_ratio_over_images_ratio"] > 0
     assert "train_peak_anon_mb_growth" in g
     assert not list((tmp_path / "w" / "runs").rglob("images-*.npy"))  # caches removed

@@ -19,7 +19,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from happysad.data.image import (
     DEFAULT_MAX_FILE_BYTES,
@@ -467,6 +467,73 @@ def _quarantine(path: str, root: Path, qdir: Path) -> tuple[str, str]:
     return "quarantined", f"moved to {dest}"
 
 
+def _check_entries(
+    jobs: list[tuple[str, str, int]],
+    exts: set[str],
+    policy: _EntryPolicy,
+    cache: ScanCache | None,
+    prefix: int,
+) -> tuple[list, list[int]]:
+    """The checks that need no reading, per job: an ImageRecord (a cache hit, built at once)
+    or (facts, reason); and the indices of the jobs that must still be read and decoded.
+
+    `prefix`: the length of the root path plus its separator (every job path starts so).
+    """
+    results: list = []
+    todo: list[int] = []
+    is_reg = stat.S_ISREG
+    for i, (path, cls, label) in enumerate(jobs):
+        # One lstat per file serves every check and, for a regular file (not a symlink),
+        # the cache stamp too: a cached rescan is one system call per file.
+        try:
+            lst: os.stat_result | None = os.lstat(path)
+        except OSError:
+            lst = None  # gone or unreadable: policy.reject says why
+        if cache is not None and lst is not None and is_reg(lst.st_mode):
+            # Fast path: a plain file with its stamp in the cache passed the name checks
+            # when it was cached (they depend on the name alone) and the size cap (part of
+            # the cache's key); only the extension list can have changed since.
+            e = cache.hit_entry(path, lst)
+            if e is not None and _suffix(path).lower() in exts:
+                if e[9] is not None:
+                    results.append((None, e[9]))
+                else:
+                    rel = path[prefix:]
+                    if os.sep != "/":
+                        rel = rel.replace(os.sep, "/")
+                    results.append(ImageRecord(path, rel, cls, label, e[4], e[5], e[6], e[7], e[8]))
+                continue
+            if e is not None:  # cached, but now excluded by data.extensions
+                cache.kept.pop()
+        reason = _quick_reject(path, exts, lst) or policy.reject(path, lst)
+        plain = lst is not None and not stat.S_ISLNK(lst.st_mode)
+        found = None if reason or cache is None else cache.hit(path, lst if plain else None)
+        results.append((None, reason) if reason else found or (None, None))
+        if not reason and found is None:
+            todo.append(i)
+    return results, todo
+
+
+def _inspect_all(
+    results: list, todo: list[int], paths: list[str], inspect: Any, workers: int, name: str
+) -> None:
+    """Read and decode paths (jobs `todo`) in threads; results[todo[k]] = (facts, reason)."""
+    n_workers = workers or available_cpus()
+    # A few dozen files per task: one task per file spent more time handing results between
+    # threads (and waiting for the GIL) than reading small images takes.
+    step = max(1, min(64, len(todo) // (8 * n_workers)))
+    batches = [range(k, min(k + step, len(todo))) for k in range(0, len(todo), step)]
+    with (
+        ThreadPoolExecutor(max_workers=n_workers) as pool,
+        Progress(len(todo), f"scan {name}") as bar,
+    ):
+        work = pool.map(lambda b: [inspect(paths[k]) for k in b], batches)
+        for batch, found in zip(batches, work, strict=True):
+            for k, res in zip(batch, found, strict=True):
+                results[todo[k]] = res
+            bar.update(len(batch))
+
+
 def scan_folder(
     root: str | Path,
     class_names: list[str] | None = None,
@@ -502,65 +569,15 @@ def scan_folder(
         cache.miss if cache is not None else (lambda p: _inspect_bytes(Path(p), max_file_bytes))
     )
 
-    # Cheap checks (name, extension, cache stamp) here; only files that must be read and
-    # decoded go to the threads (a thread-pool task per cached file cost more than the stat).
-    # Per job: an ImageRecord (cache hit, built at once), or (facts, reason) to finish below.
-    results: list = []
-    todo: list[int] = []
-    is_reg = stat.S_ISREG
-    prefix = len(os.path.join(str(root_path), ""))  # every job path is root_path/class/...
-    for i, (path, cls, label) in enumerate(jobs):
-        # One lstat per file serves every check and, for a regular file (not a symlink),
-        # the cache stamp too: a cached rescan is one system call per file.
-        try:
-            lst: os.stat_result | None = os.lstat(path)
-        except OSError:
-            lst = None  # gone or unreadable: policy.reject says why
-        if cache is not None and lst is not None and is_reg(lst.st_mode):
-            # Fast path: a plain file with its stamp in the cache passed the name checks
-            # when it was cached (they depend on the name alone) and the size cap (part of
-            # the cache's key); only the extension list can have changed since.
-            e = cache.hit_entry(path, lst)
-            if e is not None and _suffix(path).lower() in exts:
-                if e[9] is not None:
-                    results.append((None, e[9]))
-                else:
-                    rel = path[prefix:]
-                    if os.sep != "/":
-                        rel = rel.replace(os.sep, "/")
-                    results.append(ImageRecord(path, rel, cls, label, e[4], e[5], e[6], e[7], e[8]))
-                continue
-            if e is not None:  # cached, but now excluded by data.extensions
-                cache.kept.pop()
-        reason = _quick_reject(path, exts, lst) or policy.reject(path, lst)
-        plain = lst is not None and not stat.S_ISLNK(lst.st_mode)
-        found = None if reason or cache is None else cache.hit(path, lst if plain else None)
-        results.append((None, reason) if reason else found or (None, None))
-        if not reason and found is None:
-            todo.append(i)
+    results, todo = _check_entries(jobs, exts, policy, cache, len(os.path.join(str(root_path), "")))
     if todo:
-        n_workers = workers or available_cpus()
-        with (
-            ThreadPoolExecutor(max_workers=n_workers) as pool,
-            Progress(len(todo), f"scan {root_path.name}") as bar,
-        ):
-            # A few dozen files per task: one task per file spent more time handing results
-            # between threads (and waiting for the GIL) than reading small images.
-            step = max(1, min(64, len(todo) // (8 * n_workers)))
-            batches = [todo[k : k + step] for k in range(0, len(todo), step)]
-            for batch, found in zip(
-                batches,
-                pool.map(lambda b: [inspect(jobs[i][0]) for i in b], batches),
-                strict=True,
-            ):
-                for i, res in zip(batch, found, strict=True):
-                    results[i] = res
-                bar.update(len(batch))
+        _inspect_all(results, todo, [jobs[i][0] for i in todo], inspect, workers, root_path.name)
     if cache is not None:
         cache.save()
 
     records: list[ImageRecord] = []
     rejected: list[Rejected] = []
+    prefix = len(os.path.join(str(root_path), ""))  # every job path is root_path/class/...
     for (path, cls, label), res in zip(jobs, results, strict=True):
         if type(res) is ImageRecord:
             records.append(res)
