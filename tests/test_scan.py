@@ -264,3 +264,94 @@ def test_scan_cache_reuses_unchanged_files_and_notices_changes(messy: Path, tmp_
     third = scan_folder(messy, extensions=exts, cache_dir=cache)
     assert "happy/text.jpg" in {r.relpath for r in third.records}
     assert third.cache_hits == second.cache_hits - 1
+
+
+def test_scan_cache_full_records_equal_and_follow_the_extension_list(
+    messy: Path, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    first = scan_folder(messy, extensions=[".jpg", ".png"], cache_dir=cache)
+    again = scan_folder(messy, extensions=[".jpg", ".png"], cache_dir=cache)
+    assert again.records == first.records  # every field, rebuilt from the cached row
+    assert again.cache_hits == len(first.records) + 4  # + empty, text, page, truncated
+    # Narrowing data.extensions drops cached PNGs at once, even though they are unchanged.
+    jpg_only = scan_folder(messy, extensions=[".jpg"], cache_dir=cache)
+    assert {Path(r.path).suffix.lower() for r in jpg_only.records} == {".jpg"}
+    assert any("not an image extension (.png)" in r.reason for r in jpg_only.rejected)
+    widened = scan_folder(messy, extensions=[".jpg", ".png"], cache_dir=cache)
+    assert widened.records == first.records
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda text: "{not json",
+        lambda text: text.replace('"stamps":[', '"stamps":[1,'),  # columns of unequal length
+        lambda text: text.replace('"version":4', '"version":3'),
+        lambda text: '{"version":4,"paths":7}',
+    ],
+    ids=["garbage", "ragged", "old-version", "wrong-types"],
+)
+def test_a_damaged_scan_cache_is_ignored_not_trusted(messy: Path, tmp_path: Path, damage) -> None:
+    cache = tmp_path / "cache"
+    first = scan_folder(messy, extensions=[".jpg", ".png"], cache_dir=cache)
+    (cache_file,) = cache.glob("scan-*.json")
+    cache_file.write_text(damage(cache_file.read_text()))
+    again = scan_folder(messy, extensions=[".jpg", ".png"], cache_dir=cache)
+    assert again.cache_hits == 0 and again.records == first.records
+    assert scan_folder(messy, extensions=[".jpg", ".png"], cache_dir=cache).cache_hits > 0
+
+
+def test_image_sizes_from_header_bytes_match_pillow() -> None:
+    import io
+
+    from PIL import Image
+
+    from happysad.data.image import _jpeg_size, _png_size, header_size
+
+    rng = np.random.default_rng(0)
+    blobs = []
+    for h, w in [(1, 1), (7, 13), (480, 640), (2000, 31)]:
+        img = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+        for ext, params in [
+            (".png", []),
+            (".jpg", []),
+            (".jpg", [cv2.IMWRITE_JPEG_PROGRESSIVE, 1]),
+        ]:
+            blobs.append(cv2.imencode(ext, img, params)[1].tobytes())
+        blobs.append(cv2.imencode(".jpg", img[:, :, 0])[1].tobytes())
+        pil = Image.fromarray(img)
+        for mode, fmt in [("CMYK", "JPEG"), ("RGBA", "PNG"), ("L", "PNG")]:
+            buf = io.BytesIO()
+            pil.convert(mode).save(buf, fmt)
+            blobs.append(buf.getvalue())
+        exif = Image.Exif()
+        exif[274] = 6  # rotated: the stored size is what counts, as for Pillow and OpenCV
+        buf = io.BytesIO()
+        pil.save(buf, "JPEG", exif=exif)
+        blobs.append(buf.getvalue())
+    for data in blobs:
+        with Image.open(io.BytesIO(data)) as im:
+            expected = im.size
+        assert (_png_size(data) or _jpeg_size(data)) == expected
+        assert header_size(data) == expected
+        for cut in (0, 3, 11, 23, 40):  # truncated headers: no answer, never an exception
+            part = data[:cut]
+            assert _png_size(part) in (None, expected) and _jpeg_size(part) in (None, expected)
+
+
+def test_a_jpeg_with_two_frame_headers_is_capped_by_the_larger(monkeypatch) -> None:
+    import struct
+
+    from happysad.data.image import ImageDecodeError, decode
+
+    small = cv2.imencode(".jpg", _face(1, 16))[1].tobytes()
+    # A second start-of-frame claiming 30000 x 30000 pixels, right after the first.
+    sof = small.index(b"\xff\xc0")
+    (length,) = struct.unpack(">H", small[sof + 2 : sof + 4])
+    frame = bytearray(small[sof : sof + 2 + length])
+    frame[5:9] = struct.pack(">HH", 30000, 30000)
+    crafted = small[: sof + 2 + length] + bytes(frame) + small[sof + 2 + length :]
+    monkeypatch.setenv("OPENCV_IO_MAX_IMAGE_PIXELS", str(2**27))
+    with pytest.raises(ImageDecodeError, match=r"30000x30000 = 900000000 pixels"):
+        decode(crafted)
