@@ -18,8 +18,9 @@ class SleepEachEpoch(keras.callbacks.Callback):
         time.sleep(self.seconds)
 
 
-def train_and_crash(where: str, epoch: int, argv: list[str]) -> None:
-    """Run `happysad-train argv` and die like kill -9 (os._exit) at a chosen point of `epoch`.
+def train_and_crash(where: str, epoch: int, argv: list[str], how: str = "kill") -> None:
+    """Run `happysad-train argv` and die like kill -9 (os._exit) at a chosen point of `epoch`;
+    with how="ctrl_c", a KeyboardInterrupt is raised there instead (what Ctrl-C does).
 
     `where` is "before_backup" (the epoch is journalled in history.csv, its weights are not
     backed up), "after_backup" (backed up, not yet in MLflow) or "after_record" (everything
@@ -28,18 +29,23 @@ def train_and_crash(where: str, epoch: int, argv: list[str]) -> None:
     import os
     import sys
 
+    def die() -> None:
+        if how == "ctrl_c":
+            raise KeyboardInterrupt
+        os._exit(137)
+
     orig = keras.callbacks.BackupAndRestore.on_epoch_end
 
     def on_epoch_end(self, ep: int, logs: dict | None = None) -> None:
         if where == "before_backup" and ep + 1 == epoch:
-            os._exit(137)
+            die()
         orig(self, ep, logs)
         if where == "after_backup" and ep + 1 == epoch:
-            os._exit(137)
+            die()
 
     def on_epoch_begin(self, ep: int, logs: dict | None = None) -> None:
         if where == "after_record" and ep == epoch:
-            os._exit(137)
+            die()
 
     keras.callbacks.BackupAndRestore.on_epoch_end = on_epoch_end
     keras.callbacks.BackupAndRestore.on_epoch_begin = on_epoch_begin

@@ -217,6 +217,22 @@ def epoch_bookkeeping(
                 tracker.log_metrics(metrics, step=epoch + 1)
                 self.logged.add(epoch + 1)
 
+        def record_backed_up(self) -> list[int]:
+            """On an interrupt: log the epochs that are journalled and backed up but not yet
+            in MLflow (the signal came between the backup and the record), so the run that
+            ends KILLED shows every epoch a resume would keep. A journalled epoch whose
+            backup is missing is not logged: a resume trains it again. Returns the steps."""
+            done = backup_epoch(run_dir) if self.backup is not None else None
+            steps = []
+            for r in self.rows:
+                step = int(r["epoch"]) + 1
+                if step in self.logged or (done is not None and step > done):
+                    continue
+                tracker.log_metrics({k: v for k, v in r.items() if k != "epoch"}, step=step)
+                self.logged.add(step)
+                steps.append(step)
+            return steps
+
         def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
             if self.backup is not None:
                 self.backup.on_epoch_begin(epoch, logs)

@@ -9,6 +9,7 @@ with whatever was logged so far.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import shutil
@@ -478,6 +479,8 @@ def _fit_phase(
             shuffle=False,  # the train dataset reshuffles itself each epoch
         )
     except KeyboardInterrupt:
+        with contextlib.suppress(Exception):  # a second Ctrl-C or a tracking failure: go on
+            bookkeeping.record_backed_up()
         interrupted = ctx.run_dir / "checkpoints" / "interrupted.keras"
         interrupted.parent.mkdir(parents=True, exist_ok=True)
         model.save(interrupted)
