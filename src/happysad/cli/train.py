@@ -104,40 +104,82 @@ def _split_config_dir(argv: list[str]) -> tuple[list[str], str | None]:
 
 
 # Flags that leave the composed job config as plain `key=value` overrides would: the
-# precheck composes with them removed. Any other flag (-m, --config-name, --help...) skips it.
+# precheck composes with them removed. Any other flag (--config-name, --help...) skips it.
 _NEUTRAL_FLAGS = {"--cfg": 1, "-c": 1, "--package": 1, "-p": 1, "--resolve": 0}
+_MULTIRUN_FLAGS = ("-m", "--multirun")
+_MAX_PRECHECK_COMPOSES = 24  # a multirun's values checked one by one up to this many
 
 
-def _precheck_overrides(argv: list[str]) -> list[str] | None:
-    """The overrides to compose for the precheck, or None to leave everything to Hydra."""
+def _precheck_overrides(argv: list[str]) -> tuple[list[str], bool] | None:
+    """(the overrides to compose for the precheck, multirun?), or None to leave everything
+    to Hydra."""
     out: list[str] = []
+    multirun = False
     skip = 0
     for arg in argv:
         if skip:
             skip -= 1
         elif arg in _NEUTRAL_FLAGS:
             skip = _NEUTRAL_FLAGS[arg]
+        elif arg in _MULTIRUN_FLAGS:
+            multirun = True
         elif arg.startswith("-"):
             if arg.split("=", 1)[0] not in _NEUTRAL_FLAGS:
                 return None
         elif not arg.lstrip("+~").startswith(("hydra.", "hydra/")):
             out.append(arg)  # hydra.* only shapes Hydra's own config, not the job's
-    return out
+    return out, multirun
+
+
+def _sweep_variants(overrides: list[str]) -> list[list[str]]:
+    """Single-run override lists covering a multirun's values: every sweep at its first value,
+    then each other value of each sweep in turn (`model=a,b` composes model=a and model=b).
+    Sweeps without a list of values (interval(), for Optuna) are left out, for Hydra."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parsed = OverridesParser.create().parse_overrides(overrides)
+    base: list[str] = []
+    choices: list[tuple[int, list[str]]] = []
+    for o in parsed:
+        if not o.is_sweep_override():
+            base.append(o.input_line)
+            continue
+        try:
+            values = list(o.sweep_string_iterator())
+        except Exception:  # interval(): no values to list
+            continue
+        if not values:
+            continue
+        key = o.get_key_element()
+        choices.append((len(base), [f"{key}={v}" for v in values]))
+        base.append(choices[-1][1][0])
+    variants = [base]
+    for index, values in choices:
+        for value in values[1:]:
+            variants.append([*base[:index], value, *base[index + 1 :]])
+    return variants[:_MAX_PRECHECK_COMPOSES]
 
 
 def _precheck(argv: list[str]) -> None:
-    """Compose single-run overrides first so a typo gets one clear line, not Hydra's block.
+    """Compose the overrides first so a typo gets one clear line, not Hydra's block.
 
     `--config-dir` is honoured; hydra.* overrides and --cfg/--package/--resolve are left out
-    of this compose; multirun and the flags that change what is composed (--config-name...)
-    skip it (Hydra reports).
+    of this compose; a multirun (-m) composes each value of each sweep (before any job, or
+    the sweep's parent MLflow run, starts); flags that change what is composed
+    (--config-name...) skip it (Hydra reports).
     """
     argv, user_dir = _split_config_dir(argv)
-    overrides = _precheck_overrides(argv)
-    if overrides is None:
+    found = _precheck_overrides(argv)
+    if found is None:
+        return
+    overrides, multirun = found
+    try:
+        variants = _sweep_variants(overrides) if multirun else [overrides]
+    except Exception:  # Hydra's own grammar error: Hydra reports it
         return
     try:
-        api.compose(overrides, config_dir=user_dir)
+        for variant in variants:
+            api.compose(variant, config_dir=user_dir)
     except HappysadError as err:
         print(f"error: {redact_text(str(err))}", file=sys.stderr)
         sys.exit(2)
