@@ -22,16 +22,20 @@ from omegaconf import DictConfig
 from happysad import api
 from happysad.errors import HappysadError, redact_file, redact_logs, redact_text
 from happysad.paths import config_dir
+from happysad.training import interrupt
+from happysad.training.interrupt import Terminated
 
 log = logging.getLogger("happysad")
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, handled like Ctrl-C: checkpoint, end the run KILLED, exit non-zero."""
-
-
 def _on_sigterm(signum: int, frame: Any) -> None:
+    interrupt.request(Terminated)
     raise Terminated()
+
+
+def _on_sigint(signum: int, frame: Any) -> None:
+    interrupt.request(KeyboardInterrupt)
+    raise KeyboardInterrupt
 
 
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
@@ -45,6 +49,7 @@ def app(cfg: DictConfig) -> float | None:
         redact_file(hydra_file)  # Hydra wrote the overrides as given
     in_main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main else None
+    previous_int = signal.signal(signal.SIGINT, _on_sigint) if in_main else None
     try:
         job = api.prepare_job(cfg, run_dir, overrides)
         run_dir = job.run_dir  # a resumed run continues in its own dir
@@ -66,6 +71,8 @@ def app(cfg: DictConfig) -> float | None:
     finally:
         if in_main:
             signal.signal(signal.SIGTERM, previous)
+            signal.signal(signal.SIGINT, previous_int)
+        interrupt.clear()  # a multirun's next job starts clean
         api.release_state()
     return summary.get("objective")
 

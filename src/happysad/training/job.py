@@ -14,7 +14,7 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from happysad.training import stages
+from happysad.training import interrupt, stages
 
 log = logging.getLogger("happysad.training")
 
@@ -44,8 +44,11 @@ def train(
     with ctx.tracker.run(ctx.run_name, ctx.tags, run_id=previous_run):
         stages.log_run_config(ctx)
         data = stages.prepare_data(ctx, class_names)
+        interrupt.check()  # a Ctrl-C that a library swallowed is honoured between stages
         fitted = stages.fit(ctx, model, data, callbacks, augmenter)
+        interrupt.check()
         summary = stages.evaluate(ctx, model, data, fitted)
+        interrupt.check()
         model_dir = stages.package(ctx, model, data, summary)
     # Kept until the run is recorded: a kill during evaluation resumes from it.
     shutil.rmtree(ctx.run_dir / BACKUP_DIR, ignore_errors=True)

@@ -454,6 +454,7 @@ def _fit_phase(
 ) -> int:
     """One model.fit from epoch `start` to `end` (continuous numbering across phases);
     returns the restored epoch count (epochs done before this process trained)."""
+    from happysad.training import interrupt
     from happysad.training.model import is_binary_output
     from happysad.training.resume import HISTORY_FILE, epoch_bookkeeping
 
@@ -474,7 +475,7 @@ def _fit_phase(
             validation_data=data.dataset(cfg, "val", binary) if has_val else None,
             initial_epoch=start,
             epochs=end,
-            callbacks=[*callbacks, _phase_logger(phase), bookkeeping],
+            callbacks=[*callbacks, _phase_logger(phase), bookkeeping, interrupt.watch()],
             verbose=_verbose(cfg.trainer.verbose),
             shuffle=False,  # the train dataset reshuffles itself each epoch
         )
