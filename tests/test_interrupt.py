@@ -54,3 +54,20 @@ def test_terminated_is_raised_as_itself() -> None:
             interrupt.check()
     finally:
         interrupt.clear()
+
+
+def test_an_ignored_signal_stays_ignored() -> None:
+    """`happysad-train ... &` in a script starts with SIGINT ignored: the CLI keeps it so."""
+    import signal
+
+    from happysad.cli.train import _install, _on_sigint
+
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        assert _install(signal.SIGINT, _on_sigint) == signal.SIG_IGN
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        assert _install(signal.SIGINT, _on_sigint) == signal.default_int_handler
+        assert signal.getsignal(signal.SIGINT) == _on_sigint
+    finally:
+        signal.signal(signal.SIGINT, before)

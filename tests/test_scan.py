@@ -355,3 +355,56 @@ def test_a_jpeg_with_two_frame_headers_is_capped_by_the_larger(monkeypatch) -> N
     monkeypatch.setenv("OPENCV_IO_MAX_IMAGE_PIXELS", str(2**27))
     with pytest.raises(ImageDecodeError, match=r"30000x30000 = 900000000 pixels"):
         decode(crafted)
+
+
+def test_a_jpeg_cannot_hide_its_real_frame_from_the_pixel_cap(monkeypatch) -> None:
+    """FF 00 is filler to libjpeg (it resyncs byte by byte), not a segment with a length: a
+    header walk that jumped by it would read a fake 1x1 frame hidden in a comment."""
+    import struct
+
+    from happysad.data.image import ImageDecodeError, decode, header_size
+
+    real = cv2.imencode(".jpg", np.zeros((300, 400, 3), np.uint8))[1].tobytes()
+    fake_sof = b"\xff\xc0" + struct.pack(">HBHHB", 11, 8, 1, 1, 1) + b"\x01\x11\x00"
+    comment = b"\xff\xfe" + struct.pack(">H", 2 + len(fake_sof) + 2) + fake_sof + b"\xff\xd9"
+    crafted = b"\xff\xd8" + b"\xff\x00\x00\x06" + comment + real[2:]
+    assert header_size(crafted) in (None, (400, 300))  # never the fake (1, 1)
+    monkeypatch.setenv("OPENCV_IO_MAX_IMAGE_PIXELS", str(400 * 300 - 1))
+    with pytest.raises(ImageDecodeError, match="too large"):
+        decode(crafted)
+
+
+def test_listing_follows_os_walk_order_and_names_an_unreadable_class_folder(
+    tmp_path: Path, monkeypatch
+) -> None:
+    import os
+
+    from happysad.data.scan import _list_files
+
+    rng = np.random.default_rng(3)
+    for i in range(40):
+        depth = rng.integers(0, 4)
+        parts = [f"d{rng.integers(0, 3)}" for _ in range(depth)]
+        f = tmp_path.joinpath("cls", *parts, f"f{i}.png")
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_bytes(b"x")
+    (tmp_path / "cls" / ".hidden").mkdir()
+    (tmp_path / "cls" / ".hidden" / "h.png").write_bytes(b"x")
+    expected = []
+    for dirpath, dirnames, filenames in os.walk(tmp_path / "cls"):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        expected.extend(os.path.join(dirpath, f) for f in sorted(filenames))
+    assert _list_files(tmp_path / "cls", True) == expected
+
+    real_scandir = os.scandir
+
+    def refuse(path):
+        if str(path) == str(tmp_path / "cls"):
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", refuse)
+    with pytest.raises(
+        DataError, match=r"class folder .*cls: cannot be read \(Permission denied\)"
+    ):
+        _list_files(tmp_path / "cls", True)

@@ -38,6 +38,15 @@ def _on_sigint(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
+def _install(signum: int, handler: Any) -> Any:
+    """Install handler unless the signal is ignored; returns the handler to restore."""
+    current = signal.getsignal(signum)
+    if current == signal.SIG_IGN:
+        return current
+    signal.signal(signum, handler)
+    return current
+
+
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
 def app(cfg: DictConfig) -> float | None:
     """Validate, train, and return the objective (trainer.objective) for sweepers."""
@@ -48,8 +57,9 @@ def app(cfg: DictConfig) -> float | None:
     for hydra_file in sorted(Path(run_dir, ".hydra").glob("*.yaml")):
         redact_file(hydra_file)  # Hydra wrote the overrides as given
     in_main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main else None
-    previous_int = signal.signal(signal.SIGINT, _on_sigint) if in_main else None
+    # Not over an ignored signal: `happysad-train ... &` in a script keeps SIGINT ignored.
+    previous = _install(signal.SIGTERM, _on_sigterm) if in_main else None
+    previous_int = _install(signal.SIGINT, _on_sigint) if in_main else None
     try:
         job = api.prepare_job(cfg, run_dir, overrides)
         run_dir = job.run_dir  # a resumed run continues in its own dir

@@ -250,6 +250,8 @@ def _jpeg_size(data: bytes) -> tuple[int, int] | None:
             continue
         if marker in (0xD9, 0xDA):  # end of image, start of scan: no more frame headers
             break
+        if marker < 0xC0:  # FF00 or a reserved marker: libjpeg resyncs byte by byte, not by
+            return None  # a length, so a walk by lengths could differ from it: ask Pillow
         (length,) = struct.unpack(">H", data[i + 2 : i + 4])
         if length < 2:
             return None

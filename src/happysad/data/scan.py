@@ -150,11 +150,13 @@ def _list_files(class_dir: Path, recursive: bool) -> list[str]:
 
     Per folder, its files sorted, then each sub-folder (sorted, hidden ones skipped) in turn:
     os.walk's top-down order. Plain strings from os.scandir: building a Path per file, or
-    joining names, costs more than a cached rescan's stat.
+    joining names, costs more than a cached rescan's stat. An unreadable sub-folder is passed
+    over (as os.walk does); an unreadable class folder is a DataError naming it.
     """
     out: list[str] = []
-
-    def walk(folder: str | Path, top: bool) -> None:
+    stack: list[str] = [str(class_dir)]  # explicit: no recursion limit on deep trees
+    while stack:
+        folder = stack.pop()
         files, dirs = [], []
         try:
             with os.scandir(folder) as entries:
@@ -167,16 +169,15 @@ def _list_files(class_dir: Path, recursive: bool) -> list[str]:
                         files.append(e.path)
                     elif recursive and not e.name.startswith(".") and not e.is_symlink():
                         dirs.append(e.path)
-        except OSError:
-            if top:
-                raise
-            return  # os.walk's default: an unreadable sub-folder is passed over
+        except OSError as err:
+            if folder == str(class_dir):
+                raise DataError(
+                    f"class folder {class_dir}: cannot be read ({err.strerror or err})"
+                ) from None
+            continue
         files.sort()
         out.extend(files)
-        for d in sorted(dirs):
-            walk(d, False)
-
-    walk(class_dir, True)
+        stack.extend(sorted(dirs, reverse=True))  # popped in sorted order
     return out
 
 

@@ -480,11 +480,11 @@ def _fit_phase(
             shuffle=False,  # the train dataset reshuffles itself each epoch
         )
     except KeyboardInterrupt:
-        with contextlib.suppress(Exception):  # a second Ctrl-C or a tracking failure: go on
-            bookkeeping.record_backed_up()
         interrupted = ctx.run_dir / "checkpoints" / "interrupted.keras"
         interrupted.parent.mkdir(parents=True, exist_ok=True)
-        model.save(interrupted)
+        model.save(interrupted)  # first: a SIGTERM's grace period may not outlast MLflow
+        with contextlib.suppress(BaseException):  # a tracking failure or a second Ctrl-C
+            bookkeeping.record_backed_up()
         log.warning(
             "interrupted: model saved to %s; last completed epoch is in %s",
             interrupted,
