@@ -9,6 +9,7 @@ import csv
 import json
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -101,10 +102,20 @@ def _history_rows(out: Path) -> int:
         return len(list(csv.DictReader(fh)))
 
 
+# Runs the CLI with SIGINT as a terminal delivers it. A test run started in the background by
+# a script (`.ci/run &`) inherits SIGINT ignored, and the CLI keeps an ignored SIGINT ignored
+# (as Python does), so the Ctrl-C tests would see training carry on. (An exec wrapper, not
+# preexec_fn: that is unsafe in a parent with threads.)
+_DEFAULT_SIGINT = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "os.execv(sys.argv[1], sys.argv[1:])"
+)
+
+
 def _start_training(out: Path, data: Path, *extra: str) -> subprocess.Popen:
     args = tiny_train_args(out, data, SLOW_EPOCHS % 1.0, "callbacks.early_stopping=null", *extra)
     return subprocess.Popen(
-        [str(BIN / "happysad-train"), *args],
+        [sys.executable, "-c", _DEFAULT_SIGINT, str(BIN / "happysad-train"), *args],
         cwd=ROOT,
         env=ENV,
         stdout=subprocess.PIPE,
@@ -182,7 +193,6 @@ def test_a_crash_at_any_point_of_an_epoch_end_loses_no_epoch(
 ) -> None:
     """The crash is injected at an exact point (no timing): the resumed run still holds
     every epoch exactly once in MLflow, each with the values history.csv has for it."""
-    import sys
 
     out = tmp_path / "out"
     args = tiny_train_args(out, demo_data, "callbacks.early_stopping=null", "trainer.epochs=3")
@@ -219,7 +229,6 @@ def test_ctrl_c_between_journal_backup_and_record_leaves_mlflow_complete(
 ) -> None:
     """Ctrl-C at epoch 2's end: MLflow ends with exactly the backed-up epochs (a resume keeps
     those), epoch 2 included once it was backed up, though its record had not happened yet."""
-    import sys
 
     out = tmp_path / "out"
     args = tiny_train_args(out, demo_data, "callbacks.early_stopping=null", "trainer.epochs=3")
