@@ -23,8 +23,9 @@ def train_and_crash(where: str, epoch: int, argv: list[str], how: str = "kill") 
     with how="ctrl_c", a KeyboardInterrupt is raised there instead (what Ctrl-C does).
 
     `where` is "before_backup" (the epoch is journalled in history.csv, its weights are not
-    backed up), "after_backup" (backed up, not yet in MLflow) or "after_record" (everything
-    written: the crash hits the start of the next epoch). Deterministic, unlike a timed kill.
+    backed up), "after_backup" (backed up, not yet in MLflow), "inside_record" (MLflow has
+    stored the epoch, the call has not returned) or "after_record" (everything written: the
+    crash hits the start of the next epoch). Deterministic, unlike a timed kill.
     """
     import os
     import sys
@@ -46,6 +47,18 @@ def train_and_crash(where: str, epoch: int, argv: list[str], how: str = "kill") 
     def on_epoch_begin(self, ep: int, logs: dict | None = None) -> None:
         if where == "after_record" and ep == epoch:
             die()
+
+    if where == "inside_record":  # MLflow stored the epoch, then the signal came
+        import mlflow
+
+        log_metrics = mlflow.log_metrics
+
+        def stored_then_die(metrics: dict, step: int | None = None, **kw: object) -> None:
+            log_metrics(metrics, step=step, **kw)
+            if step == epoch and "loss" in metrics:
+                die()
+
+        mlflow.log_metrics = stored_then_die
 
     keras.callbacks.BackupAndRestore.on_epoch_end = on_epoch_end
     keras.callbacks.BackupAndRestore.on_epoch_begin = on_epoch_begin

@@ -263,6 +263,11 @@ class Tracker:
                 mlflow.log_metrics(metrics, step=step)
             except Exception:
                 return False
+            except KeyboardInterrupt:
+                # Cut off mid-request: MLflow may have stored it. Never sent again from here
+                # (that could log the step twice); the epoch journal decides what is missing.
+                self.pending.pop(0)
+                raise
             self.pending.pop(0)
         return True
 

@@ -223,6 +223,8 @@ def epoch_bookkeeping(
             ends KILLED shows every epoch a resume would keep. A journalled epoch whose
             backup is missing is not logged: a resume trains it again. Returns the steps."""
             done = backup_epoch(run_dir) if self.backup is not None else None
+            # Asked afresh: the signal may have cut a record off after MLflow stored it.
+            self.logged |= tracker.logged_epochs()
             steps = []
             for r in self.rows:
                 step = int(r["epoch"]) + 1
