@@ -483,40 +483,27 @@ def _check_entries(
     results: list = []
     todo: list[int] = []
     is_reg = stat.S_ISREG
-    lstat = os.lstat
-    # The fast path, inlined (this loop is most of a cached rescan): ScanCache.hit_entry.
-    entries = cache.entries if cache is not None else {}
-    kept = cache.kept if cache is not None else []
-    slash = os.sep == "/"
     for i, (path, cls, label) in enumerate(jobs):
         # One lstat per file serves every check and, for a regular file (not a symlink),
         # the cache stamp too: a cached rescan is one system call per file.
         try:
-            lst: os.stat_result | None = lstat(path)
+            lst: os.stat_result | None = os.lstat(path)
         except OSError:
             lst = None  # gone or unreadable: policy.reject says why
-        if lst is not None and is_reg(lst.st_mode):
-            # A plain file with its stamp in the cache passed the name checks when it was
-            # cached (they depend on the name alone) and the size cap (part of the cache's
-            # key); only the extension list can have changed since.
-            rel = path[prefix:]
-            e = entries.get(rel)
-            if (
-                e is not None
-                and e[0] == lst.st_size
-                and e[1] == lst.st_mtime_ns
-                and e[2] == lst.st_ino
-                and e[3] == lst.st_ctime_ns
-                and path[path.rfind(".") :].lower() in exts
-            ):
-                kept.append(rel)
+        if cache is not None and lst is not None and is_reg(lst.st_mode):
+            # Fast path: a plain file with its stamp in the cache passed the name checks
+            # when it was cached (they depend on the name alone) and the size cap (part of
+            # the cache's key); only the extension list can have changed since.
+            e = cache.hit_entry(path, lst)
+            if e is not None and _suffix(path).lower() in exts:
                 if e[9] is not None:
                     results.append((None, e[9]))
                 else:
-                    if not slash:
-                        rel = rel.replace(os.sep, "/")
+                    rel = path[prefix:].replace(os.sep, "/")
                     results.append(ImageRecord(path, rel, cls, label, e[4], e[5], e[6], e[7], e[8]))
                 continue
+            if e is not None:  # cached, but now excluded by data.extensions
+                cache.kept.pop()
         reason = _quick_reject(path, exts, lst) or policy.reject(path, lst)
         plain = lst is not None and not stat.S_ISLNK(lst.st_mode)
         found = None if reason or cache is None else cache.hit(path, lst if plain else None)
