@@ -364,10 +364,6 @@ class ScanCache:
             zip(("sha256", "height", "width", "channels", "size_bytes"), e[4:9], strict=True)
         ), None
 
-    def lookup(self, path: str) -> tuple[dict | None, str | None]:
-        found = self.hit(path)
-        return found if found is not None else self.miss(path)
-
     def miss(self, path: str) -> tuple[dict | None, str | None]:
         """Read and decode the file, and remember the result under its stamp."""
         stamp = self.stamp(path)
