@@ -241,7 +241,7 @@ class _FallbackFinder(ast.NodeVisitor):
         self.generic_visit(node)
         self.config_vars.pop()
 
-    visit_AsyncFunctionDef = visit_FunctionDef  # noqa: N815 (ast.NodeVisitor's naming)
+    visit_AsyncFunctionDef = visit_FunctionDef
 
     def visit_Assign(self, node: ast.Assign) -> None:
         if self._is_config(node.value):
@@ -301,9 +301,7 @@ def test_no_code_fallback_for_a_schema_key() -> None:
         for path in sorted(SRC.rglob("*.py"))
         for line, text in fallbacks_in(path.read_text())
     ]
-    assert not found, "fallbacks for schema keys (the schema has the default):\n" + "\n".join(
-        found
-    )
+    assert not found, "fallbacks for schema keys (the schema has the default):\n" + "\n".join(found)
 
 
 def test_fallback_scan_flags_config_reads_only() -> None:
@@ -331,3 +329,66 @@ def e(config):
 """
     assert [line for line, _ in fallbacks_in(flagged)] == [3, 6, 6, 8, 10]
     assert fallbacks_in(quiet) == []
+
+
+# --- tracking.uri: $MLFLOW_TRACKING_URI, as every MLflow tool ------------------------------------
+
+ENV_URI = "http://mlflow.example:5000"
+
+
+def test_tracking_uri_is_the_local_store_without_the_env_var(
+    compose, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from happysad.config import validate
+    from happysad.paths import default_tracking_uri
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    cfg = compose()
+    local = f"sqlite:///{cfg.paths.output_dir}/mlflow.db"
+    assert cfg.tracking.uri == local == default_tracking_uri()
+    assert validate(cfg).tracking.uri == local
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "")  # empty counts as unset, as in MLflow
+    assert compose().tracking.uri == local == default_tracking_uri()
+
+
+@pytest.mark.parametrize("tracking", ["local", "server"])
+def test_tracking_uri_follows_the_env_var(
+    compose, monkeypatch: pytest.MonkeyPatch, tracking: str
+) -> None:
+    """Training, predict, compare and the API look at one store: the one MLflow would."""
+    from happysad.config import validate
+    from happysad.paths import default_tracking_uri
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", ENV_URI)
+    cfg = compose([f"tracking={tracking}"])
+    assert cfg.tracking.uri == ENV_URI == default_tracking_uri()
+    assert validate(cfg).tracking.uri == ENV_URI
+    # An explicit override still wins; tracking=none stays off.
+    assert compose(["tracking.uri=sqlite:////tmp/x.db"]).tracking.uri == "sqlite:////tmp/x.db"
+    assert compose(["tracking=none"]).tracking.uri is None
+
+
+def test_cfg_job_resolve_shows_the_store(tmp_path: Path) -> None:
+    from .conftest import run_cli
+
+    shown = run_cli(
+        "happysad-train", "--cfg", "job", "--resolve", env={"MLFLOW_TRACKING_URI": ENV_URI}
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert f"uri: {ENV_URI}" in shown.stdout.split("tracking:", 1)[1]
+
+
+def test_resume_reopens_the_store_the_run_started_in(
+    compose, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The saved config reads $MLFLOW_TRACKING_URI again; the run's state pins its store."""
+    from happysad.training.resume import resume_config, write_state
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    run_dir = tmp_path / "run"
+    (run_dir / ".hydra").mkdir(parents=True)
+    pinned = f"paths.run_dir={run_dir}"  # outside a running app there is no Hydra run dir
+    OmegaConf.save(compose([pinned]), run_dir / ".hydra" / "config.yaml")
+    write_state(run_dir, "abc123", ENV_URI)
+    cfg, _ = resume_config(compose([pinned, f"trainer.resume={run_dir}"]))
+    assert cfg.tracking.uri == ENV_URI  # not the local store the saved config now resolves to

@@ -218,6 +218,10 @@ def _merge_schema(cfg: DictConfig, group: str) -> DictConfig:
     given = cfg.get(group)
     if given is not None and not isinstance(given, DictConfig):
         _fail(group, given, f"must be a mapping (pick one with {group}=<name>)")
+    if isinstance(given, DictConfig):
+        # As plain data: a node composed from `<group>/schema` is already typed, and Hydra
+        # adds `+group.typo=1` to it; merged afresh, an unknown key fails here, naming it.
+        given = OmegaConf.create(OmegaConf.to_container(given, resolve=False))
     try:
         return OmegaConf.merge(OmegaConf.structured(_SCHEMAS[group]), given or {})
     except OmegaConfBaseException as err:

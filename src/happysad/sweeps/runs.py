@@ -211,9 +211,7 @@ def start_sweep(config: DictConfig) -> dict[str, Any]:
     if config.tracking.enabled:
         uri = str(config.tracking.uri)
         client = mlflow_client(uri)
-        exp_id = ensure_experiment(
-            client, state["experiment"], config.tracking.artifact_location
-        )
+        exp_id = ensure_experiment(client, state["experiment"], config.tracking.artifact_location)
         name = " ".join(_sweep_overrides(task)) or "multirun"
         run = client.create_run(
             exp_id,
@@ -222,10 +220,7 @@ def start_sweep(config: DictConfig) -> dict[str, Any]:
                 TAG_ROLE: "sweep",
                 TAG_SWEEP_ID: sweep_id,
                 TAG_SWEEP_DIR: str(sweep_dir),
-                **{
-                    str(k): str(v)
-                    for k, v in redact(dict(config.tracking.tags)).items()
-                },
+                **{str(k): str(v) for k, v in redact(dict(config.tracking.tags)).items()},
             },
         )
         state.update(tracking_uri=uri, experiment_id=exp_id, parent_run_id=run.info.run_id)

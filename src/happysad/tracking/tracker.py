@@ -185,9 +185,7 @@ class Tracker:
         import requests
 
         try:
-            requests.get(
-                uri.rstrip("/") + "/health", timeout=float(self.cfg.connect_timeout)
-            )
+            requests.get(uri.rstrip("/") + "/health", timeout=float(self.cfg.connect_timeout))
         except requests.RequestException as err:
             why = type(err).__name__
             if isinstance(err, requests.ConnectionError):
