@@ -347,6 +347,7 @@ def test_tracking_uri_is_the_local_store_without_the_env_var(
     local = f"sqlite:///{cfg.paths.output_dir}/mlflow.db"
     assert cfg.tracking.uri == local == default_tracking_uri()
     assert validate(cfg).tracking.uri == local
+    assert cfg.tracking.artifact_location == f"{cfg.paths.output_dir}/mlartifacts"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "")  # empty counts as unset, as in MLflow
     assert compose().tracking.uri == local == default_tracking_uri()
 
@@ -363,6 +364,7 @@ def test_tracking_uri_follows_the_env_var(
     cfg = compose([f"tracking={tracking}"])
     assert cfg.tracking.uri == ENV_URI == default_tracking_uri()
     assert validate(cfg).tracking.uri == ENV_URI
+    assert cfg.tracking.artifact_location is None  # a server decides, not a path of this machine
     # An explicit override still wins; tracking=none stays off.
     assert compose(["tracking.uri=sqlite:////tmp/x.db"]).tracking.uri == "sqlite:////tmp/x.db"
     assert compose(["tracking=none"]).tracking.uri is None

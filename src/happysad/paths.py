@@ -63,6 +63,15 @@ def env_or(name: str, default: Any = None) -> Any:
     return os.environ.get(name) or default
 
 
+SERVER_SCHEMES = ("http://", "https://", "databricks")
+
+
+def local_artifacts(uri: Any, folder: str) -> str | None:
+    """`folder` for a store in a file or database (MLflow would put artifacts under ./mlruns of
+    whatever the working directory is), None for a tracking server, which decides itself."""
+    return None if str(uri or "").startswith(SERVER_SCHEMES) else folder
+
+
 def default_tracking_uri() -> str:
     """$MLFLOW_TRACKING_URI, else the project's local SQLite store: what `tracking=local`
     resolves `tracking.uri` to (`${happysad_env:MLFLOW_TRACKING_URI,...}`), so predict,
@@ -77,12 +86,14 @@ def _threads_per_job() -> int:
 
 
 def register_resolvers() -> None:
-    """Register `${happysad_root:}`, `${happysad_threads:}` and `${happysad_env:NAME,default}`
-    for the configs (idempotent)."""
+    """Register `${happysad_root:}`, `${happysad_threads:}`, `${happysad_env:NAME,default}`
+    and `${happysad_artifacts:uri,folder}` for the configs (idempotent)."""
     if not OmegaConf.has_resolver("happysad_root"):
         OmegaConf.register_new_resolver("happysad_root", lambda: str(project_root()))
     if not OmegaConf.has_resolver("happysad_env"):
         OmegaConf.register_new_resolver("happysad_env", env_or)
+    if not OmegaConf.has_resolver("happysad_artifacts"):
+        OmegaConf.register_new_resolver("happysad_artifacts", local_artifacts)
     if not OmegaConf.has_resolver("happysad_threads"):
         OmegaConf.register_new_resolver("happysad_threads", _threads_per_job)
 
