@@ -26,6 +26,7 @@ from happysad.errors import (
     redact_text,
     redacted_stdout,
 )
+from happysad.paths import use_mlflow_store
 
 log = logging.getLogger(__name__)
 
@@ -213,8 +214,7 @@ class Tracker:
         uri = str(self.cfg.uri)
         if uri.startswith("sqlite:///"):
             Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        mlflow.set_tracking_uri(uri)
-        mlflow.set_registry_uri(uri)
+        use_mlflow_store(uri)
         launched = launched_run()
         if launched and run_id is None and TAG_TRIAL not in tags and launched[1] == uri:
             run = mlflow.start_run(run_id=launched[0])  # `mlflow run`'s: log into it
