@@ -125,3 +125,32 @@ def test_the_training_job_reads_on_one_screen() -> None:
     tree = ast.parse((SRC / "training" / "job.py").read_text())
     train = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "train")
     assert train.end_lineno - train.lineno + 1 <= 60
+
+
+def _classes_inside_functions(tree: ast.AST) -> list[tuple[str, str, int]]:
+    """(function, class, line) for every class statement nested in a function body."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.ClassDef):
+                    found.append((node.name, inner.name, inner.lineno))
+    return found
+
+
+def test_no_class_is_defined_inside_a_function() -> None:
+    """A class made by a factory cannot be imported, typed or subclassed: give it a module
+    (Keras callbacks live in training/callbacks.py, imported late by the job)."""
+    nested = [
+        f"{path.relative_to(SRC)}:{line} class {cls} inside {fn}()"
+        for path in SRC.rglob("*.py")
+        for fn, cls, line in _classes_inside_functions(ast.parse(path.read_text()))
+    ]
+    assert not nested, "\n".join(sorted(nested))
+
+
+def test_the_nested_class_check_sees_a_factory() -> None:
+    """The check above would pass vacuously if it could not see a nested class."""
+    tree = ast.parse("def make():\n    class Inner:\n        pass\n    return Inner\n")
+    assert _classes_inside_functions(tree) == [("make", "Inner", 2)]
+    assert _classes_inside_functions(ast.parse("class Top:\n    def m(self): ...\n")) == []

@@ -430,18 +430,6 @@ def _verbose(setting: Any) -> int:
     return int(setting)
 
 
-def _phase_logger(phase: int) -> Any:
-    """Adds `phase` (1: frozen backbone / single phase, 2: fine-tuning) to each epoch's logs."""
-    import keras
-
-    class PhaseLogger(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-            if logs is not None:
-                logs["phase"] = float(phase)
-
-    return PhaseLogger()
-
-
 def _fit_phase(
     ctx: RunContext,
     model: Any,
@@ -454,16 +442,16 @@ def _fit_phase(
 ) -> int:
     """One model.fit from epoch `start` to `end` (continuous numbering across phases);
     returns the restored epoch count (epochs done before this process trained)."""
-    from happysad.training import interrupt
+    from happysad.training.callbacks import EpochBookkeeping, InterruptWatch, PhaseLogger
     from happysad.training.model import is_binary_output
-    from happysad.training.resume import HISTORY_FILE, epoch_bookkeeping
+    from happysad.training.resume import HISTORY_FILE
 
     cfg = ctx.cfg
     binary = is_binary_output(model)
     has_val = len(data.splits.val) > 0
     # One callback journals, backs up and records each epoch, in that order, and on resume
-    # reconciles the three (see resume.epoch_bookkeeping).
-    bookkeeping = epoch_bookkeeping(ctx.run_dir, ctx.tracker, bool(cfg.trainer.backup), start)
+    # reconciles the three (see callbacks.EpochBookkeeping).
+    bookkeeping = EpochBookkeeping(ctx.run_dir, ctx.tracker, bool(cfg.trainer.backup), start)
     peak = float(cfg.model.fine_tune.lr if phase == 2 else cfg.optimizer.lr * ctx.lr_scale)
     for cb in callbacks:  # schedules span this phase (training/schedule.py)
         if hasattr(cb, "set_span"):
@@ -475,7 +463,7 @@ def _fit_phase(
             validation_data=data.dataset(cfg, "val", binary) if has_val else None,
             initial_epoch=start,
             epochs=end,
-            callbacks=[*callbacks, _phase_logger(phase), bookkeeping, interrupt.watch()],
+            callbacks=[*callbacks, PhaseLogger(phase), bookkeeping, InterruptWatch()],
             verbose=_verbose(cfg.trainer.verbose),
             shuffle=False,  # the train dataset reshuffles itself each epoch
         )
