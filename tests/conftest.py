@@ -18,6 +18,11 @@ BIN = Path(sys.executable).parent
 # Quiet TensorFlow in subprocesses; keep each job to the cores CI has.
 CLI_ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
 CLI_ENV.pop("MLFLOW_TRACKING_URI", None)
+# For subprocesses that import tests.helpers: the repo root, after an inherited PYTHONPATH
+# (a worktree's src/ ahead of an editable install that points at another checkout).
+ROOT_PYTHONPATH = os.pathsep.join(
+    [*(p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p), str(ROOT)]
+)
 
 
 def run_cli(

@@ -20,6 +20,7 @@ from .conftest import (
     BIN,
     CLI_ENV,
     ROOT,
+    ROOT_PYTHONPATH,
     MlflowServer,
     free_port,
     no_tensorflow_env,
@@ -28,7 +29,7 @@ from .conftest import (
 )
 
 SLOW_EPOCHS = "+callbacks.slow={_target_: tests.helpers.SleepEachEpoch, seconds: %s}"
-ENV = {**CLI_ENV, "PYTHONPATH": str(ROOT)}  # lets the subprocess import tests.helpers
+ENV = {**CLI_ENV, "PYTHONPATH": ROOT_PYTHONPATH}  # lets the subprocess import tests.helpers
 
 
 def _error_lines(stderr: str) -> list[str]:
@@ -174,7 +175,7 @@ def test_kill_9_then_resume_continues_the_same_run(tmp_path: Path, demo_data: Pa
     assert 2 <= done_before < 6
 
     resume = [f"trainer.resume={run_dir}", f"paths.output_dir={out}"]
-    res = run_cli("happysad-train", *resume, env={"PYTHONPATH": str(ROOT)})
+    res = run_cli("happysad-train", *resume, env={"PYTHONPATH": ROOT_PYTHONPATH})
     assert res.returncode == 0, res.stderr[-3000:]
     client, run = _run(out)  # still exactly one run
     assert run.info.status == "FINISHED"
@@ -207,7 +208,7 @@ def test_a_crash_at_any_point_of_an_epoch_end_loses_no_epoch(
     assert logged == {"before_backup": [1], "after_backup": [1], "after_record": [1, 2]}[where]
 
     resume = [f"trainer.resume={run_dir}", f"paths.output_dir={out}"]
-    res = run_cli("happysad-train", *resume, env={"PYTHONPATH": str(ROOT)})
+    res = run_cli("happysad-train", *resume, env={"PYTHONPATH": ROOT_PYTHONPATH})
     assert res.returncode == 0, res.stderr[-3000:]
     client, run = _run(out)
     assert run.info.status == "FINISHED"

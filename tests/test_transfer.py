@@ -18,7 +18,7 @@ from mlflow.tracking import MlflowClient
 
 from happysad.errors import ConfigError
 
-from .conftest import CLI_ENV, ROOT, model_preset, run_cli, tiny_train_args
+from .conftest import CLI_ENV, ROOT, ROOT_PYTHONPATH, model_preset, run_cli, tiny_train_args
 
 keras = pytest.importorskip("keras")
 from happysad.training import model as model_lib  # noqa: E402
@@ -234,7 +234,7 @@ def test_a_crash_in_the_fine_tuning_phase_resumes_into_it(tmp_path: Path, demo_d
     code = (
         f"from tests.helpers import train_and_crash; train_and_crash('after_backup', 3, {args!r})"
     )
-    env = {**CLI_ENV, "PYTHONPATH": str(ROOT)}
+    env = {**CLI_ENV, "PYTHONPATH": ROOT_PYTHONPATH}
     res = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
     )
@@ -242,7 +242,7 @@ def test_a_crash_in_the_fine_tuning_phase_resumes_into_it(tmp_path: Path, demo_d
     run_dir = next(out2.rglob("happysad_run.json")).parent
     assert json.loads((run_dir / "happysad_run.json").read_text())["phase2_start"] == 2
     resume = [f"trainer.resume={run_dir}", f"paths.output_dir={out2}"]
-    res = run_cli("happysad-train", *resume, env={"PYTHONPATH": str(ROOT)})
+    res = run_cli("happysad-train", *resume, env={"PYTHONPATH": ROOT_PYTHONPATH})
     assert res.returncode == 0, res.stderr[-3000:]
     rows = _history(run_dir)
     assert [int(r["epoch"]) for r in rows] == [0, 1, 2, 3]
