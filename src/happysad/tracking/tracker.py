@@ -1,4 +1,4 @@
-"""MLflow run lifecycle and logging helpers; a no-op tracker when tracking is disabled.
+"""MLflow run lifecycle and logging helpers; a no-op tracker when tracking is off.
 
 A run always ends with a truthful status: FINISHED on success, KILLED on Ctrl-C, FAILED on
 any error. The experiment is created with an absolute artifact location so artifacts land
@@ -153,15 +153,17 @@ class TrackingUnavailable(HappysadError):
 
 
 class Tracker:
-    """Thin wrapper over the fluent MLflow API that can be switched off by config.
+    """Thin wrapper over the fluent MLflow API; `NullTracker` is the same without MLflow,
+    and `open_tracker` picks one from the config.
 
     Logging calls made while a run is open never crash training: if the server goes away,
     metric values are buffered (and retried at the next call and at the end); other calls
     are reported once and skipped. Everything also stays in the Hydra run dir.
     """
 
+    enabled = True  # records to MLflow (NullTracker: False); fixed per class
+
     def __init__(self, cfg: DictConfig) -> None:
-        self.enabled = bool(cfg.enabled)
         self.cfg = cfg
         self.run_id: str | None = None
         self.pending: list[tuple[dict[str, float], int | None]] = []
@@ -172,10 +174,9 @@ class Tracker:
 
         return mlflow
 
-    def check_reachable(self) -> None:
-        """Fail fast (before any data or model work) when an HTTP tracking server is down."""
-        if not self.enabled:
-            return
+    def check_reachable(self) -> bool:
+        """Fail fast (before any data or model work) when an HTTP tracking server is down;
+        False when it is down and tracking.required=false (then train untracked)."""
         uri = str(self.cfg.uri)
         retries = self.cfg.get("http_retries")
         if retries is not None:
@@ -184,7 +185,7 @@ class Tracker:
                 "MLFLOW_HTTP_REQUEST_TIMEOUT", str(int(self.cfg.get("http_timeout", 30)))
             )
         if not uri.startswith(("http://", "https://")):
-            return
+            return True
         import requests
 
         try:
@@ -202,7 +203,8 @@ class Tracker:
                     + "; start it, fix the URI, or set tracking.required=false to train untracked"
                 ) from None
             log.warning("%s; tracking.required=false: training without MLflow", msg)
-            self.enabled = False
+            return False
+        return True
 
     def _experiment_id(self) -> str:
         return ensure_experiment(
@@ -211,8 +213,6 @@ class Tracker:
 
     def start(self, run_name: str, tags: dict[str, str], run_id: str | None = None) -> None:
         """Open a new run, or reopen `run_id` (resume after a crash)."""
-        if not self.enabled:
-            return
         mlflow = self._mlflow()
         redact_logs()  # MLflow's own handlers print run URLs with the URI's password
         uri = str(self.cfg.uri)
@@ -272,7 +272,7 @@ class Tracker:
         return True
 
     def end(self, status: str = "FINISHED") -> None:
-        if not (self.enabled and self.run_id is not None):
+        if self.run_id is None:
             return
         if not self.flush():
             log.error(
@@ -287,36 +287,29 @@ class Tracker:
             self._safely("end_run", self._mlflow().end_run, status=status)
 
     def log_params(self, params: dict[str, Any]) -> None:
-        if not self.enabled:
-            return
         clean = {k: str(v)[:MAX_PARAM_LEN] for k, v in redact(dict(params)).items()}
         self._safely("log_params", self._mlflow().log_params, clean)
 
     def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
-        if not self.enabled:
-            return
         self.pending.append(({k: float(v) for k, v in metrics.items()}, step))
         if not self.flush() and len(self.failures) == 0:
             self.failures.append("log_metrics")
             log.warning("MLflow unreachable: buffering metrics and retrying at each epoch")
 
     def set_tags(self, tags: dict[str, Any]) -> None:
-        if self.enabled:
-            clean = {k: str(v) for k, v in redact(dict(tags)).items()}
-            self._safely("set_tags", self._mlflow().set_tags, clean)
+        clean = {k: str(v) for k, v in redact(dict(tags)).items()}
+        self._safely("set_tags", self._mlflow().set_tags, clean)
 
     def log_artifact(self, path: str | Path, artifact_path: str | None = None) -> None:
-        if self.enabled and Path(path).exists():
+        if Path(path).exists():
             self._safely("log_artifact", self._mlflow().log_artifact, str(path), artifact_path)
 
     def log_artifacts(self, path: str | Path, artifact_path: str | None = None) -> None:
-        if self.enabled and Path(path).is_dir():
+        if Path(path).is_dir():
             self._safely("log_artifacts", self._mlflow().log_artifacts, str(path), artifact_path)
 
     def register_model(self, model_uri: str, name: str) -> str | None:
         """Register the logged model as a new version of `name` (models:/<name>/<version>)."""
-        if not self.enabled:
-            return None
         try:
             mv = self._mlflow().register_model(model_uri, name)
         except Exception as err:
@@ -328,7 +321,7 @@ class Tracker:
 
     def logged_epochs(self, key: str = "loss") -> set[int]:
         """The epochs (steps) of `key` already in this run: resume logs only the others."""
-        if not (self.enabled and self.run_id):
+        if not self.run_id:
             return set()
         try:
             hist = self._mlflow().MlflowClient().get_metric_history(self.run_id, key)
@@ -352,3 +345,58 @@ class Tracker:
             raise
         else:
             self.end("FINISHED")
+
+
+class NullTracker(Tracker):
+    """The tracker when nothing is tracked (tracking off, its server down with
+    tracking.required=false, or a worker that is not the chief): every call does nothing,
+    so the job calls the same methods either way and never asks whether it tracks."""
+
+    enabled = False
+
+    def __init__(self, cfg: DictConfig | None = None) -> None:
+        super().__init__(cfg if cfg is not None else OmegaConf.create({"enabled": False}))
+
+    def check_reachable(self) -> bool:
+        return True
+
+    def start(self, run_name: str, tags: dict[str, str], run_id: str | None = None) -> None:
+        pass
+
+    def flush(self) -> bool:
+        return True
+
+    def end(self, status: str = "FINISHED") -> None:
+        pass
+
+    def log_params(self, params: dict[str, Any]) -> None:
+        pass
+
+    def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
+        pass
+
+    def set_tags(self, tags: dict[str, Any]) -> None:
+        pass
+
+    def log_artifact(self, path: str | Path, artifact_path: str | None = None) -> None:
+        pass
+
+    def log_artifacts(self, path: str | Path, artifact_path: str | None = None) -> None:
+        pass
+
+    def register_model(self, model_uri: str, name: str) -> str | None:
+        return None
+
+    def logged_epochs(self, key: str = "loss") -> set[int]:
+        return set()
+
+
+def open_tracker(cfg: DictConfig) -> Tracker:
+    """The job's tracker for `cfg` (the tracking group): a NullTracker when tracking.enabled
+    is false, or when an HTTP server is down and tracking.required=false; raises
+    TrackingUnavailable when it is down and required. Called before any data or model work,
+    so a down server costs seconds."""
+    if not cfg.enabled:
+        return NullTracker(cfg)
+    tracker = Tracker(cfg)
+    return tracker if tracker.check_reachable() else NullTracker(cfg)
