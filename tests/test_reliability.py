@@ -66,22 +66,6 @@ BAD_CONFIGS = [
 ]
 
 
-def test_a_multirun_is_prechecked_value_by_value() -> None:
-    from happysad.cli.train import _precheck_overrides, _sweep_variants
-
-    overrides, multirun = _precheck_overrides(
-        ["-m", "model=tiny_cnn,small_cnn", "hydra.sweep.dir=x", "optimizer.lr=1e-3,3e-4,1e-4"]
-    )
-    assert multirun and overrides == ["model=tiny_cnn,small_cnn", "optimizer.lr=1e-3,3e-4,1e-4"]
-    variants = _sweep_variants([*overrides, "trainer.epochs=2", "optimizer.lr2=interval(0,1)"])
-    assert variants == [
-        ["model=tiny_cnn", "optimizer.lr=0.001", "trainer.epochs=2"],
-        ["model=small_cnn", "optimizer.lr=0.001", "trainer.epochs=2"],
-        ["model=tiny_cnn", "optimizer.lr=0.0003", "trainer.epochs=2"],
-        ["model=tiny_cnn", "optimizer.lr=0.0001", "trainer.epochs=2"],
-    ]
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize(("overrides", "expected"), BAD_CONFIGS, ids=lambda v: str(v)[:40])
 def test_bad_config_fails_in_one_line_before_any_work(tmp_path: Path, overrides, expected) -> None:
