@@ -154,3 +154,63 @@ def test_the_nested_class_check_sees_a_factory() -> None:
     tree = ast.parse("def make():\n    class Inner:\n        pass\n    return Inner\n")
     assert _classes_inside_functions(tree) == [("make", "Inner", 2)]
     assert _classes_inside_functions(ast.parse("class Top:\n    def m(self): ...\n")) == []
+
+
+def _tag_name_literals(tree: ast.AST) -> list[tuple[int, str]]:
+    """(line, literal) for tag names written as string literals: `.set_tag(x, "name", v)`,
+    `.set_tags({"name": v})`, `<...>.tags.get("name")`, `<...>.tags["name"]`, and the keys of
+    a dict literal assigned to a name that ends in `tags`."""
+
+    def keys(d: ast.AST) -> list[ast.AST]:
+        return list(d.keys) if isinstance(d, ast.Dict) else []  # type: ignore[arg-type]
+
+    def is_tags(node: ast.AST) -> bool:
+        return isinstance(node, ast.Attribute) and node.attr == "tags"
+
+    found: list[ast.AST] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            f = node.func
+            if f.attr == "set_tag" and len(node.args) >= 2:
+                found.append(node.args[1])
+            elif f.attr == "set_tags" and node.args:
+                found += keys(node.args[0])
+            elif f.attr == "get" and is_tags(f.value) and node.args:
+                found.append(node.args[0])
+        elif isinstance(node, ast.Subscript) and is_tags(node.value):
+            found.append(node.slice)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id.endswith("tags") for t in targets):
+                found += keys(node.value)
+    return sorted(
+        (n.lineno, n.value)
+        for n in found
+        if isinstance(n, ast.Constant) and isinstance(n.value, str)
+    )
+
+
+def test_tag_names_are_written_once_in_tracker_py() -> None:
+    """Writers and readers of MLflow tags use tracker.py's TAG_* constants, so a renamed tag
+    cannot leave a reader behind."""
+    home = SRC / "tracking" / "tracker.py"
+    literals = [
+        f"{path.relative_to(SRC)}:{line} {value!r}"
+        for path in SRC.rglob("*.py")
+        if path != home
+        for line, value in _tag_name_literals(ast.parse(path.read_text()))
+    ]
+    assert not literals, "use a TAG_* constant from tracking/tracker.py:\n" + "\n".join(literals)
+
+
+def test_the_tag_literal_check_sees_each_form() -> None:
+    code = (
+        "c.set_tag(run, 'a', 1)\n"
+        "t.set_tags({'b': 1, TAG_X: 2})\n"
+        "run.data.tags.get('c', '')\n"
+        "run.data.tags['d']\n"
+        "tags = {'e': 1}\n"
+        "d.get('not_a_tag')\n"
+        "c.set_tag(run, TAG_Y, 'value')\n"
+    )
+    assert [v for _, v in _tag_name_literals(ast.parse(code))] == ["a", "b", "c", "d", "e"]

@@ -36,6 +36,14 @@ TAG_OVERRIDES = "happysad.overrides"
 TAG_OVERRIDES_JSON = "happysad.overrides_json"
 TAG_RUN_DIR = "happysad.run_dir"
 TAG_INIT_FROM = "happysad.init_from"  # the model a warm start began from
+TAG_MODEL_NAME = "model_name"
+TAG_DATASET_FINGERPRINT = "dataset_fingerprint"
+TAG_CLASS_NAMES = "class_names"  # comma-separated, in label order
+TAG_GIT_DIRTY = "git_dirty"
+TAG_REGISTERED_MODEL = "registered_model"  # models:/<name>/<version>
+TAG_BEST_RUN_ID = "best_run_id"  # on a sweep's parent run: its best trial
+TAG_BEST_TRIAL = "best_trial"
+TAG_BEST_RUN_NAME = "best_run_name"
 TAG_SWEEP_ID = "happysad.sweep_id"
 TAG_SWEEP_DIR = "happysad.sweep_dir"
 TAG_ROLE = "happysad.role"  # "sweep" on a sweep's parent run, "trial" on its jobs
@@ -140,7 +148,7 @@ def git_info(cwd: Path) -> dict[str, str]:
         )
         return {
             TAG_GIT_COMMIT: commit.stdout.strip(),
-            "git_dirty": str(bool(dirty.stdout.strip())).lower(),
+            TAG_GIT_DIRTY: str(bool(dirty.stdout.strip())).lower(),
         }
     except (OSError, subprocess.SubprocessError):
         return {}
@@ -315,7 +323,7 @@ class Tracker:
         except Exception as err:
             log.warning("could not register the model as %r: %s", name, first_line(err)[:200])
             return None
-        self.set_tags({"registered_model": f"models:/{name}/{mv.version}"})
+        self.set_tags({TAG_REGISTERED_MODEL: f"models:/{name}/{mv.version}"})
         log.info("registered as models:/%s/%s", name, mv.version)
         return str(mv.version)
 

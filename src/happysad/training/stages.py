@@ -148,6 +148,7 @@ def open_context(
     from happysad.paths import project_root
     from happysad.tracking.tracker import (
         TAG_INIT_FROM,
+        TAG_MODEL_NAME,
         TAG_OVERRIDES,
         TAG_RUN_DIR,
         NullTracker,
@@ -172,7 +173,7 @@ def open_context(
     tags = {
         TAG_OVERRIDES: " ".join(overrides) or "(none)",
         TAG_RUN_DIR: str(run_dir),
-        "model_name": str(cfg.model.name),
+        TAG_MODEL_NAME: str(cfg.model.name),
         **git_info(project_root()),
         **({TAG_INIT_FROM: str(cfg.model.init_from)} if cfg.model.init_from else {}),
         **(extra_tags or {}),
@@ -346,6 +347,7 @@ def prepare_data(ctx: RunContext, class_names: list[str]) -> DataBundle:
     """Scan -> split -> decode (cached) -> arrays; the cleaning, split and face reports."""
     from happysad.data import scan, split
     from happysad.insight.artifacts import face_crop_notes
+    from happysad.tracking.tracker import TAG_CLASS_NAMES, TAG_DATASET_FINGERPRINT
 
     cfg, tracker, d = ctx.cfg, ctx.tracker, ctx.cfg.data
     scanned = scan.scan_folder(
@@ -383,7 +385,7 @@ def prepare_data(ctx: RunContext, class_names: list[str]) -> DataBundle:
     (data_dir / "summary.json").write_text(json.dumps(summary, indent=2))
     tracker.log_artifacts(data_dir, "data")  # before decoding: a failure there keeps them
     fingerprint = splits.fingerprint()
-    tracker.set_tags({"dataset_fingerprint": fingerprint, "class_names": ",".join(class_names)})
+    tracker.set_tags({TAG_DATASET_FINGERPRINT: fingerprint, TAG_CLASS_NAMES: ",".join(class_names)})
     tracker.log_metrics(
         {f"n_{s}": float(len(splits[s])) for s in SPLITS}
         | {"n_rejected": float(len(scanned.rejected))}
