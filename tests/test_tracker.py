@@ -7,24 +7,24 @@ import logging
 from pathlib import Path
 
 import pytest
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
+from happysad.config import TrackingConf
 from happysad.tracking.tracker import NullTracker, Tracker, TrackingUnavailable, open_tracker
 
 from .conftest import free_port
 
 
-def _cfg(tmp_path: Path, **over: object) -> object:
-    base = {
-        "enabled": True,
+def _cfg(tmp_path: Path, **over: object) -> DictConfig:
+    """A tracking group as validate() returns it: the schema's defaults, then `over`."""
+    given = {
         "uri": f"sqlite:///{tmp_path / 'mlflow.db'}",
         "experiment": "t",
         "artifact_location": str(tmp_path / "artifacts"),
-        "required": True,
         "connect_timeout": 2,
-        "tags": {},
+        **over,
     }
-    return OmegaConf.create({**base, **over})
+    return OmegaConf.merge(OmegaConf.structured(TrackingConf), given)
 
 
 def test_tracking_off_gives_a_null_tracker_that_writes_nothing(tmp_path: Path) -> None:
@@ -55,8 +55,11 @@ def test_tracking_on_gives_a_tracker_that_records(tmp_path: Path) -> None:
 
 
 def test_a_down_server_is_an_error_or_a_null_tracker(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # check_reachable sets these for the process (if unset): set here, undone after the test.
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "20")
     uri = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(TrackingUnavailable, match=r"tracking\.required=false"):
         open_tracker(_cfg(tmp_path, uri=uri))

@@ -75,6 +75,10 @@ def explain_hydra_error(err: Exception, overrides: Sequence[str]) -> str:
         key = m.group(1)
         value = next((o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0] == key), "")
         return f"{key}={value}: unknown key (a typo? `happysad-train --cfg job` lists the keys; to add a new key use +{key}={value})"
+    m = re.search(r"Error merging override (\S+?)=(.*)", text)
+    if m and err.__cause__ is not None:  # a value of the wrong type for a schema key
+        key, value = m.groups()
+        return f"{key}={value}: {first_line(err.__cause__)}"
     m = re.search(r"Could not find '([^'/]+)/([^']+)'", text)
     if m:
         group, option = m.groups()

@@ -83,6 +83,11 @@ def resume_config(cfg: DictConfig) -> tuple[DictConfig, str]:
     _restore_secrets(old, cfg)
     old.paths.run_dir = str(run_dir)  # was ${hydra:runtime.output_dir}: pin it to the old dir
     old.trainer.resume = ref
+    # Reopen the run in the store it started in, whatever $MLFLOW_TRACKING_URI (which
+    # tracking.uri reads by default) says today; a redacted URI comes back from the given one.
+    started_in = read_state(run_dir).get("tracking_uri")
+    if started_in and REDACTED not in started_in:
+        old.tracking.uri = started_in
     return old, str(run_dir)
 
 
