@@ -142,6 +142,7 @@ def stage_run(demo_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Simp
     model_dir = stages.package(ctx, model, data, summary)
     return SimpleNamespace(
         cfg=cfg,
+        ctx=ctx,
         run_dir=run_dir,
         model=model,
         data=data,
