@@ -21,6 +21,7 @@ from happysad.errors import ConfigError
 from .conftest import (
     CLI_ENV,
     ROOT,
+    ROOT_PYTHONPATH,
     TrackedRun,
     model_preset,
     run_cli,
@@ -235,7 +236,7 @@ def test_a_crash_in_the_fine_tuning_phase_resumes_into_it(
     code = (
         f"from tests.helpers import train_and_crash; train_and_crash('after_backup', 3, {args!r})"
     )
-    env = {**CLI_ENV, "PYTHONPATH": str(ROOT)}
+    env = {**CLI_ENV, "PYTHONPATH": ROOT_PYTHONPATH}
     res = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
     )
@@ -243,7 +244,7 @@ def test_a_crash_in_the_fine_tuning_phase_resumes_into_it(
     run_dir = next(out2.rglob("happysad_run.json")).parent
     assert json.loads((run_dir / "happysad_run.json").read_text())["phase2_start"] == 2
     resume = [f"trainer.resume={run_dir}", f"paths.output_dir={out2}"]
-    res = run_cli("happysad-train", *resume, env={"PYTHONPATH": str(ROOT)})
+    res = run_cli("happysad-train", *resume, env={"PYTHONPATH": ROOT_PYTHONPATH})
     assert res.returncode == 0, res.stderr[-3000:]
     rows = _history(run_dir)
     assert [int(r["epoch"]) for r in rows] == [0, 1, 2, 3]

@@ -28,7 +28,7 @@ from typing import Any
 
 from omegaconf import DictConfig, open_dict
 
-from happysad.config import validate
+from happysad.config import check_threshold, validate
 from happysad.errors import ConfigError, DataError, HappysadError, first_line
 from happysad.paths import config_dir as package_config_dir
 from happysad.paths import default_tracking_uri
@@ -296,11 +296,6 @@ def load(
     return load_model(
         str(model), tracking_uri=tracking_uri or default_tracking_uri(), safe_mode=safe_mode
     )
-
-
-def check_threshold(threshold: float | None, name: str = "threshold") -> None:
-    if threshold is not None and not 0.0 < threshold < 1.0:
-        raise ConfigError(f"{name}={threshold}: must be strictly between 0 and 1")
 
 
 def predict(

@@ -13,7 +13,8 @@ import argparse
 import json
 import sys
 
-from happysad.errors import HappysadError
+from happysad.config import check_threshold
+from happysad.errors import ConfigError, HappysadError
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -54,12 +55,11 @@ def run(args: argparse.Namespace) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.threshold is not None and not 0.0 < args.threshold < 1.0:
-        print(
-            f"error: --threshold={args.threshold}: must be strictly between 0 and 1",
-            file=sys.stderr,
-        )
-        return 2
+    try:
+        check_threshold(args.threshold, "--threshold")
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
     from happysad.data.progress import log_to_stderr
 
     log_to_stderr()
