@@ -42,6 +42,21 @@ def run_cli(
     )
 
 
+@pytest.fixture(autouse=True)
+def _mlflow_environment_restored():
+    """A test that calls `mlflow.set_tracking_uri` exports MLFLOW_TRACKING_URI (MLflow 3), and
+    `tracking.uri` defaults to that variable: without this, a later in-process training in the
+    same worker would log into that test's store."""
+    names = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+    saved = {name: os.environ.get(name) for name in names}
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
 def write_image(path: Path, rgb: np.ndarray) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR) if rgb.ndim == 3 and rgb.shape[2] == 3 else rgb
