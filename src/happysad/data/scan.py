@@ -450,8 +450,22 @@ def _move_exclusive(src: str, dest: Path) -> Path:
         return candidate
 
 
+def _outside_root(path: str, root: Path) -> str | None:
+    """The real folder holding `path` when it is not inside `root` (resolved), else None.
+
+    A class folder may be a link to elsewhere (scanning through it is allowed), but moving
+    files there would move the user's files out of a folder they never handed to us (a link
+    to the home folder would empty it): quarantine only moves what really lies in the root."""
+    real = os.path.realpath(os.path.dirname(path))
+    inside = real == str(root) or real.startswith(os.path.join(str(root), ""))
+    return None if inside else real
+
+
 def _quarantine(path: str, root: Path, qdir: Path) -> tuple[str, str]:
     """(action, note) for one bad file: moved intact under qdir, or why it was not."""
+    outside = _outside_root(path, root)
+    if outside is not None:
+        return "skipped", f"not moved: its real folder {outside} is outside data.root={root}"
     st = os.lstat(path)
     if stat.S_ISLNK(st.st_mode):
         return "skipped", "a symlink: not moved"
