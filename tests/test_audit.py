@@ -7,10 +7,12 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from happysad.data.scan import scan_folder
+from happysad.errors import ConfigError
 
-from .conftest import hash_tree, write_image
+from .conftest import hash_tree, no_tensorflow_env, run_cli, write_image
 
 
 def _img(seed: int, size: int = 20) -> np.ndarray:
@@ -62,3 +64,92 @@ def test_quarantine_still_moves_bad_files_that_really_lie_in_the_root(tmp_path: 
     res = scan_folder(root, extensions=[".png"], quarantine_dir=q)
     assert [r.action for r in res.rejected] == ["quarantined"]
     assert (q / "sad" / "notes.txt").read_text() == "not an image"
+
+
+# --- B11: a run dir that is someone else's folder is refused before anything is written ---
+
+
+def _users_folder(path: Path) -> Path:
+    (path / "plots").mkdir(parents=True)
+    (path / "report.html").write_text("<html>my report</html>")
+    (path / "metrics.json").write_text('{"mine": 1}')
+    (path / "plots" / "curves.png").write_bytes(b"my curves")
+    return path
+
+
+def test_cli_refuses_a_non_empty_run_dir_that_is_not_a_run(tmp_path: Path) -> None:
+    env, marker = no_tensorflow_env(tmp_path)
+    rd = _users_folder(tmp_path / "mine")
+    before = hash_tree(rd)
+    res = run_cli(
+        "happysad-train", f"hydra.run.dir={rd}", f"paths.output_dir={tmp_path / 'out'}",
+        env=env, timeout=120,
+    )  # fmt: skip
+    assert res.returncode == 2, res.stderr[-2000:]
+    assert res.stderr.strip() == (
+        f"error: hydra.run.dir={rd}: not empty and not a happysad run (metrics.json, plots, "
+        "report.html); pick a new or empty folder (nothing was changed)"
+    )
+    assert hash_tree(rd) == before
+    assert sorted(p.name for p in rd.iterdir()) == ["metrics.json", "plots", "report.html"]
+    assert not marker.exists()  # refused before TensorFlow
+
+
+def test_api_train_refuses_a_non_empty_run_dir_that_is_not_a_run(tmp_path: Path) -> None:
+    from happysad import api
+
+    rd = _users_folder(tmp_path / "mine")
+    before = hash_tree(rd)
+    with pytest.raises(ConfigError, match=r"^hydra\.run\.dir=.*not empty and not a happysad run"):
+        api.train([f"hydra.run.dir={rd}", f"paths.output_dir={tmp_path / 'out'}"])
+    assert hash_tree(rd) == before
+    assert sorted(p.name for p in rd.iterdir()) == ["metrics.json", "plots", "report.html"]
+
+
+def test_after_hydra_only_hydras_own_entries_are_allowed(tmp_path: Path) -> None:
+    from happysad.training.resume import refuse_reused_run_dir
+
+    rd = tmp_path / "run"
+    (rd / ".hydra").mkdir(parents=True)
+    (rd / "train.log").write_text("")
+    refuse_reused_run_dir(rd, hydra_wrote={".hydra", "train.log"})  # what Hydra made: fine
+    (rd / "notes.txt").write_text("mine")
+    with pytest.raises(ConfigError, match=r"^hydra\.run\.dir=.*\(notes\.txt\)"):
+        refuse_reused_run_dir(rd, hydra_wrote={".hydra", "train.log"})
+
+
+# --- B12: the clean-up of a failed run removes only what that run made --------------------
+
+
+def test_cleanup_keeps_a_users_train_log_it_did_not_write(tmp_path: Path) -> None:
+    from happysad.api import drop_empty_run_dir
+
+    rd = tmp_path / "mine"
+    rd.mkdir()
+    (rd / "train.log").write_text("my own log, not Hydra's")
+    drop_empty_run_dir(rd)  # no pre-Hydra check saw this folder: what was there is unknown
+    assert (rd / "train.log").read_text() == "my own log, not Hydra's"
+
+
+def test_cli_failed_run_in_an_existing_empty_folder_keeps_the_folder(tmp_path: Path) -> None:
+    env, marker = no_tensorflow_env(tmp_path)
+    rd = tmp_path / "my_empty_run_dir"
+    rd.mkdir()
+    res = run_cli(
+        "happysad-train", f"hydra.run.dir={rd}", f"paths.output_dir={tmp_path / 'out'}",
+        "data=folder", f"data.root={tmp_path / 'no_such_data'}", env=env, timeout=120,
+    )  # fmt: skip
+    assert res.returncode == 3, res.stderr[-2000:]
+    assert res.stderr.startswith("error: data.root=")
+    assert rd.is_dir() and list(rd.iterdir()) == []  # Hydra's files gone, the folder kept
+
+
+def test_cli_failed_run_removes_the_run_dir_it_created(tmp_path: Path) -> None:
+    env, marker = no_tensorflow_env(tmp_path)
+    rd = tmp_path / "new_run_dir"
+    res = run_cli(
+        "happysad-train", f"hydra.run.dir={rd}", f"paths.output_dir={tmp_path / 'out'}",
+        "data=folder", f"data.root={tmp_path / 'no_such_data'}", env=env, timeout=120,
+    )  # fmt: skip
+    assert res.returncode == 3, res.stderr[-2000:]
+    assert not rd.exists()

@@ -16,6 +16,7 @@ prints (ConfigError names the key). TensorFlow is imported only once a config is
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -187,12 +188,32 @@ def prepare_job(cfg: DictConfig, run_dir: str, overrides: list[str]) -> Job:
 
 
 def drop_empty_run_dir(run_dir: str | Path) -> None:
-    """A job refused before any work leaves no clutter: only Hydra's own files were there."""
+    """A job refused before any work leaves no clutter, and removes only what it made.
+
+    Only Hydra's own entries (`.hydra/`, the job log) may be there; the folder itself goes
+    only if it did not exist before the run. When the pre-Hydra check did not see this run
+    dir (so nobody knows what was there before), nothing is removed: a user's `train.log`
+    is worth more than a tidy outputs folder.
+    """
     import shutil
 
+    from happysad.training.resume import existed_before_run, hydra_job_files
+
     path = Path(run_dir)
-    if path.is_dir() and {p.name for p in path.iterdir()} <= {".hydra", "train.log"}:
-        shutil.rmtree(path, ignore_errors=True)
+    existed = existed_before_run(path)
+    if existed is None or not path.is_dir():
+        return
+    entries = list(path.iterdir())
+    if not {p.name for p in entries} <= hydra_job_files():
+        return
+    for entry in entries:
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+    if not existed:
+        with contextlib.suppress(OSError):
+            path.rmdir()
 
 
 def hydra_context() -> tuple[str, list[str]]:
@@ -244,12 +265,27 @@ def train(
         finally:
             release_state()
 
-    compose(overrides, config_dir)  # a bad override: one line naming it, before any run dir
+    # A bad override: one line naming it, before any run dir.
+    composed = compose(overrides, config_dir, return_hydra_config=True)
+    _refuse_run_dir_before_hydra(composed)
     with _hydra() as hydra_app:
         hydra_app.run(config_name="config", task_function=task, overrides=overrides + extra)
     if "error" in outcome:
         raise outcome["error"]
     return _result(outcome["job"], outcome["summary"])
+
+
+def _refuse_run_dir_before_hydra(composed: DictConfig) -> None:
+    """Refuse someone else's folder as the run dir before Hydra writes `.hydra/` and its log
+    there. The CLI's Hydra callback does this too, but Hydra turns an exception raised in a
+    callback into a warning and carries on writing, so here it is checked first.
+
+    A default run dir (with a timestamp) composes to another instant than the run's: it is
+    new either way, and the callback notes the real one."""
+    from happysad.training.resume import refuse_reused_run_dir
+
+    if not composed.trainer.resume:
+        refuse_reused_run_dir(Path(str(composed.hydra.run.dir)))
 
 
 def _result(job: Job, summary: dict[str, Any]) -> TrainResult:

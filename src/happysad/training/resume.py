@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -266,9 +268,34 @@ def update_state(run_dir: Path, **values: Any) -> None:
     (run_dir / STATE_FILE).write_text(json.dumps(state))
 
 
-def refuse_reused_run_dir(run_dir: Path) -> None:
+# Run dirs the pre-Hydra check saw, by absolute path: True if the folder already existed
+# (then it was empty, or the check refused it). The clean-up of a failed run asks here, so
+# that it removes only what the run made.
+_SEEN_BEFORE_HYDRA: dict[str, bool] = {}
+
+
+def hydra_job_files() -> set[str]:
+    """What Hydra's job setup writes into a run dir: `.hydra/` and the job's log file."""
+    from hydra.core.hydra_config import HydraConfig
+
+    job = str(HydraConfig.get().job.name) if HydraConfig.initialized() else "train"
+    return {".hydra", f"{job}.log"}
+
+
+def existed_before_run(run_dir: str | Path) -> bool | None:
+    """Whether the run dir existed before this run (None: not checked before Hydra wrote)."""
+    return _SEEN_BEFORE_HYDRA.get(os.path.abspath(run_dir))
+
+
+def refuse_reused_run_dir(run_dir: Path, hydra_wrote: Collection[str] = ()) -> None:
     """A run dir that already holds a run is not reused: its history would be appended to,
-    its backup restored into the new model, its model folder replaced. Nothing is deleted."""
+    its backup restored into the new model, its model folder replaced. Nor is a folder that
+    holds anything else: a run writes report.html, metrics.json, plots/... over the user's
+    files of those names. Nothing is deleted or written here.
+
+    `hydra_wrote`: the entries Hydra's job setup already made when called after it (the
+    callback before Hydra passes none: then any entry at all is someone else's)."""
+    run_dir = Path(run_dir)
     found = [
         n for n in (STATE_FILE, HISTORY_FILE, BACKUP_DIR, RUN_MODEL_DIR) if (run_dir / n).exists()
     ]
@@ -277,3 +304,21 @@ def refuse_reused_run_dir(run_dir: Path) -> None:
             f"hydra.run.dir={run_dir}: already holds a run ({', '.join(found)}); continue it "
             f"with trainer.resume={run_dir}, or pick a new run dir (nothing was changed)"
         )
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ConfigError(f"hydra.run.dir={run_dir}: is a file, not a folder (nothing was changed)")
+    try:
+        others = sorted(p.name for p in run_dir.iterdir() if p.name not in hydra_wrote)
+    except FileNotFoundError:
+        others = []
+    except OSError as err:
+        raise ConfigError(
+            f"hydra.run.dir={run_dir}: cannot be read ({err.strerror or err})"
+        ) from None
+    if others:
+        shown = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
+        raise ConfigError(
+            f"hydra.run.dir={run_dir}: not empty and not a happysad run ({shown}); "
+            "pick a new or empty folder (nothing was changed)"
+        )
+    if not hydra_wrote:
+        _SEEN_BEFORE_HYDRA[os.path.abspath(run_dir)] = run_dir.exists()

@@ -26,7 +26,7 @@ from omegaconf import DictConfig, OmegaConf
 from happysad.data.image import Preprocessing
 from happysad.errors import ConfigError, DataError, first_line, redact, redact_file
 from happysad.training.prior import AUTO
-from happysad.training.resume import refuse_reused_run_dir
+from happysad.training.resume import hydra_job_files, refuse_reused_run_dir
 
 log = logging.getLogger("happysad.training")
 
@@ -147,7 +147,7 @@ def open_context(
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     if not cfg.trainer.resume:
-        refuse_reused_run_dir(run_dir)
+        refuse_reused_run_dir(run_dir, hydra_wrote=hydra_job_files())
     tracker = Tracker(cfg.tracking)
     tracker.check_reachable()  # before any data or model work: a down server costs seconds
     strategy = configure_tensorflow(cfg)
