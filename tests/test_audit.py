@@ -142,6 +142,7 @@ def test_cli_failed_run_in_an_existing_empty_folder_keeps_the_folder(tmp_path: P
     assert res.returncode == 3, res.stderr[-2000:]
     assert res.stderr.startswith("error: data.root=")
     assert rd.is_dir() and list(rd.iterdir()) == []  # Hydra's files gone, the folder kept
+    assert not marker.exists()
 
 
 def test_cli_failed_run_removes_the_run_dir_it_created(tmp_path: Path) -> None:
@@ -152,4 +153,132 @@ def test_cli_failed_run_removes_the_run_dir_it_created(tmp_path: Path) -> None:
         "data=folder", f"data.root={tmp_path / 'no_such_data'}", env=env, timeout=120,
     )  # fmt: skip
     assert res.returncode == 3, res.stderr[-2000:]
-    assert not rd.exists()
+    assert not rd.exists() and not marker.exists()
+
+
+# --- B1: a file name that is not UTF-8 is bytes the tool never chokes on ------------------
+
+BAD_NAME = b"\xff\xfe-x.png"
+
+
+def _with_non_utf8_names(root: Path) -> Path:
+    """Two classes where a usable image and a broken file have names that are not UTF-8."""
+    _two_classes(root, n=4)
+    happy = os.fsencode(root / "happy")
+    os.rename(os.fsencode(root / "happy" / "happy0.png"), happy + b"/" + BAD_NAME)
+    with open(happy + b"/\xfe-broken.png", "wb") as fh:
+        fh.write(b"not a png")
+    return root
+
+
+def test_manifests_and_reports_write_non_utf8_names_as_their_bytes(tmp_path: Path) -> None:
+    from happysad.data.split import split_records
+
+    root = _with_non_utf8_names(tmp_path / "data")
+    res = scan_folder(root, extensions=[".png"])
+    splits = split_records(
+        res.records, res.class_names, {"train": 0.5, "val": 0.25, "test": 0.25}, seed=0
+    )
+    assert len(splits.fingerprint()) == 64
+    manifest = splits.write_manifest(tmp_path / "out" / "split_manifest.csv").read_bytes()
+    report = res.write_report(tmp_path / "out" / "cleaning_report.csv").read_bytes()
+    assert b"happy/" + BAD_NAME in manifest  # the name as it is on disk, usable again
+    assert b"/\xfe-broken.png" in report
+
+
+def test_figure_labels_show_a_non_utf8_name_as_escapes() -> None:
+    from happysad.insight.figures.common import _short_name
+
+    label = _short_name(os.fsdecode(b"/data/happy/" + BAD_NAME), 24, 10)
+    assert label == "\\xff\\xfe-x.png"
+    label.encode("utf-8")  # what matplotlib needs: no surrogates left
+
+
+class _MeanLevel:
+    """A stand-in Keras model: each image's mean level / 255 (predict reads only this)."""
+
+    def predict_on_batch(self, x: np.ndarray) -> np.ndarray:
+        return x.reshape(len(x), -1).mean(axis=1, keepdims=True) / 255.0
+
+
+def _stand_in_model() -> object:
+    from happysad.data.image import Preprocessing
+    from happysad.serving.packaging import LoadedModel, ModelMetadata
+
+    meta = ModelMetadata(["dark", "bright"], Preprocessing(image_size=(8, 8)))
+    return LoadedModel(_MeanLevel(), meta, "stand-in")
+
+
+def test_predict_prints_a_non_utf8_name_on_a_strict_utf8_stdout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+    import sys
+
+    from happysad import api
+    from happysad.cli import predict as predict_cli
+
+    root = _with_non_utf8_names(tmp_path / "data")
+    odd = os.fsdecode(os.fsencode(root / "happy") + b"/" + BAD_NAME)
+    plain = str(root / "sad" / "sad0.png")
+    raw = io.BytesIO()
+    out = io.TextIOWrapper(raw, encoding="utf-8", errors="strict", newline="\n")
+    monkeypatch.setattr(sys, "stdout", out)
+    # The model loader is not what is tested: a stand-in model answers.
+    monkeypatch.setattr(api, "load", lambda *a, **k: _stand_in_model())
+    code = predict_cli.main(["stand-in", odd, plain])
+    out.flush()
+    lines = raw.getvalue().splitlines()
+    assert code == 0
+    assert [line.split(b"\t")[0] for line in lines] == [os.fsencode(odd), plain.encode()]
+
+
+# --- B13: eval accepts the extensions train accepts (one list) ----------------------------
+
+
+def test_eval_accepts_the_tiffs_train_accepts(tmp_path: Path) -> None:
+    from happysad import api
+
+    root = tmp_path / "eval"
+    for cls, level in (("dark", 30), ("bright", 220)):
+        for i in range(3):
+            write_image(root / cls / f"{cls}{i}.tif", np.full((12, 12, 3), level + i, np.uint8))
+    result = api.evaluate(_stand_in_model(), root)
+    assert result["scan"].startswith("6 files in 2 classes, 6 usable")
+    assert result["metrics"]["accuracy"] == 1.0
+
+
+def test_the_training_default_extensions_are_the_one_list() -> None:
+    from omegaconf import OmegaConf
+
+    from happysad.data.image import IMAGE_EXTENSIONS
+    from happysad.paths import config_dir
+
+    folder = OmegaConf.load(config_dir() / "data" / "folder.yaml")
+    assert tuple(folder.extensions) == IMAGE_EXTENSIONS
+
+
+# --- B14: a batch size below 1 is a one-line argument error -------------------------------
+
+
+@pytest.mark.parametrize("size", ["-1", "0"])
+@pytest.mark.parametrize("cli", ["predict", "evaluate"])
+def test_a_batch_size_below_one_is_a_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture, size: str, cli: str
+) -> None:
+    import importlib
+
+    main = importlib.import_module(f"happysad.cli.{cli}").main
+    picture = write_image(tmp_path / "a.png", _img(1))
+    code = main(["some_model", str(picture), "--batch-size", size])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err == f"error: --batch-size={size}: must be at least 1\n"
+
+
+def test_api_predict_refuses_a_batch_size_below_one(tmp_path: Path) -> None:
+    from happysad import api
+
+    picture = write_image(tmp_path / "a.png", _img(1))
+    with pytest.raises(ConfigError, match=r"^batch_size=0: must be a whole number of at least 1"):
+        api.predict(_stand_in_model(), [picture], batch_size=0)

@@ -335,6 +335,12 @@ def check_threshold(threshold: float | None, name: str = "threshold") -> None:
         raise ConfigError(f"{name}={threshold}: must be strictly between 0 and 1")
 
 
+def check_batch_size(batch_size: int, name: str = "batch_size") -> None:
+    """At least 1: 0 used to crash inside the batching, a negative size to predict nothing."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ConfigError(f"{name}={batch_size!r}: must be a whole number of at least 1")
+
+
 def predict(
     model: Any,
     inputs: Sequence[PathLike] | PathLike,
@@ -353,6 +359,7 @@ def predict(
     from happysad.serving.predict import expand_inputs, predict_files
 
     check_threshold(threshold)
+    check_batch_size(batch_size)
     items = [inputs] if isinstance(inputs, str | os.PathLike) else list(inputs)
     files, failures = expand_inputs([str(i) for i in items], recursive=recursive)
     loaded = load(model, tracking_uri=tracking_uri, safe_mode=safe_mode)
@@ -379,6 +386,7 @@ def evaluate(
     from happysad.evaluate import evaluate_predictions, format_metrics
 
     check_threshold(threshold)
+    check_batch_size(batch_size)
     root = Path(data_root)
     if not root.is_dir():
         raise DataError(f"{data_root}: not a folder")

@@ -60,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.batch_size < 1:
+        print(f"error: --batch-size={args.batch_size}: must be at least 1", file=sys.stderr)
+        return 2
     from happysad.data.progress import log_to_stderr
 
     log_to_stderr()

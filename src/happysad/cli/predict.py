@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
 from happysad.errors import HappysadError
 
@@ -60,6 +61,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def _names_as_bytes(stream: Any) -> None:
+    """A path from a file name that is not UTF-8 goes out as its own bytes (as `ls` writes it
+    into a pipe, so it can be used again), not as a UnicodeEncodeError that loses every row
+    after it on a strict UTF-8 stdout."""
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(errors="surrogateescape")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.threshold is not None and not 0.0 < args.threshold < 1.0:
@@ -68,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.batch_size < 1:
+        print(f"error: --batch-size={args.batch_size}: must be at least 1", file=sys.stderr)
+        return 2
+    _names_as_bytes(sys.stdout)
     from happysad import api
     from happysad.data.progress import log_to_stderr
 

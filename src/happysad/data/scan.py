@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 
 from happysad.data.image import (
     DEFAULT_MAX_FILE_BYTES,
+    IMAGE_EXTENSIONS,
     ImageDecodeError,
     NotReadable,
     decode,
@@ -32,6 +33,7 @@ from happysad.data.image import (
 )
 from happysad.data.progress import Progress
 from happysad.errors import DataError, csv_row
+from happysad.paths import open_listing
 from happysad.resources import available_cpus
 
 SYSTEM_FILES = {"thumbs.db", "desktop.ini", ".ds_store"}
@@ -100,7 +102,7 @@ class ScanResult:
         """The cleaning report as CSV: path, class, reason, action."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("w", newline="") as fh:
+        with open_listing(path) as fh:
             w = csv.DictWriter(fh, fieldnames=["path", "class_name", "reason", "action"])
             w.writeheader()
             for r in self.rejected:
@@ -546,7 +548,7 @@ def _inspect_all(
 def scan_folder(
     root: str | Path,
     class_names: list[str] | None = None,
-    extensions: list[str] | tuple[str, ...] = (".jpg", ".jpeg", ".png", ".bmp", ".webp"),
+    extensions: list[str] | tuple[str, ...] = IMAGE_EXTENSIONS,
     recursive: bool = True,
     workers: int = 0,
     quarantine_dir: str | Path | None = None,
