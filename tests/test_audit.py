@@ -282,3 +282,54 @@ def test_api_predict_refuses_a_batch_size_below_one(tmp_path: Path) -> None:
     picture = write_image(tmp_path / "a.png", _img(1))
     with pytest.raises(ConfigError, match=r"^batch_size=0: must be a whole number of at least 1"):
         api.predict(_stand_in_model(), [picture], batch_size=0)
+
+
+# --- the degraded list: data.root values and a model given as a URL -----------------------
+
+
+@pytest.mark.parametrize(
+    "value,message",
+    [
+        ("~", "data.root=~: Hydra cannot parse this override"),
+        ("/", "data.root='/': is a filesystem root or the home folder"),
+        ("''", "data.root='': must name the dataset folder"),
+        ("${b}", "data.root='${b}': cannot be resolved (Interpolation key 'b' not found)"),
+    ],
+)
+def test_a_bad_data_root_is_one_line_naming_it(value: str, message: str) -> None:
+    from happysad import api
+    from happysad.config import validate
+
+    with pytest.raises(ConfigError) as info:
+        validate(api.compose(["data=folder", f"data.root={value}"]))
+    assert str(info.value).startswith(message) and "\n" not in str(info.value)
+
+
+def test_a_quoted_home_path_in_data_root_is_expanded() -> None:
+    from happysad import api
+    from happysad.config import validate
+
+    cfg = validate(api.compose(["data=folder", "data.root='~/faces'"]))
+    assert cfg.data.root == os.path.join(os.path.expanduser("~"), "faces")
+
+
+def test_the_filesystem_root_is_refused_before_any_scan(tmp_path: Path) -> None:
+    env, marker = no_tensorflow_env(tmp_path)
+    res = run_cli(
+        "happysad-train", "data=folder", "data.root=/", f"paths.output_dir={tmp_path / 'out'}",
+        f"hydra.run.dir={tmp_path / 'rd'}", env=env, timeout=120,
+    )  # fmt: skip
+    assert res.returncode == 2, res.stderr[-2000:]
+    assert res.stderr.startswith("error: data.root='/': is a filesystem root")
+    assert len(res.stderr.strip().splitlines()) == 1 and not marker.exists()
+
+
+def test_a_model_given_as_a_web_address_is_one_line() -> None:
+    from happysad import api
+    from happysad.errors import ModelLoadError
+
+    with pytest.raises(ModelLoadError) as info:
+        api.load("https://bob:hunter2@example.com/models/m")
+    msg = str(info.value)
+    assert msg.startswith("https://bob:***@example.com/models/m: a web address is not a model")
+    assert "hunter2" not in msg and "\n" not in msg

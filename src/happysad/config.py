@@ -9,6 +9,7 @@ so a typo costs a second, not a minute of TensorFlow import.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -279,6 +280,8 @@ def _check_data(d: DictConfig) -> None:
         _fail(
             "data.face_margin", d.face_margin, "must be a number in [0, 2] (fraction of the face)"
         )
+    if d.source == "folder":
+        _check_root(d)
     if d.source == "demo":
         if d.demo is None:
             _fail("data.demo", None, "must be set when data.source=demo")
@@ -290,6 +293,34 @@ def _check_data(d: DictConfig) -> None:
             _fail("data.demo.variety", d.demo.variety, "must be one of wide, classic")
         if not 0.0 <= d.demo.cues <= 1.0:
             _fail("data.demo.cues", d.demo.cues, "must be in [0, 1]")
+
+
+def _check_root(d: DictConfig) -> None:
+    """data.root names one dataset folder; `~` is expanded (the value is updated).
+
+    Refused at once: an interpolation that does not resolve (a traceback otherwise), an
+    empty value (it would scan the working folder), and a filesystem root or the home
+    folder itself (every sub-folder would become a class: 400k files scanned for minutes
+    before the run failed)."""
+    try:
+        root = d.root
+    except OmegaConfBaseException as err:
+        raw = OmegaConf.to_container(d, resolve=False)["root"]  # type: ignore[index]
+        _fail("data.root", raw, f"cannot be resolved ({first_line(err)})")
+    if not isinstance(root, str) or not root.strip():
+        _fail("data.root", root, "must name the dataset folder (one sub-folder per class)")
+    path = os.path.abspath(os.path.expanduser(root))
+    if path in (os.path.abspath(os.sep), os.path.abspath(os.path.expanduser("~"))) or (
+        os.path.dirname(path) == path
+    ):
+        _fail(
+            "data.root",
+            root,
+            "is a filesystem root or the home folder; point it at the dataset folder "
+            "(one sub-folder per class)",
+        )
+    if root.startswith("~"):
+        d.root = os.path.expanduser(root)
 
 
 def _check_model(m: DictConfig) -> None:

@@ -76,6 +76,12 @@ def explain_hydra_error(err: Exception, overrides: Sequence[str]) -> str:
         key = m.group(1)
         value = next((o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0] == key), "")
         return f"{key}={value}: unknown key (a typo? `happysad-train --cfg job` lists the keys; to add a new key use +{key}={value})"
+    if "LexerNoViableAltException" in text or "mismatched input" in text:
+        bad = next((o for o in overrides if o in text), " ".join(overrides))
+        return (
+            f"{bad}: Hydra cannot parse this override (`~`, `$`, `=` and brackets are part of "
+            f"its grammar); quote the value, e.g. {bad.split('=', 1)[0]}='<value>'"
+        )
     m = re.search(r"Could not find '([^'/]+)/([^']+)'", text)
     if m:
         group, option = m.groups()
