@@ -333,3 +333,19 @@ def test_a_model_given_as_a_web_address_is_one_line() -> None:
     msg = str(info.value)
     assert msg.startswith("https://bob:***@example.com/models/m: a web address is not a model")
     assert "hunter2" not in msg and "\n" not in msg
+
+
+def test_a_bad_serving_limit_is_a_one_line_answer_per_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pandas as pd
+
+    from happysad.serving.pyfunc import HappysadPyfunc
+
+    served = HappysadPyfunc()
+    stand_in = _stand_in_model()
+    served.metadata, served.model = stand_in.metadata, stand_in.model  # what load_context sets
+    monkeypatch.setenv("HAPPYSAD_MAX_ROWS", "abc")
+    out = served.predict(None, pd.DataFrame({"image_b64": ["aGk=", "aGk="]}))
+    assert (
+        list(out["error"]) == ["server setting HAPPYSAD_MAX_ROWS='abc': must be a positive int"] * 2
+    )
+    assert (out["class_name"] == "").all()
