@@ -349,3 +349,77 @@ def test_a_bad_serving_limit_is_a_one_line_answer_per_row(monkeypatch: pytest.Mo
         list(out["error"]) == ["server setting HAPPYSAD_MAX_ROWS='abc': must be a positive int"] * 2
     )
     assert (out["class_name"] == "").all()
+
+
+# --- B9: metric names made of class names reach MLflow; a refusal is not an outage --------
+
+
+def _tracker(tmp_path: Path):  # -> Tracker on a fresh SQLite store
+    from omegaconf import OmegaConf
+
+    from happysad.tracking.tracker import Tracker
+
+    store = tmp_path / "mlflow.db"
+    cfg = OmegaConf.create(
+        {
+            "enabled": True,
+            "uri": f"sqlite:///{store}",
+            "experiment": "audit",
+            "artifact_location": str(tmp_path / "artifacts"),
+            "tags": {},
+            "required": True,
+        }
+    )
+    return Tracker(cfg)
+
+
+def test_metrics_named_after_odd_class_names_reach_mlflow(tmp_path: Path) -> None:
+    import json
+
+    from happysad.tracking.tracker import client
+
+    tracker = _tracker(tmp_path)
+    metrics = {
+        "test_accuracy": 0.75,
+        "test_precision_happy (old)": 0.5,
+        "test_precision_happy=yes": 0.25,
+    }
+    with tracker.run("odd names", {}):
+        tracker.log_metrics(metrics)
+    run = client(str(tracker.cfg.uri)).get_run(tracker.run_id)
+    assert run.data.metrics == {
+        "test_accuracy": 0.75,
+        "test_precision_happy _old_": 0.5,
+        "test_precision_happy_yes": 0.25,
+    }
+    assert json.loads(run.data.tags["happysad.metric_names"]) == {
+        "test_precision_happy _old_": "test_precision_happy (old)",
+        "test_precision_happy_yes": "test_precision_happy=yes",
+    }
+    assert run.info.status == "FINISHED" and not tracker.failures
+
+
+def test_names_that_collide_once_sanitised_stay_apart() -> None:
+    from happysad.tracking.names import mlflow_metric_names
+
+    names = mlflow_metric_names(["recall_a(b)", "recall_a_b_", "recall_a=b"])
+    assert names["recall_a_b_"] == "recall_a_b_"
+    assert len(set(names.values())) == 3
+    assert all(n.startswith("recall_a_b") for n in names.values())
+
+
+def test_a_metric_mlflow_refuses_is_named_and_the_rest_are_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from happysad.tracking.tracker import client
+
+    tracker = _tracker(tmp_path)
+    too_long = "test_recall_" + "x" * 300  # over MLflow's name length: a 400, not an outage
+    with tracker.run("refused", {}), caplog.at_level("WARNING"):
+        tracker.log_metrics({"test_accuracy": 0.75, too_long: 0.5})
+        tracker.log_metrics({"test_f1": 0.5})
+    run = client(str(tracker.cfg.uri)).get_run(tracker.run_id)
+    assert run.data.metrics == {"test_accuracy": 0.75, "test_f1": 0.5}
+    text = caplog.text
+    assert f"MLflow refused metric '{too_long}'" in text
+    assert "unreachable" not in text and not tracker.pending

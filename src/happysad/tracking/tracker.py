@@ -7,6 +7,7 @@ beside the store, not in whatever directory the job happened to run from.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
@@ -26,6 +27,7 @@ from happysad.errors import (
     redact_text,
     redacted_stdout,
 )
+from happysad.tracking.names import TAG_METRIC_NAMES, is_refusal, mlflow_metric_names
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +168,7 @@ class Tracker:
         self.run_id: str | None = None
         self.pending: list[tuple[dict[str, float], int | None]] = []
         self.failures: list[str] = []
+        self.renamed: dict[str, str] = {}  # MLflow metric name -> the run's own name
 
     def _mlflow(self) -> Any:
         import mlflow
@@ -261,8 +264,12 @@ class Tracker:
             metrics, step = self.pending[0]
             try:
                 mlflow.log_metrics(metrics, step=step)
-            except Exception:
-                return False
+            except Exception as err:
+                if not is_refusal(err):
+                    return False  # not answering: kept, retried at the next call
+                self.pending.pop(0)
+                self._log_one_by_one(metrics, step)
+                continue
             except KeyboardInterrupt:
                 # Cut off mid-request: MLflow may have stored it. Never sent again from here
                 # (that could log the step twice); the epoch journal decides what is missing.
@@ -292,10 +299,28 @@ class Tracker:
         clean = {k: str(v)[:MAX_PARAM_LEN] for k, v in redact(dict(params)).items()}
         self._safely("log_params", self._mlflow().log_params, clean)
 
+    def _log_one_by_one(self, metrics: dict[str, float], step: int | None) -> None:
+        """A batch MLflow refused (4xx): send each value alone, so only the refused ones are
+        lost to MLflow, and name each in an error (the run dir keeps them all)."""
+        for key, value in metrics.items():
+            try:
+                self._mlflow().log_metric(key, value, step=step)
+            except Exception as err:
+                if not is_refusal(err):
+                    self.pending.append(({key: value}, step))  # gone away meanwhile: retried
+                    continue
+                log.error("MLflow refused metric %r: %s", key, first_line(err)[:300])
+                self.failures.append(f"log_metrics {key}: refused")
+
     def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
         if not self.enabled:
             return
-        self.pending.append(({k: float(v) for k, v in metrics.items()}, step))
+        names = mlflow_metric_names(metrics)
+        renamed = {new: old for old, new in names.items() if new != old}
+        if renamed.keys() - self.renamed.keys():
+            self.renamed.update(renamed)
+            self.set_tags({TAG_METRIC_NAMES: json.dumps(self.renamed, sort_keys=True)})
+        self.pending.append(({names[k]: float(v) for k, v in metrics.items()}, step))
         if not self.flush() and len(self.failures) == 0:
             self.failures.append("log_metrics")
             log.warning("MLflow unreachable: buffering metrics and retrying at each epoch")
