@@ -423,3 +423,76 @@ def test_a_metric_mlflow_refuses_is_named_and_the_rest_are_logged(
     text = caplog.text
     assert f"MLflow refused metric '{too_long}'" in text
     assert "unreachable" not in text and not tracker.pending
+
+
+# --- B4-B6: secrets leave nothing behind, whatever their quoting or form ------------------
+
+
+@pytest.mark.parametrize(
+    "text,clean",
+    [
+        (
+            "- +tracking.tags.passphrase='correct horse battery staple'",
+            "- +tracking.tags.passphrase='***'",
+        ),
+        ('passphrase="correct horse battery staple" next', 'passphrase="***" next'),
+        ("    passphrase: correct horse battery staple", "    passphrase: ***"),
+        (
+            "tracking.uri=https://bob:pa'ss@127.0.0.1:1/x",
+            "tracking.uri=https://bob:***@127.0.0.1:1/x",
+        ),
+        ("uri: 'https://bob:p@ss:w\"rd@h/x' tail", "uri: 'https://bob:***@h/x' tail"),
+        ("got 401 for Authorization: Bearer eyJ.abc-123", "got 401 for Authorization: ***"),
+        (
+            "headers={'X': 1, 'auth': 'Bearer eyJ.abc-123'}",
+            "headers={'X': 1, 'auth': 'Bearer ***'}",
+        ),
+        ("cloning http://ghp_T0KEN@github.com/me/x.git", "cloning http://***@github.com/me/x.git"),
+        ("db_password=hunter2 and api_token=xyz", "db_password=*** and api_token=***"),
+        ('{"api_key": "abc def", "n": 1}', '{"api_key": "***", "n": 1}'),
+    ],
+)
+def test_redaction_takes_the_whole_secret(text: str, clean: str) -> None:
+    from happysad.errors import redact_text
+
+    assert redact_text(text) == clean
+    assert redact_text(clean) == clean  # idempotent: a redacted text stays as it is
+
+
+def test_an_error_about_a_secret_key_keeps_its_explanation() -> None:
+    from happysad.errors import redact_text
+
+    text = "trainer.api_key: unknown key (did you mistype it?)"
+    assert redact_text(text) == text  # was "trainer.api_key: *** key (...)"
+
+
+def test_hydra_files_lose_a_quoted_passphrase_whole(tmp_path: Path) -> None:
+    from happysad.errors import redact_file
+
+    overrides = tmp_path / "overrides.yaml"
+    overrides.write_text("- +tracking.tags.passphrase='correct horse battery staple'\n")
+    config = tmp_path / "config.yaml"
+    config.write_text("tracking:\n  tags:\n    passphrase: correct horse battery staple\n")
+    for path in (overrides, config):
+        redact_file(path)
+        assert "horse" not in path.read_text() and "***" in path.read_text()
+
+
+def test_predict_and_compare_redact_a_password_in_one_line(
+    capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from happysad.cli import compare as compare_cli
+    from happysad.cli import predict as predict_cli
+
+    for name in ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_HTTP_REQUEST_TIMEOUT"):
+        monkeypatch.delenv(name, raising=False)  # the commands' own short settings apply
+    uri = "http://bob:S3cr'et@127.0.0.1:1"  # port 1: connection refused at once
+    picture = write_image(tmp_path / "a.png", _img(1))
+    code = predict_cli.main(["runs:/0123456789abcdef/model", str(picture), "--tracking-uri", uri])
+    err = capsys.readouterr().err
+    assert code == 4 and "S3cr" not in err and len(err.strip().splitlines()) == 1, err
+    assert err.startswith("error: runs:/0123456789abcdef/model: cannot download model")
+    code = compare_cli.main(["--tracking-uri", uri])
+    err = capsys.readouterr().err
+    assert code == 5 and "S3cr" not in err and len(err.strip().splitlines()) == 1, err
+    assert err.startswith("error: --tracking-uri=http://bob:***@127.0.0.1:1: cannot read runs")

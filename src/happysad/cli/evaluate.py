@@ -13,7 +13,8 @@ import argparse
 import json
 import sys
 
-from happysad.errors import HappysadError
+from happysad.errors import HappysadError, redact_text
+from happysad.tracking import short_http_timeouts
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -63,13 +64,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.batch_size < 1:
         print(f"error: --batch-size={args.batch_size}: must be at least 1", file=sys.stderr)
         return 2
+    short_http_timeouts()
     from happysad.data.progress import log_to_stderr
 
     log_to_stderr()
     try:
         result = run(args)
     except HappysadError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {redact_text(str(err))}", file=sys.stderr)
         return err.exit_code
     if args.json:
         print(json.dumps(result, indent=2))

@@ -15,7 +15,8 @@ import json
 import sys
 from typing import Any
 
-from happysad.errors import HappysadError
+from happysad.errors import HappysadError, redact_text
+from happysad.tracking import short_http_timeouts
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -83,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     _names_as_bytes(sys.stdout)
     from happysad import api
+
+    short_http_timeouts()
     from happysad.data.progress import log_to_stderr
 
     log_to_stderr()  # a big folder shows progress on stderr; results stay alone on stdout
@@ -96,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
             threshold=args.threshold,
         )
     except HappysadError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {redact_text(str(err))}", file=sys.stderr)
         return err.exit_code
     explained: dict[str, str] = {}
     if args.explain:
