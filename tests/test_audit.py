@@ -496,3 +496,62 @@ def test_predict_and_compare_redact_a_password_in_one_line(
     err = capsys.readouterr().err
     assert code == 5 and "S3cr" not in err and len(err.strip().splitlines()) == 1, err
     assert err.startswith("error: --tracking-uri=http://bob:***@127.0.0.1:1: cannot read runs")
+
+
+# --- B8: first runs started together on a new SQLite store ---------------------------------
+
+_FIRST_RUN = """
+import sys, time
+from pathlib import Path
+from omegaconf import OmegaConf
+import mlflow  # imported before the start line: the jobs then reach the store together
+from happysad.tracking.tracker import Tracker
+
+folder, n = Path(sys.argv[1]), sys.argv[2]
+(folder / f"ready-{n}").touch()
+while not (folder / "go").exists():
+    time.sleep(0.005)
+tracker = Tracker(OmegaConf.create({
+    "enabled": True, "uri": f"sqlite:///{folder / 'mlflow.db'}", "experiment": "race",
+    "artifact_location": str(folder / "artifacts"), "tags": {}, "required": True,
+}))
+with tracker.run(f"job{n}", {}):
+    tracker.log_metrics({"x": float(n)})
+"""
+
+
+def test_three_first_runs_at_once_on_a_new_store_all_finish(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    from .conftest import CLI_ENV, ROOT
+
+    env = {**CLI_ENV, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
+    jobs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _FIRST_RUN, str(tmp_path), str(n)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for n in range(3)
+    ]
+    deadline = time.monotonic() + 120  # a bound on waiting, not an assertion on speed
+    while len(list(tmp_path.glob("ready-*"))) < 3 and time.monotonic() < deadline:
+        if any(j.poll() is not None for j in jobs):
+            break
+        time.sleep(0.05)
+    (tmp_path / "go").touch()
+    results = [(j.wait(timeout=300), j.communicate()[1]) for j in jobs]
+    for code, err in results:
+        assert code == 0 and "Traceback" not in err, err[-3000:]
+    from happysad.tracking.tracker import client
+
+    store = client(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    exp = store.get_experiment_by_name("race")
+    runs = store.search_runs([exp.experiment_id])
+    assert sorted(r.data.metrics["x"] for r in runs) == [0.0, 1.0, 2.0]
+    assert {r.info.status for r in runs} == {"FINISHED"}
+    assert (tmp_path / "mlflow.db.lock").is_file()  # the lock beside the store

@@ -28,6 +28,7 @@ from happysad.errors import (
     redacted_stdout,
 )
 from happysad.tracking.names import TAG_METRIC_NAMES, is_refusal, mlflow_metric_names
+from happysad.tracking.store_lock import store_lock
 
 log = logging.getLogger(__name__)
 
@@ -54,12 +55,14 @@ EXPERIMENT_KIND = "custom_model_development"
 
 
 def client(uri: str) -> Any:
-    """An MlflowClient on `uri` (a SQLite store's folder is created first)."""
+    """An MlflowClient on `uri` (a SQLite store's folder is created first). Made under the
+    store's lock: making it opens the store, which migrates a new one (store_lock.py)."""
     from mlflow.tracking import MlflowClient
 
     if uri.startswith("sqlite:///"):
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    return MlflowClient(tracking_uri=uri)
+    with store_lock(uri):
+        return MlflowClient(tracking_uri=uri)
 
 
 def ensure_experiment(mlflow_client: Any, name: str, artifact_location: str | None) -> str:
@@ -209,7 +212,7 @@ class Tracker:
 
     def _experiment_id(self) -> str:
         return ensure_experiment(
-            self._mlflow().MlflowClient(), self.cfg.experiment, self.cfg.artifact_location
+            client(str(self.cfg.uri)), self.cfg.experiment, self.cfg.artifact_location
         )
 
     def start(self, run_name: str, tags: dict[str, str], run_id: str | None = None) -> None:
