@@ -555,3 +555,57 @@ def test_three_first_runs_at_once_on_a_new_store_all_finish(tmp_path: Path) -> N
     assert sorted(r.data.metrics["x"] for r in runs) == [0.0, 1.0, 2.0]
     assert {r.info.status for r in runs} == {"FINISHED"}
     assert (tmp_path / "mlflow.db.lock").is_file()  # the lock beside the store
+
+
+# --- B2: a cap on decoded bytes, not only on pixels ---------------------------------------
+
+
+def write_png_bomb(path: Path, width: int, height: int, rows: int | None = None) -> Path:
+    """A 16-bit RGBA PNG of width x height, zeros, built row by row (the bomb of B2 at
+    11000x11000 is 0.94 MB on disk and 968 MB decoded). `rows`: write only that many rows
+    (a truncated file whose header is the real one: enough for a check made on the header)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    packer = zlib.compressobj(9)
+    row = b"\x00" * (1 + width * 8)  # filter byte + RGBA x 16 bits
+    idat = b"".join(packer.compress(row) for _ in range(height if rows is None else rows))
+    idat += packer.flush()
+    ihdr = struct.pack(">IIBBBBB", width, height, 16, 6, 0, 0, 0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+    )
+    return path
+
+
+def test_a_16bit_rgba_bomb_under_the_pixel_cap_is_refused_by_its_header(tmp_path: Path) -> None:
+    from happysad.data.image import ImageDecodeError, decode, max_image_pixels
+
+    assert max_image_pixels() >= 11000 * 11000  # under the pixel cap: it used to be decoded
+    bomb = write_png_bomb(tmp_path / "bomb.png", 11000, 11000, rows=1).read_bytes()
+    with pytest.raises(ImageDecodeError, match=r"^image too large: .* 923 MB decoded > 384 MB"):
+        decode(bomb)
+
+
+def test_the_decoded_bytes_cap_counts_channels_and_bit_depth(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from happysad.data.image import ImageDecodeError, decode
+
+    monkeypatch.setenv("OPENCV_IO_MAX_IMAGE_PIXELS", "10000")  # 3 x 10000 bytes decoded
+    rgb8 = write_image(tmp_path / "rgb8.png", _img(3, size=90))  # 8100 px x 3 = 24 kB
+    assert decode(rgb8.read_bytes()).shape == (90, 90, 3)
+    deep = np.full((90, 90, 4), 40000, np.uint16)  # 8100 px x 4 x 2 bytes = 65 kB
+    import cv2
+
+    assert cv2.imwrite(str(tmp_path / "deep.png"), deep)
+    with pytest.raises(ImageDecodeError, match=r"90x90 pixels x 4 channels x 16 bits"):
+        decode((tmp_path / "deep.png").read_bytes())
+    res = scan_folder(_two_classes(tmp_path / "data"), extensions=[".png"])  # 20x20: fine
+    assert not res.rejected

@@ -190,6 +190,7 @@ def header_size(data: bytes) -> tuple[int, int] | None:
         w, h = size
         if w * h > cap:
             raise ImageDecodeError(_too_large(f"{w}x{h} = {w * h}", cap))
+        _check_decoded_bytes(w, h, *(_png_layout(data) or (3, 1)), cap)  # JPEG: 8-bit, <= 3
         return size
     import io
 
@@ -199,6 +200,7 @@ def header_size(data: bytes) -> tuple[int, int] | None:
     try:
         with Image.open(io.BytesIO(data)) as im:
             w, h = int(im.size[0]), int(im.size[1])
+            layout = len(im.getbands()), _PIL_SAMPLE_BYTES.get(im.mode, 1)
     except Image.DecompressionBombError as err:  # over 2 x Image.MAX_IMAGE_PIXELS
         import re
 
@@ -213,7 +215,36 @@ def header_size(data: bytes) -> tuple[int, int] | None:
         return None
     if w * h > cap:
         raise ImageDecodeError(_too_large(f"{w}x{h} = {w * h}", cap))
+    _check_decoded_bytes(w, h, *layout, cap)
     return w, h
+
+
+# Bytes per sample of Pillow modes wider than 8 bits (the others: 1).
+_PIL_SAMPLE_BYTES = {"I;16": 2, "I;16B": 2, "I;16L": 2, "I;16N": 2, "I": 4, "F": 4}
+# Channels OpenCV decodes a PNG to (IMREAD_UNCHANGED), by IHDR colour type: grey, RGB,
+# palette (RGB, or RGBA with transparency), grey+alpha (expanded to 4), RGBA.
+_PNG_CHANNELS = {0: 1, 2: 3, 3: 4, 4: 4, 6: 4}
+
+
+def _png_layout(data: bytes) -> tuple[int, int] | None:
+    """(channels, bytes per sample) a PNG decodes to, from its IHDR; None if not a PNG."""
+    if len(data) < 26 or data[:8] != _PNG_SIGNATURE or data[12:16] != b"IHDR":
+        return None
+    depth, colour = data[24], data[25]
+    return _PNG_CHANNELS.get(colour, 4), 2 if depth == 16 else 1
+
+
+def _check_decoded_bytes(w: int, h: int, channels: int, sample_bytes: int, cap: int) -> None:
+    """Refuse an image whose decoded pixels would take more bytes than an 8-bit RGB image at
+    the pixel cap (3 x OPENCV_IO_MAX_IMAGE_PIXELS): a 0.94 MB 16-bit RGBA PNG of 11000x11000
+    passed the pixel cap and took 6.5 GB to decode and convert."""
+    decoded = w * h * channels * sample_bytes
+    if decoded > 3 * cap:
+        raise ImageDecodeError(
+            f"image too large: its header claims {w}x{h} pixels x {channels} channels x "
+            f"{8 * sample_bytes} bits = {decoded / 2**20:.0f} MB decoded > {3 * cap / 2**20:.0f} MB "
+            "(3 x OPENCV_IO_MAX_IMAGE_PIXELS); refused without decoding"
+        )
 
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

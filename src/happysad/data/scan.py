@@ -279,7 +279,7 @@ class ScanCache:
     the parse was most of a rescan after the stats.
     """
 
-    VERSION = 4
+    VERSION = 5  # 5: the decoded-bytes cap (a 16-bit bomb cached as usable is rechecked)
 
     def __init__(
         self, cache_dir: str | Path, root: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES
