@@ -279,13 +279,15 @@ class ScanCache:
     the parse was most of a rescan after the stats.
     """
 
-    VERSION = 5  # 5: the decoded-bytes cap (a 16-bit bomb cached as usable is rechecked)
+    VERSION = 4
 
     def __init__(
         self, cache_dir: str | Path, root: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES
     ) -> None:
         pixels = os.environ.get("OPENCV_IO_MAX_IMAGE_PIXELS")
-        key = hashlib.sha256(f"{root}|{pixels}|{max_bytes}".encode())
+        # `bytes-cap`: verdicts made before the decoded-bytes cap (a 16-bit bomb cached as
+        # usable) live under another key, so they are checked again.
+        key = hashlib.sha256(f"{root}|{pixels}|{max_bytes}|bytes-cap".encode())
         self.max_bytes = max_bytes
         self.path = Path(cache_dir) / f"scan-{key.hexdigest()[:16]}.json"
         self.prefix = len(os.path.join(str(root), ""))  # scan paths are root/<class>/...
