@@ -609,3 +609,31 @@ def test_the_decoded_bytes_cap_counts_channels_and_bit_depth(
         decode((tmp_path / "deep.png").read_bytes())
     res = scan_folder(_two_classes(tmp_path / "data"), extensions=[".png"])  # 20x20: fine
     assert not res.rejected
+
+
+# --- B3: a progressive JPEG with thousands of scans ---------------------------------------
+
+
+def write_scan_bomb(path: Path, extra_scans: int) -> Path:
+    """A small progressive JPEG with `extra_scans` empty scans added before its end (B3 used
+    10,000 in 0.2 MB: 38 s to decode). Each is a start-of-scan header for the first
+    component with no coded data."""
+    import cv2
+
+    ok, enc = cv2.imencode(".jpg", _img(5, size=64), [cv2.IMWRITE_JPEG_PROGRESSIVE, 1])
+    assert ok
+    data = enc.tobytes()
+    assert data.endswith(b"\xff\xd9")
+    empty_scan = b"\xff\xda\x00\x08\x01\x01\x00\x01\x01\x00"  # Ss=1 Se=1 Ah=0 Al=0: AC refinement
+    path.write_bytes(data[:-2] + empty_scan * extra_scans + b"\xff\xd9")
+    return path
+
+
+def test_a_jpeg_with_thousands_of_scans_is_refused_before_decoding(tmp_path: Path) -> None:
+    from happysad.data.image import MAX_JPEG_SCANS, ImageDecodeError, decode
+
+    bomb = write_scan_bomb(tmp_path / "scans.jpg", 10_000).read_bytes()
+    with pytest.raises(ImageDecodeError, match=rf"^JPEG with 100\d\d scans > {MAX_JPEG_SCANS}"):
+        decode(bomb)
+    normal = write_scan_bomb(tmp_path / "normal.jpg", 0).read_bytes()  # ~10 scans: decoded
+    assert decode(normal).shape == (64, 64, 3)
