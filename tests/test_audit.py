@@ -637,3 +637,50 @@ def test_a_jpeg_with_thousands_of_scans_is_refused_before_decoding(tmp_path: Pat
         decode(bomb)
     normal = write_scan_bomb(tmp_path / "normal.jpg", 0).read_bytes()  # ~10 scans: decoded
     assert decode(normal).shape == (64, 64, 3)
+
+
+# --- resuming with a changed config -------------------------------------------------------
+
+
+def _interrupted_run(tmp_path: Path) -> Path:
+    """A run dir as a killed run leaves it: its config and its state file."""
+    from omegaconf import OmegaConf
+
+    from happysad import api
+
+    rd = tmp_path / "run"
+    (rd / ".hydra").mkdir(parents=True)
+    cfg = api.compose(["trainer.epochs=3", f"paths.output_dir={tmp_path / 'out'}"])
+    OmegaConf.save(cfg, rd / ".hydra" / "config.yaml")
+    (rd / "happysad_run.json").write_text('{"run_id": null, "tracking_uri": null}')
+    return rd
+
+
+def _composed_outside_hydra(overrides: list[str], tmp_path: Path):  # -> DictConfig
+    """The config a job gets, composed here: paths.run_dir (Hydra's output dir in a job)
+    pinned, since no Hydra job is running to resolve it."""
+    from happysad import api
+
+    return api.compose([*overrides, f"paths.run_dir={tmp_path / 'new_run'}"])
+
+
+def test_resuming_with_a_changed_key_is_refused_naming_it(tmp_path: Path) -> None:
+    from happysad import api
+
+    rd = _interrupted_run(tmp_path)
+    overrides = [f"trainer.resume={rd}", "trainer.epochs=10", "optimizer.lr=0.5"]
+    with pytest.raises(ConfigError) as info:
+        api.prepare_job(_composed_outside_hydra(overrides, tmp_path), "unused", overrides)
+    assert str(info.value) == (
+        f"trainer.resume={rd}: a resumed run keeps the config it started with; "
+        "trainer.epochs, optimizer.lr differ from it (drop them, or start a new run with them)"
+    )
+
+
+def test_resuming_with_the_runs_own_values_is_fine(tmp_path: Path) -> None:
+    from happysad import api
+
+    rd = _interrupted_run(tmp_path)
+    overrides = [f"trainer.resume={rd}", "trainer.epochs=3", f"paths.output_dir={tmp_path / 'out'}"]
+    job = api.prepare_job(_composed_outside_hydra(overrides, tmp_path), "unused", overrides)
+    assert job.cfg.trainer.epochs == 3 and job.run_dir == str(rd.resolve())

@@ -175,7 +175,7 @@ def prepare_job(cfg: DictConfig, run_dir: str, overrides: list[str]) -> Job:
     if cfg.trainer.get("resume"):
         from happysad.training.resume import resume_config
 
-        cfg, run_dir = resume_config(cfg)
+        cfg, run_dir = resume_config(cfg, overrides)
     cfg = validate(cfg)
     if cfg.data.source == "folder":  # a missing data root costs a second, not a TF import
         from happysad.data.scan import discover_classes

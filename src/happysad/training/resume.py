@@ -73,8 +73,38 @@ def _restore_secrets(old: DictConfig, given: DictConfig) -> None:
                 old[key] = raw
 
 
-def resume_config(cfg: DictConfig) -> tuple[DictConfig, str]:
-    """(the interrupted run's config with trainer.resume kept, its run dir)."""
+def _node(cfg: DictConfig, key: str) -> Any:
+    """The value at a dotted key, unresolved (as .hydra/config.yaml saves it); None if absent."""
+    node: Any = OmegaConf.to_container(cfg, resolve=False)
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def refuse_changed_keys(ref: str, old: DictConfig, given: DictConfig, overrides: list[str]) -> None:
+    """A resumed run continues with the config it started with: a key given now with another
+    value would be silently ignored (more epochs, another learning rate), so it is refused
+    with the keys named. Keys given with the run's own value are fine."""
+    changed = []
+    for override in overrides:
+        key = override.lstrip("+~").split("=", 1)[0]
+        if key == "trainer.resume" or key.startswith(("hydra.", "hydra/")):
+            continue
+        if _node(given, key) != _node(old, key):
+            changed.append(key)
+    if changed:
+        raise ConfigError(
+            f"trainer.resume={ref}: a resumed run keeps the config it started with; "
+            f"{', '.join(changed)} differ from it (drop them, or start a new run with them)"
+        )
+
+
+def resume_config(cfg: DictConfig, overrides: list[str] | None = None) -> tuple[DictConfig, str]:
+    """(the interrupted run's config with trainer.resume kept, its run dir).
+
+    `overrides`: the ones given now; any that changes the run's config is refused."""
     ref = str(cfg.trainer.resume)
     run_dir = _find_run_dir(ref, cfg)
     saved = run_dir / ".hydra" / "config.yaml"
@@ -83,6 +113,7 @@ def resume_config(cfg: DictConfig) -> tuple[DictConfig, str]:
     old = OmegaConf.load(saved)
     assert isinstance(old, DictConfig)
     _restore_secrets(old, cfg)
+    refuse_changed_keys(ref, old, cfg, list(overrides or []))
     old.paths.run_dir = str(run_dir)  # was ${hydra:runtime.output_dir}: pin it to the old dir
     old.trainer.resume = ref
     return old, str(run_dir)
