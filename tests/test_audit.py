@@ -684,3 +684,49 @@ def test_resuming_with_the_runs_own_values_is_fine(tmp_path: Path) -> None:
     overrides = [f"trainer.resume={rd}", "trainer.epochs=3", f"paths.output_dir={tmp_path / 'out'}"]
     job = api.prepare_job(_composed_outside_hydra(overrides, tmp_path), "unused", overrides)
     assert job.cfg.trainer.epochs == 3 and job.run_dir == str(rd.resolve())
+
+
+# --- B10: the decode cache on a filesystem that cannot take it -----------------------------
+
+_CACHE_NO_ROOM = """
+import resource, signal, sys
+from pathlib import Path
+from happysad.data.image import Preprocessing
+from happysad.data.loader import load_images_with_faces
+from happysad.data.scan import scan_folder
+from happysad.errors import HappysadError
+
+records = scan_folder(sys.argv[1], extensions=[".png"]).records
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # over the limit: EFBIG, as ENOSPC would be
+resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))  # files of at most 4 kB
+try:
+    load_images_with_faces(records, Preprocessing(image_size=(32, 32)), cache_dir=sys.argv[2])
+except HappysadError as err:
+    print(f"{type(err).__name__}: {err}")
+"""
+
+
+def test_a_decode_cache_that_does_not_fit_is_a_one_line_error(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from .conftest import CLI_ENV, ROOT
+
+    root = _two_classes(tmp_path / "data")
+    cache_dir = tmp_path / "cache"
+    env = {
+        **CLI_ENV,
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    res = subprocess.run(
+        [sys.executable, "-c", _CACHE_NO_ROOM, str(root), str(cache_dir)],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr[-2000:]
+    assert res.stdout.strip() == (
+        f"StorageError: paths.cache_dir={cache_dir}: cannot write the 18 kB decode cache "
+        "(File too large); free space there, point paths.cache_dir elsewhere, or set "
+        "data.cache=memory"
+    )
+    assert not list(cache_dir.glob("*.npy*"))  # no half-written cache file left

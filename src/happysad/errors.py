@@ -31,6 +31,10 @@ class DataError(HappysadError):
     exit_code = 3
 
 
+class StorageError(HappysadError):
+    """A folder happysad writes to cannot take the data (disk full, read-only, permissions)."""
+
+
 class ModelLoadError(HappysadError):
     """A model path or URI that cannot be loaded, or lacks happysad metadata."""
 
