@@ -730,3 +730,23 @@ def test_a_decode_cache_that_does_not_fit_is_a_one_line_error(tmp_path: Path) ->
         "data.cache=memory"
     )
     assert not list(cache_dir.glob("*.npy*"))  # no half-written cache file left
+
+
+# --- B16: a full output filesystem is one line naming the file ----------------------------
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+def test_a_full_disk_is_one_storage_error_naming_the_file(tmp_path: Path) -> None:
+    from happysad.errors import StorageError, storage_errors
+
+    report = tmp_path / "run" / "report.html"
+    report.parent.mkdir()
+    report.symlink_to("/dev/full")  # every write to it fails with ENOSPC, as on a full disk
+    with pytest.raises(StorageError) as info, storage_errors(f"the run dir {report.parent}"):
+        report.write_text("<html>" + "x" * 100_000)  # write(2) fails: no file name in it
+    assert str(info.value).startswith(
+        f"the run dir {report.parent}: No space left on device (a full disk"
+    )
+    assert "\n" not in str(info.value)
+    with pytest.raises(FileNotFoundError), storage_errors():  # not a storage failure: as is
+        (tmp_path / "missing" / "x").read_text()

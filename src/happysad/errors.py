@@ -4,6 +4,7 @@ and the redaction of secrets from everything the process writes out."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import logging
 import os
@@ -33,6 +34,37 @@ class DataError(HappysadError):
 
 class StorageError(HappysadError):
     """A folder happysad writes to cannot take the data (disk full, read-only, permissions)."""
+
+
+# errno values that mean "this folder cannot take the data": disk full, quota, read-only
+# filesystem, permissions, a file over the size limit.
+_STORAGE_ERRNOS = {
+    errno.ENOSPC,
+    errno.EDQUOT,
+    errno.EROFS,
+    errno.EACCES,
+    errno.EPERM,
+    errno.EFBIG,
+}
+
+
+@contextlib.contextmanager
+def storage_errors(writing: str = "a file") -> Iterator[None]:
+    """Turn an OSError from a full, read-only or forbidden folder into one StorageError line
+    naming the file (a full output filesystem printed six tracebacks); others pass.
+
+    `writing`: what is being written, named when the error carries no file name (a failed
+    write(2) or close(2) does not)."""
+    try:
+        yield
+    except OSError as err:
+        if err.errno not in _STORAGE_ERRNOS:
+            raise
+        where = os.fsdecode(err.filename) if err.filename is not None else writing
+        raise StorageError(
+            f"{where}: {err.strerror or err} (a full disk, a read-only folder or permissions); "
+            "free space, fix the permissions, or point paths.output_dir elsewhere"
+        ) from None
 
 
 class ModelLoadError(HappysadError):

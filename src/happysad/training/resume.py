@@ -318,6 +318,19 @@ def existed_before_run(run_dir: str | Path) -> bool | None:
     return _SEEN_BEFORE_HYDRA.get(os.path.abspath(run_dir))
 
 
+def _refuse_unwritable(run_dir: Path) -> None:
+    """The run dir, or the nearest folder above it that exists, must be writable: a
+    read-only paths.output_dir gave a 24-line traceback from Hydra's first mkdir."""
+    here = Path(os.path.abspath(run_dir))
+    while not here.exists() and here != here.parent:
+        here = here.parent
+    if here.is_dir() and not os.access(here, os.W_OK | os.X_OK):
+        raise ConfigError(
+            f"hydra.run.dir={run_dir}: cannot be written ({here} is read-only or not yours); "
+            "point paths.output_dir or hydra.run.dir at a writable folder"
+        )
+
+
 def refuse_reused_run_dir(run_dir: Path, hydra_wrote: Collection[str] = ()) -> None:
     """A run dir that already holds a run is not reused: its history would be appended to,
     its backup restored into the new model, its model folder replaced. Nor is a folder that
@@ -337,6 +350,7 @@ def refuse_reused_run_dir(run_dir: Path, hydra_wrote: Collection[str] = ()) -> N
         )
     if run_dir.exists() and not run_dir.is_dir():
         raise ConfigError(f"hydra.run.dir={run_dir}: is a file, not a folder (nothing was changed)")
+    _refuse_unwritable(run_dir)
     try:
         others = sorted(p.name for p in run_dir.iterdir() if p.name not in hydra_wrote)
     except FileNotFoundError:
