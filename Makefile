@@ -70,8 +70,9 @@ ui: $(STAMP)
 	@echo "model-training view: http://127.0.0.1:$(PORT)/#/experiments?workflowType=machine_learning"
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/outputs/mlflow.db --host 127.0.0.1 --port $(PORT)
 
+## The demo set into outputs/demo_data/manual; its sizes are the config's (data.demo.*): what `make train` uses.
 demo-data: $(STAMP)
-	$(BIN)/python scripts/make_demo_data.py --out outputs/demo_data/manual --per-class 400
+	$(BIN)/python scripts/make_demo_data.py --out outputs/demo_data/manual
 
 ## The performance benchmarks (about 10 minutes on 2 cores): one JSON line each, into outputs/bench/.
 bench: $(STAMP)

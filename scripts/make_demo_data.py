@@ -1,8 +1,10 @@
 """Generate the synthetic happy/sad demo dataset into a new folder.
 
-Usage: python scripts/make_demo_data.py --out data/demo [--per-class 400] [--image-size 128]
-       [--seed 0] [--n-corrupt 4] [--style '{"palette": "alt"}']
+Usage: python scripts/make_demo_data.py --out data/demo [--per-class N] [--image-size PX]
+       [--seed S] [--n-corrupt K] [--style '{"palette": "alt"}']
 
+Every size defaults to the config's `data.demo.*` (the schema, happysad.config.DemoConf),
+i.e. the set `happysad-train` generates by default; `--help` prints the values.
 Refuses a non-empty --out (exit 2) rather than mixing with or deleting existing files.
 Prints a one-line JSON summary on success.
 """
@@ -16,21 +18,44 @@ import time
 from pathlib import Path
 
 try:
+    from happysad.config import DemoConf
     from happysad.data.demo import generate_demo_dataset
 except ImportError:  # run from a checkout without `pip install -e .`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+    from happysad.config import DemoConf
     from happysad.data.demo import generate_demo_dataset
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
+    """The command line; every default is data.demo.* from the config schema."""
+    demo = DemoConf()
     p = argparse.ArgumentParser(description="Generate the synthetic happy/sad demo dataset.")
     p.add_argument("--out", required=True, type=Path, help="new (or empty) output folder")
-    p.add_argument("--per-class", type=int, default=400, help="images per class (default 400)")
-    p.add_argument("--image-size", type=int, default=128, help="square side in px (default 128)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--n-corrupt", type=int, default=4, help="bad files to plant (default 4)")
+    p.add_argument(
+        "--per-class",
+        type=int,
+        default=demo.per_class,
+        help="images per class (default: data.demo.per_class=%(default)s)",
+    )
+    p.add_argument(
+        "--image-size",
+        type=int,
+        default=demo.image_size,
+        help="square side in px (default: data.demo.image_size=%(default)s)",
+    )
+    p.add_argument("--seed", type=int, default=demo.seed, help="random seed (default: %(default)s)")
+    p.add_argument(
+        "--n-corrupt",
+        type=int,
+        default=demo.n_corrupt,
+        help="bad files to plant (default: %(default)s)",
+    )
     p.add_argument("--style", default=None, help='JSON style dict, e.g. \'{"palette": "alt"}\'')
-    a = p.parse_args(argv)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    a = parser().parse_args(argv)
 
     if a.out.exists() and (not a.out.is_dir() or any(a.out.iterdir())):
         print(

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import cv2
 import numpy as np
@@ -53,17 +56,38 @@ def hash_tree(root: Path) -> dict[str, str]:
     return out
 
 
+def shared_folder(tmp_path_factory: pytest.TempPathFactory, name: str, build) -> Path:
+    """A folder built once per test run and shared by every xdist worker: pytest-xdist's
+    recipe (a file lock in the workers' common temp folder). `build(path)` fills `path`;
+    the folder is read-only for the tests that use it."""
+    import fcntl
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # popen-gw0, popen-gw1... share their parent
+    path, done = root / name, root / f"{name}.built"
+    with (root / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(path, ignore_errors=True)  # a worker that failed half-way
+            build(path)
+            done.touch()
+    return path
+
+
 @pytest.fixture(scope="session")
 def demo_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small synthetic happy/sad set with planted corrupt files (session-wide, read-only)."""
     from happysad.data.demo import generate_demo_dataset
 
-    out = tmp_path_factory.mktemp("demo") / "faces"
     # The classic drawing: tiny trainings on 40 faces per class must learn in a few epochs.
-    generate_demo_dataset(
-        out, per_class=40, image_size=64, seed=3, n_corrupt=4, style={"variety": "classic"}
+    return shared_folder(
+        tmp_path_factory,
+        "demo_faces",
+        lambda out: generate_demo_dataset(
+            out, per_class=40, image_size=64, seed=3, n_corrupt=4, style={"variety": "classic"}
+        ),
     )
-    return out
 
 
 @pytest.fixture(scope="session")
@@ -80,6 +104,112 @@ def three_class_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
             img = np.clip(rng.normal(colour, 25, size=(24, 24, 3)), 0, 255).astype(np.uint8)
             write_image(root / cls / f"{cls}_{i:02d}.png", img)
     return root
+
+
+@pytest.fixture(scope="session")
+def stage_run(demo_data: Path, tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
+    """Every training stage called in-process once per test session (tests/test_stages.py):
+    `experiment=quick tracking=none` on the tiny demo folder, one epoch.
+
+    Tests that only read a trained model, its run dir or what a stage returned share it
+    instead of training their own in a TensorFlow subprocess.
+    """
+    from happysad import api
+    from happysad.config import validate
+    from happysad.training import stages
+
+    out = tmp_path_factory.mktemp("stage_run")
+    run_dir = out / "run"
+    overrides = [
+        "experiment=quick",
+        "tracking=none",
+        *tiny_train_args(out, demo_data, "trainer.epochs=1", "trainer.verbose=0"),
+        f"paths.run_dir={run_dir}",
+    ]
+    cfg = validate(api.compose(overrides))
+    ctx = stages.open_context(cfg, run_dir, overrides, None)
+    class_names, _ = stages.resolve_classes(cfg)
+    callbacks = stages.build_callbacks(cfg)
+    model = stages.build_model(ctx, class_names)
+    data = stages.prepare_data(ctx, class_names)
+    fitted = stages.fit(ctx, model, data, callbacks)
+    summary = stages.evaluate(ctx, model, data, fitted)
+    model_dir = stages.package(ctx, model, data, summary)
+    return SimpleNamespace(
+        cfg=cfg,
+        run_dir=run_dir,
+        model=model,
+        data=data,
+        fitted=fitted,
+        summary=summary,
+        model_dir=model_dir,
+    )
+
+
+# Augmentation of the shared tracked run: the report lists it, the params record it.
+AUG_FLIP_SHIFT = (
+    "data.augment=[{_target_: keras.layers.RandomFlip, mode: horizontal},"
+    "{_target_: keras.layers.RandomTranslation, height_factor: 0.2, width_factor: 0.2}]"
+)
+
+
+@dataclass
+class TrackedRun:
+    """One real `happysad-train` run, logged to its own MLflow store (tracked_run)."""
+
+    out: Path  # paths.output_dir: mlflow.db, mlartifacts/, runs/
+    output: str  # what the CLI printed (stdout + stderr)
+
+    @property
+    def run_dir(self) -> Path:
+        return next(self.out.rglob("model/MLmodel")).parent.parent
+
+    @property
+    def model_dir(self) -> Path:
+        return self.run_dir / "model"
+
+    @property
+    def tracking_uri(self) -> str:
+        return f"sqlite:///{self.out / 'mlflow.db'}"
+
+
+@pytest.fixture(scope="session")
+def tracked_run(tmp_path_factory: pytest.TempPathFactory, demo_data: Path) -> TrackedRun:
+    """The one end-to-end CLI training every read-only test shares (train, insight, serving,
+    warm starts): 2 epochs of the tiny model on the demo folder, face crop, augmentation,
+    Grad-CAM, TensorBoard and the model logged to MLflow. Trained once per test run."""
+
+    def build(out: Path) -> None:
+        res = run_cli(
+            "happysad-train",
+            *tiny_train_args(
+                out,
+                demo_data,
+                "optimizer.lr=0.003",
+                "data.face_crop=true",
+                "insight.gradcam_images=6",
+                AUG_FLIP_SHIFT,
+            ),
+        )
+        assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+        (out / "cli_output.txt").write_text(res.stdout + res.stderr)
+
+    out = shared_folder(tmp_path_factory, "tracked_run", build)
+    return TrackedRun(out, (out / "cli_output.txt").read_text())
+
+
+def train_in_process(*overrides: str):
+    """`happysad.api.train` in this process: the CLI's job (Hydra run dir, MLflow run, model)
+    without a TensorFlow start-up per test. Keras' global dtype policy is restored after."""
+    from happysad import api
+
+    try:
+        return api.train(list(overrides))
+    finally:
+        if "keras" in sys.modules:
+            import keras
+
+            keras.mixed_precision.set_global_policy("float32")
 
 
 @pytest.fixture

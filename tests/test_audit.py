@@ -249,13 +249,11 @@ def test_eval_accepts_the_tiffs_train_accepts(tmp_path: Path) -> None:
 
 
 def test_the_training_default_extensions_are_the_one_list() -> None:
-    from omegaconf import OmegaConf
+    from happysad import api
+    from happysad.config import IMAGE_EXTENSIONS, validate
 
-    from happysad.data.image import IMAGE_EXTENSIONS
-    from happysad.paths import config_dir
-
-    folder = OmegaConf.load(config_dir() / "data" / "folder.yaml")
-    assert tuple(folder.extensions) == IMAGE_EXTENSIONS
+    cfg = validate(api.compose(["data=folder", "data.root=/data/faces"]))
+    assert tuple(cfg.data.extensions) == IMAGE_EXTENSIONS
 
 
 # --- B14: a batch size below 1 is a one-line argument error -------------------------------

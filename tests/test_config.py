@@ -13,7 +13,19 @@ from happysad.paths import config_dir
 
 from .conftest import no_tensorflow_env, run_cli
 
-GROUPS = ["data", "model", "optimizer", "callbacks", "trainer", "tracking", "paths"]
+GROUPS = [
+    "data",
+    "augment",
+    "model",
+    "init",
+    "optimizer",
+    "callbacks",
+    "schedule",
+    "trainer",
+    "tracking",
+    "insight",
+    "paths",
+]
 
 
 def options(group: str) -> list[str]:
@@ -33,7 +45,8 @@ def test_every_option_composes_and_validates(compose, override: str) -> None:
     assert Path(container["root"]).is_absolute()
 
 
-def test_defaults_are_the_documented_ones(compose) -> None:
+def test_defaults_are_the_documented_ones(compose, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     cfg = compose()
     assert cfg.data.source == "demo"
     assert (cfg.data.split.train, cfg.data.split.val, cfg.data.split.test) == (0.7, 0.2, 0.1)
@@ -94,10 +107,13 @@ BAD = [
 
 
 @pytest.mark.parametrize(("overrides", "key"), BAD)
-def test_invalid_values_name_the_key(compose, overrides: list[str], key: str) -> None:
-    cfg = compose(overrides)
+def test_invalid_values_name_the_key(overrides: list[str], key: str) -> None:
+    """Composition (a wrong type for a schema key) or validation (a wrong value) refuses
+    it, in one line that starts with the key: what the CLI prints."""
+    from happysad import api
+
     with pytest.raises(ConfigError) as info:
-        validate(cfg)
+        validate(api.compose(overrides))
     msg = str(info.value)
     assert msg.startswith(key), msg
     assert "\n" not in msg

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import csv
 import json
-import subprocess
 from pathlib import Path
 
 import mlflow
@@ -14,7 +13,7 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from .conftest import ROOT, run_cli, tiny_train_args
+from .conftest import ROOT, TrackedRun, run_cli, tiny_train_args, train_in_process
 
 pytestmark = pytest.mark.slow
 
@@ -41,14 +40,10 @@ def _artifacts(client: MlflowClient, run_id: str, path: str = "") -> set[str]:
     return out
 
 
-@pytest.fixture(scope="module")
-def trained(
-    tmp_path_factory: pytest.TempPathFactory, demo_data: Path
-) -> tuple[Path, subprocess.CompletedProcess]:
-    out = tmp_path_factory.mktemp("run")
-    res = run_cli("happysad-train", *tiny_train_args(out, demo_data, "optimizer.lr=0.003"))
-    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
-    return out, res
+@pytest.fixture
+def trained(tracked_run: TrackedRun) -> tuple[Path, str]:
+    """The shared end-to-end CLI run (conftest.py tracked_run): its output dir and console."""
+    return tracked_run.out, tracked_run.output
 
 
 def test_run_records_params_metrics_and_status(trained) -> None:
@@ -74,8 +69,8 @@ def test_run_records_params_metrics_and_status(trained) -> None:
     assert run.data.tags["class_names"] == "happy,sad"
     assert "trainer.epochs=2" in run.data.tags["happysad.overrides"]
     # The console shows the cleaning summary and the test metrics.
-    assert "4 skipped" in res.stderr + res.stdout
-    assert "test metrics" in res.stderr + res.stdout
+    assert "4 skipped" in res
+    assert "test metrics" in res
 
 
 def test_run_logs_every_artifact(trained) -> None:
@@ -102,7 +97,9 @@ def test_run_logs_every_artifact(trained) -> None:
     assert not (ROOT / "mlartifacts").exists() and not (ROOT / "mlruns").exists()
     report = client.download_artifacts(run.info.run_id, "data/cleaning_report.csv", str(out))
     rows = list(csv.DictReader(Path(report).read_text().splitlines()))
-    assert len(rows) == 4 and all(r["action"] == "skipped" for r in rows)
+    # The 4 planted bad files, and the images the face crop used whole (noted, not skipped).
+    assert sum(r["action"] == "skipped" for r in rows) == 4
+    assert {r["action"] for r in rows} <= {"skipped", "used whole image"}
     manifest = client.download_artifacts(run.info.run_id, "data/split_manifest.csv", str(out))
     rows = list(csv.DictReader(Path(manifest).read_text().splitlines()))
     assert len(rows) == 80 and {r["split"] for r in rows} == {"train", "val", "test"}
@@ -176,38 +173,34 @@ def test_eval_cli_reevaluates_a_saved_model(trained, demo_data: Path, tmp_path: 
 
 def test_class_order_comes_from_the_model_not_from_code(demo_data: Path, tmp_path: Path) -> None:
     """Train with class_names=[sad, happy]: index 1 is now 'happy', and predict must say so."""
-    from happysad.serving.packaging import load_model
-
-    out = tmp_path / "rev"
-    res = run_cli(
-        "happysad-train",
-        *tiny_train_args(
-            out, demo_data, "data.class_names=[sad,happy]", "tracking=none", "trainer.epochs=1"
-        ),
-    )
-    assert res.returncode == 0, res.stderr[-3000:]
-    model_dir = next(out.rglob("model/MLmodel")).parent
-    loaded = load_model(str(model_dir))
-    assert loaded.metadata.class_names == ["sad", "happy"]
-    img = sorted((demo_data / "happy").glob("*.jpg"))[0]
-    res = run_cli("happysad-predict", str(model_dir), str(img), "--json")
-    row = json.loads(res.stdout)
+    from happysad import api
     from happysad.data.image import preprocess_file
 
+    out = tmp_path / "rev"
+    result = train_in_process(
+        *tiny_train_args(
+            out, demo_data, "data.class_names=[sad,happy]", "tracking=none", "trainer.epochs=1"
+        )
+    )
+    loaded = api.load(result)
+    assert result.class_names == loaded.metadata.class_names == ["sad", "happy"]
+    img = sorted((demo_data / "happy").glob("*.jpg"))[0]
+    (pred,) = api.predict(result.model_dir, [img])
     raw = float(
         loaded.model.predict(
             preprocess_file(str(img), loaded.metadata.preprocessing)[None], verbose=0
         )[0, 0]
     )
-    assert row["probabilities"]["happy"] == pytest.approx(raw, abs=1e-5)  # sigmoid = P(index 1)
-    assert row["class_name"] == ("happy" if raw >= 0.5 else "sad")
-    assert not (out / "mlflow.db").exists()  # tracking=none wrote no store
+    assert pred.to_dict()["probabilities"]["happy"] == pytest.approx(raw, abs=1e-5)  # P(index 1)
+    assert pred.class_name == ("happy" if raw >= 0.5 else "sad")
+    assert result.run_id is None and not (out / "mlflow.db").exists()  # tracking=none: no store
 
 
 def test_three_classes_get_a_softmax_head(three_class_data: Path, tmp_path: Path) -> None:
+    from happysad import api
+
     out = tmp_path / "three"
-    res = run_cli(
-        "happysad-train",
+    result = train_in_process(
         *tiny_train_args(
             out,
             three_class_data,
@@ -215,24 +208,29 @@ def test_three_classes_get_a_softmax_head(three_class_data: Path, tmp_path: Path
             "optimizer.lr=0.02",
             "callbacks=none",
             "data.image_size=[16,16]",
-        ),
+        )
     )
-    assert res.returncode == 0, res.stderr[-3000:]
     _, run = _only_run(out)
     assert run.data.tags["class_names"] == "blue,green,red"
     assert run.data.metrics["test_accuracy"] >= 0.6
     assert "test_precision_red" in run.data.metrics
+    assert api.load(result).model.output_shape == (None, 3)
     red = np.zeros((24, 24, 3), np.uint8)
     red[..., 0] = 220
     import cv2
 
     cv2.imwrite(str(tmp_path / "red.png"), cv2.cvtColor(red, cv2.COLOR_RGB2BGR))
-    model_dir = next(out.rglob("model/MLmodel")).parent
-    res = run_cli("happysad-predict", str(model_dir), str(tmp_path / "red.png"))
-    assert res.stdout.split("\t")[1] == "red", res.stdout + res.stderr
+    (pred,) = api.predict(
+        f"runs:/{run.info.run_id}/model",
+        [tmp_path / "red.png"],
+        tracking_uri=f"sqlite:///{out / 'mlflow.db'}",
+    )
+    assert pred.class_name == "red", pred
 
 
 def test_failure_inside_a_run_ends_failed_with_one_line(tmp_path: Path) -> None:
+    from happysad.errors import DataError
+
     from .conftest import write_image
 
     data = tmp_path / "data"
@@ -241,10 +239,10 @@ def test_failure_inside_a_run_ends_failed_with_one_line(tmp_path: Path) -> None:
     (data / "sad").mkdir()
     (data / "sad" / "only.jpg").write_text("not an image")
     out = tmp_path / "out"
-    res = run_cli("happysad-train", *tiny_train_args(out, data))
-    assert res.returncode == 3
-    errors = [line for line in res.stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1 and "sad: 0 usable image" in errors[0] and "Traceback" not in res.stderr
+    with pytest.raises(DataError) as info:
+        train_in_process(*tiny_train_args(out, data))
+    assert info.value.exit_code == 3  # what happysad-train exits with
+    assert "sad: 0 usable image" in str(info.value) and "\n" not in str(info.value)
     _, run = _only_run(out)
     assert run.info.status == "FAILED"
 
@@ -254,16 +252,14 @@ def test_default_config_learns_the_demo_task(tmp_path: Path) -> None:
     the demo's label signal. The classic drawing and 300 faces per class keep it near a
     minute; the full `make train` (the wide variety, 1,500 per class) is measured by
     scripts/generalisation.py (docs/generalisation.md), not here."""
-    res = run_cli(
-        "happysad-train",
+    train_in_process(
         f"paths.output_dir={tmp_path}",
-        "trainer.verbose=2",
+        "trainer.verbose=0",
         "callbacks.tensorboard=null",
         "data.demo.variety=classic",
         "data.demo.per_class=300",
         "trainer.epochs=20",
     )
-    assert res.returncode == 0, res.stderr[-3000:]
     _, run = _only_run(tmp_path)
     assert run.data.metrics["test_accuracy"] >= 0.9, run.data.metrics
     assert run.data.metrics["test_precision"] >= 0.85 and run.data.metrics["test_recall"] >= 0.85
@@ -276,8 +272,7 @@ def test_mixed_precision_and_xla_switches_train_on_cpu(demo_data: Path, tmp_path
     from happysad.serving.packaging import load_model
 
     out = tmp_path / "mp"
-    res = run_cli(
-        "happysad-train",
+    result = train_in_process(
         *tiny_train_args(
             out,
             demo_data,
@@ -285,9 +280,8 @@ def test_mixed_precision_and_xla_switches_train_on_cpu(demo_data: Path, tmp_path
             "trainer.jit_compile=true",
             "trainer.epochs=1",
             "tracking=none",
-        ),
+        )
     )
-    assert res.returncode == 0, res.stderr[-3000:]
-    loaded = load_model(str(next(out.rglob("model/MLmodel")).parent))
+    loaded = load_model(str(result.model_dir))
     assert loaded.model.get_layer("output").dtype_policy.compute_dtype == "float32"
     assert any(layer.dtype_policy.compute_dtype == "float16" for layer in loaded.model.layers[2:-1])

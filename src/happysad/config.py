@@ -13,11 +13,15 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from omegaconf import MISSING, DictConfig, ListConfig, OmegaConf, open_dict
+from omegaconf import II, MISSING, SI, DictConfig, ListConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
 from happysad.errors import ConfigError, first_line
 
+# The image file extensions happysad reads (case-insensitive; GIF: first frame): one list for
+# the training schema (data.extensions), the scanner, predict and eval (eval used to accept
+# fewer than training did). Here, in a module free of OpenCV, so all of them can import it.
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff")
 INTERPOLATIONS = ("area", "bilinear", "nearest", "cubic", "lanczos")
 BAD_FILE_POLICIES = ("skip", "quarantine")
 CACHE_MODES = ("auto", "memory", "disk", "none")
@@ -34,78 +38,108 @@ BACKBONES = {
 }
 
 
+# The schemas below are the one home of every default of their group: each conf/<group>/*.yaml
+# starts from its schema (`defaults: [schema, _self_]`, see register_schemas) and holds only
+# what differs from it; tests/test_defaults.py fails when a YAML repeats a default here.
+
+
 @dataclass
 class SplitConf:
     train: float = 0.7
     val: float = 0.2
     test: float = 0.1
-    seed: int = 42
-    group_duplicates: bool = True
+    seed: int = II("seed")  # the run's top-level seed
+    group_duplicates: bool = True  # identical file contents always land in the same split
 
 
 @dataclass
 class DemoConf:
-    per_class: int = 400
+    """The embedded synthetic face set (data=demo); scripts/make_demo_data.py and the
+    Makefile's demo-data target read their sizes from here too."""
+
+    per_class: int = 1500  # 3,000 faces: the wide variety needs them (docs/generalisation.md)
     image_size: int = 128
     seed: int = 0
-    n_corrupt: int = 4
-    variety: str = "wide"  # wide (domain-randomised drawing) | classic (the version-1 look)
+    n_corrupt: int = 4  # corrupt files planted to exercise the cleaning report
+    # wide: every nuisance drawn from a broad family (head shapes, line drawings, cluttered and
+    # textured backgrounds, shading, thin or subtle mouths, grey and low-res images), so models
+    # hold up on faces drawn by other code (docs/generalisation.md); classic: the version-1 look.
+    variety: str = "wide"
     cues: float = 0.3  # wide: share of faces with a second expression cue (brows, tear, eyes)
 
 
 @dataclass
 class DataConf:
-    source: str = "folder"
-    root: str = MISSING
+    source: str = "folder"  # folder | demo
+    root: str = MISSING  # one sub-folder per class (each data option sets it)
+    # null: every non-hidden sub-folder, sorted by name. A list fixes the order (index i =
+    # class i) and may select a subset of the folders.
     class_names: list[str] | None = None
-    image_size: list[int] = field(default_factory=lambda: [64, 64])
-    channels: int = 3
-    interpolation: str = "area"
-    keep_aspect: bool = False
+    image_size: list[int] = field(default_factory=lambda: [64, 64])  # [height, width]
+    channels: int = 3  # 3 = RGB, 1 = grayscale; images are converted, never rejected
+    interpolation: str = "area"  # area | bilinear | nearest | cubic | lanczos (OpenCV resize)
+    keep_aspect: bool = False  # true: letterbox-pad to image_size instead of stretching
     batch_size: int = 32
     split: SplitConf = field(default_factory=SplitConf)
-    extensions: list[str] = field(default_factory=list)
-    recursive: bool = True
+    # case-insensitive; GIF: first frame; the one list predict and eval accept too
+    extensions: list[str] = field(default_factory=lambda: list(IMAGE_EXTENSIONS))
+    recursive: bool = True  # images in nested folders of a class folder belong to that class
     max_file_mb: float = 100.0  # larger files are reported and skipped without being read
-    follow_external_links: bool = False  # symlinks leaving data.root: report+skip, or follow
-    bad_files: str = "skip"
+    # Only regular files are read (a named pipe or a link to /dev/zero is reported, never
+    # opened). false: a symlink whose target is outside data.root (and its class folders) is
+    # reported and skipped; true: followed.
+    follow_external_links: bool = False
+    bad_files: str = "skip"  # skip | quarantine (move to quarantine_dir; never delete)
     quarantine_dir: str | None = None
     min_images_per_class: int = 2
-    scan_cache: bool = True
+    scan_cache: bool = True  # reuse per-file checks for unchanged files (size, mtime, inode, ctime)
+    # Decoded uint8 images: memory | disk (memory-mapped .npy files under paths.cache_dir,
+    # reused by later runs) | auto: memory while they take at most half of the available
+    # memory (MemAvailable, capped by a cgroup limit), else disk | none (= memory, nothing kept)
     cache: str = "auto"
     cache_max_gb: float | None = 20.0  # the disk cache's budget (LRU eviction); null: none
-    workers: int = 0
-    demo: DemoConf | None = None
-    augment: list[Any] = field(default_factory=list)  # Keras layers, train batches only
+    workers: int = 0  # decode threads; 0 = the CPUs this process may use
+    demo: DemoConf | None = None  # data=demo: DemoConf's defaults
+    # Keras layers, train batches only: the augment group (augment/<data>.yaml by default)
+    augment: list[Any] = field(default_factory=list)
+    # Face cropping (opt-in): crop the largest frontal face (OpenCV's Haar cascade, shipped
+    # with happysad) plus face_margin x its size on each side, before resizing. Images with no
+    # face found are used whole and listed in the cleaning report. Saved with the model.
     face_crop: bool = False
     face_margin: float = 0.25
 
 
 @dataclass
 class TrainerConf:
-    epochs: int = 30
-    threshold: float = 0.5
-    verbose: Any = "auto"
-    deterministic: bool = False
-    intra_op_threads: int = 0
-    inter_op_threads: int = 0
-    metrics: list[str] = field(default_factory=list)
+    epochs: int = 30  # the schedule group sets it per data source (schedule/folder.yaml: 20)
+    threshold: float = 0.5  # binary decision threshold on P(class_names[1])
+    verbose: Any = "auto"  # Keras progress: auto | 0 (silent) | 1 (bar) | 2 (one line per epoch)
+    deterministic: bool = False  # true: TF op determinism (slower), fixed data order
+    # TensorFlow's thread pools per job; 0 = the CPUs this process may use (affinity, cgroup
+    # quota). ${happysad_threads:} is cpus // n_jobs under hydra/launcher=joblib (cpus_per_task
+    # under submitit, num_cpus under ray) so parallel jobs do not oversubscribe, else 0.
+    intra_op_threads: int = SI("${happysad_threads:}")
+    inter_op_threads: int = SI("${happysad_threads:}")
+    # Keras metrics reported per epoch
+    metrics: list[str] = field(default_factory=lambda: ["accuracy", "precision", "recall", "auc"])
+    # What a sweep optimises: a per-epoch metric (val_accuracy, val_loss, val_auc...) counts
+    # at its best epoch, a final one (test_f1...) as logged; logged as the metric `objective`.
     objective: str = "val_accuracy"
-    objective_direction: str = "maximize"
-    strategy: str = "auto"
-    mixed_precision: bool = False
-    jit_compile: Any = "auto"
-    resume: str | None = None
-    backup: bool = True
+    objective_direction: str = "maximize"  # maximize | minimize
+    strategy: str = "auto"  # auto | default | mirrored | multi_worker; data.batch_size is global
+    mixed_precision: bool = False  # true: mixed_float16 compute; the output stays float32
+    jit_compile: Any = "auto"  # XLA: auto = on with a GPU, off on CPU; true | false
+    resume: str | None = None  # a run dir or MLflow run id to continue after a crash / kill
+    backup: bool = True  # BackupAndRestore into <run dir>/backup each epoch (enables resume)
 
 
 @dataclass
 class InsightConf:
-    gradcam: bool = True
-    gradcam_layer: str | None = None
-    gradcam_images: int = 16
-    report: bool = True
-    report_examples: int = 12
+    gradcam: bool = True  # Grad-CAM grid for a sample of test images (right and wrong)
+    gradcam_layer: str | None = None  # null: the output of the last conv block; or a layer name
+    gradcam_images: int = 16  # how many test images in the grid
+    report: bool = True  # self-contained report.html (MLflow's UI renders it)
+    report_examples: int = 12  # most-wrong test images shown in the report
 
 
 @dataclass
@@ -140,17 +174,17 @@ class ModelConf:
 @dataclass
 class TrackingConf:
     enabled: bool = True
-    uri: str | None = None
-    artifact_location: str | None = None
+    uri: str | None = None  # tracking/local.yaml: $MLFLOW_TRACKING_URI, else outputs/mlflow.db
+    artifact_location: str | None = None  # used when the experiment is created
     experiment: str = "happysad"
-    run_name: str | None = None
+    run_name: str | None = None  # null: built from the overrides (or "default")
     tags: dict[str, Any] = field(default_factory=dict)
     log_model: bool = True
-    register_as: str | None = None
-    required: bool = True
-    connect_timeout: float = 5.0
-    http_retries: int = 2
-    http_timeout: int = 20
+    register_as: str | None = None  # a name: register the run's model (models:/<name>/<version>)
+    required: bool = True  # false: if the server is unreachable, train untracked with a warning
+    connect_timeout: float = 5.0  # seconds for the start-up reachability check of http(s) URIs
+    http_retries: int = 2  # MLflow client retries per call (its default of 7 can stall an epoch)
+    http_timeout: int = 20  # seconds per MLflow HTTP request
 
 
 _SCHEMAS = {
@@ -164,12 +198,15 @@ _TOP_LEVEL = ("paths", "data", "model", "optimizer", "callbacks", "trainer", "tr
 
 
 def register_schemas() -> None:
-    """Offer the model schema to Hydra as `model/schema`: every model YAML starts from it
-    (`defaults: [schema, _self_]`), so all its keys exist at composition and can be set
-    on the command line without a `+`, with their defaults from this file alone."""
+    """Offer each schema to Hydra as `<group>/schema` (model/schema, data/schema...): every
+    YAML of these groups starts from it (`defaults: [schema, _self_]`), so all its keys exist
+    at composition, can be set on the command line without a `+`, and take their defaults
+    from this file alone."""
     from hydra.core.config_store import ConfigStore
 
-    ConfigStore.instance().store(group="model", name="schema", node=ModelConf)
+    store = ConfigStore.instance()
+    for group, schema in _SCHEMAS.items():
+        store.store(group=group, name="schema", node=schema)
 
 
 register_schemas()
@@ -184,6 +221,10 @@ def _merge_schema(cfg: DictConfig, group: str) -> DictConfig:
     given = cfg.get(group)
     if given is not None and not isinstance(given, DictConfig):
         _fail(group, given, f"must be a mapping (pick one with {group}=<name>)")
+    if isinstance(given, DictConfig):
+        # As plain data: a node composed from `<group>/schema` is already typed, and Hydra
+        # adds `+group.typo=1` to it; merged afresh, an unknown key fails here, naming it.
+        given = OmegaConf.create(OmegaConf.to_container(given, resolve=False))
     try:
         return OmegaConf.merge(OmegaConf.structured(_SCHEMAS[group]), given or {})
     except OmegaConfBaseException as err:
@@ -392,7 +433,7 @@ def _check_trainer(t: DictConfig) -> None:
         _fail("trainer.jit_compile", t.jit_compile, "must be auto, true or false")
     for key in ("intra_op_threads", "inter_op_threads"):
         if t[key] < 0:
-            _fail(f"trainer.{key}", t[key], "must be >= 0 (0 = TensorFlow's default)")
+            _fail(f"trainer.{key}", t[key], "must be >= 0 (0 = the CPUs this process may use)")
     if t.resume and not t.backup:
         _fail(
             "trainer.backup", t.backup, "must be true to resume (trainer.resume needs the backup)"

@@ -57,11 +57,26 @@ def project_root() -> Path:
     return Path.cwd().resolve()
 
 
+def env_or(name: str, default: Any = None) -> Any:
+    """$name, or `default` when it is unset or empty (as MLflow reads MLFLOW_TRACKING_URI;
+    OmegaConf's oc.env would return the empty string)."""
+    return os.environ.get(name) or default
+
+
+SERVER_SCHEMES = ("http://", "https://", "databricks")
+
+
+def local_artifacts(uri: Any, folder: str) -> str | None:
+    """`folder` for a store in a file or database (MLflow would put artifacts under ./mlruns of
+    whatever the working directory is), None for a tracking server, which decides itself."""
+    return None if str(uri or "").startswith(SERVER_SCHEMES) else folder
+
+
 def default_tracking_uri() -> str:
-    """The project's local SQLite store, as the `tracking=local` config resolves it."""
-    return os.environ.get("MLFLOW_TRACKING_URI") or (
-        f"sqlite:///{project_root() / 'outputs' / 'mlflow.db'}"
-    )
+    """$MLFLOW_TRACKING_URI, else the project's local SQLite store: what `tracking=local`
+    resolves `tracking.uri` to (`${happysad_env:MLFLOW_TRACKING_URI,...}`), so predict,
+    compare and the API look at the store training writes to."""
+    return env_or("MLFLOW_TRACKING_URI", f"sqlite:///{project_root() / 'outputs' / 'mlflow.db'}")
 
 
 def _threads_per_job() -> int:
@@ -71,9 +86,14 @@ def _threads_per_job() -> int:
 
 
 def register_resolvers() -> None:
-    """Register `${happysad_root:}` and `${happysad_threads:}` for the configs (idempotent)."""
+    """Register `${happysad_root:}`, `${happysad_threads:}`, `${happysad_env:NAME,default}`
+    and `${happysad_artifacts:uri,folder}` for the configs (idempotent)."""
     if not OmegaConf.has_resolver("happysad_root"):
         OmegaConf.register_new_resolver("happysad_root", lambda: str(project_root()))
+    if not OmegaConf.has_resolver("happysad_env"):
+        OmegaConf.register_new_resolver("happysad_env", env_or)
+    if not OmegaConf.has_resolver("happysad_artifacts"):
+        OmegaConf.register_new_resolver("happysad_artifacts", local_artifacts)
     if not OmegaConf.has_resolver("happysad_threads"):
         OmegaConf.register_new_resolver("happysad_threads", _threads_per_job)
 

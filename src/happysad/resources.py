@@ -182,7 +182,8 @@ def threads_per_job() -> int:
     """TensorFlow threads for one job: share the cores between the jobs running at once.
 
     joblib: cpus // n_jobs (at least 1); submitit: cpus_per_task; ray: remote num_cpus;
-    anything else (a single run, the sequential basic launcher): 0 = TensorFlow's default.
+    anything else (a single run, the sequential basic launcher): 0 = the CPUs this process
+    may use (training/stages.py configure_tensorflow reads 0 as available_cpus()).
     """
     hc = _hydra_cfg()
     if hc is None or not is_multirun():

@@ -82,6 +82,10 @@ def explain_hydra_error(err: Exception, overrides: Sequence[str]) -> str:
             f"{bad}: Hydra cannot parse this override (`~`, `$`, `=` and brackets are part of "
             f"its grammar); quote the value, e.g. {bad.split('=', 1)[0]}='<value>'"
         )
+    m = re.search(r"Error merging override (\S+?)=(.*)", text)
+    if m and err.__cause__ is not None:  # a value of the wrong type for a schema key
+        key, value = m.groups()
+        return f"{key}={value}: {first_line(err.__cause__)}"
     m = re.search(r"Could not find '([^'/]+)/([^']+)'", text)
     if m:
         group, option = m.groups()

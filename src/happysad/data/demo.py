@@ -25,6 +25,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from happysad.config import DemoConf
 from happysad.data.progress import Progress
 
 VERSION = 2
@@ -48,12 +49,14 @@ _DEFAULT_STYLE: dict[str, Any] = {
     "offset_range": 0.08,  # max face-centre offset from the image centre, fraction of the side
     "noise": 8.0,  # max std of the additive gaussian pixel noise (0-255 scale)
     "rotation_deg": 10.0,  # max absolute in-plane rotation of the face
-    # "wide": every nuisance drawn from a broader family (head shapes, line drawings, cluttered
-    # and textured backgrounds, shading, thin or subtle mouths, grey and low-res images);
-    # "classic": the version-1 look, kept for the shifted evaluation set.
-    "variety": "wide",
-    "cues": 0.3,  # wide only: share of faces with a second expression cue (brows, tear, eyes)
+    # "wide" | "classic" (the version-1 look, kept for the shifted evaluation set) and the
+    # share of wide faces with a second cue: data.demo.variety / cues (config.DemoConf)
+    "variety": DemoConf.variety,
+    "cues": DemoConf.cues,
 }
+# The default sizes are the config's (config.DemoConf, data.demo.*): written once, so
+# `make demo-data`, scripts/make_demo_data.py and `make train` generate the same set.
+_DEMO = DemoConf()
 _VARIETIES = ("wide", "classic")
 _PALETTES = ("default", "alt")
 
@@ -666,10 +669,10 @@ def _is_nonempty_dir(p: Path) -> bool:
 
 def generate_demo_dataset(
     out_dir: str | Path,
-    per_class: int = 400,
-    image_size: int = 128,
-    seed: int = 0,
-    n_corrupt: int = 4,
+    per_class: int = _DEMO.per_class,
+    image_size: int = _DEMO.image_size,
+    seed: int = _DEMO.seed,
+    n_corrupt: int = _DEMO.n_corrupt,
     style: dict | None = None,
 ) -> dict:
     """Write the dataset to ``out_dir`` and return its marker dict.
@@ -714,10 +717,10 @@ def _read_marker(path: Path) -> dict | None:
 
 def ensure_demo_dataset(
     out_dir: str | Path,
-    per_class: int = 400,
-    image_size: int = 128,
-    seed: int = 0,
-    n_corrupt: int = 4,
+    per_class: int = _DEMO.per_class,
+    image_size: int = _DEMO.image_size,
+    seed: int = _DEMO.seed,
+    n_corrupt: int = _DEMO.n_corrupt,
     *,
     style: dict | None = None,
 ) -> Path:

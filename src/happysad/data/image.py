@@ -37,9 +37,6 @@ class ImageDecodeError(ValueError):
 
 
 DEFAULT_MAX_FILE_BYTES = 100 * 2**20  # data.max_file_mb's default
-# The one list of image file extensions (case-insensitive) that training (conf/data/folder.yaml
-# `data.extensions`, checked equal by a test), predict and eval accept. GIF: first frame.
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff")
 _KINDS = {
     stat.S_IFIFO: "named pipe",
     stat.S_IFCHR: "character device",

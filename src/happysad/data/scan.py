@@ -21,9 +21,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from happysad.config import IMAGE_EXTENSIONS
 from happysad.data.image import (
     DEFAULT_MAX_FILE_BYTES,
-    IMAGE_EXTENSIONS,
     ImageDecodeError,
     NotReadable,
     decode,

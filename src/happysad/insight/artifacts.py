@@ -108,13 +108,13 @@ def _read_csv(path: Path) -> list[dict]:
 def _key_settings(cfg: DictConfig, model: Any, epochs_run: int) -> dict[str, Any]:
     """The settings a reader of the report needs first, in reading order."""
     d = cfg.data
-    aug = [str(a.get("_target_", "?")).rsplit(".", 1)[-1] for a in (d.get("augment") or [])]
+    aug = [str(a.get("_target_", "?")).rsplit(".", 1)[-1] for a in d.augment]
     cbs = [k for k, v in (cfg.callbacks or {}).items() if v is not None]
     return {
         "data": f"{d.source}: {d.root}",
         "image size / channels": f"{list(d.image_size)} / {d.channels}"
         + (" (letterboxed)" if d.keep_aspect else ""),
-        "face crop": f"on, margin {d.get('face_margin', 0.25)}" if d.get("face_crop") else "off",
+        "face crop": f"on, margin {d.face_margin}" if d.face_crop else "off",
         "augmentation (train only)": ", ".join(aug) or "none",
         "model": f"{cfg.model.name}: {len(cfg.model.layers)} layers, "
         f"{model.count_params():,} parameters",

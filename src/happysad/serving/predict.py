@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from happysad.data.image import IMAGE_EXTENSIONS, ImageDecodeError, Preprocessing, preprocess_file
+from happysad.config import IMAGE_EXTENSIONS
+from happysad.data.image import ImageDecodeError, Preprocessing, preprocess_file
 from happysad.data.progress import Progress
 from happysad.resources import available_cpus
 from happysad.serving.packaging import LoadedModel

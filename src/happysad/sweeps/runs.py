@@ -168,8 +168,8 @@ def _sweep_params(config: DictConfig) -> dict[str, str]:
         "sweep.overrides": " ".join(task) or "(none)",
         "sweep.sweeper": _short_target(sweeper),
         "sweep.launcher": _short_target(launcher),
-        "objective": _select(config, "trainer.objective"),
-        "objective_direction": _select(config, "trainer.objective_direction"),
+        "objective": config.trainer.objective,
+        "objective_direction": config.trainer.objective_direction,
     }
     for key in ("n_jobs", "cpus_per_task", "timeout_min", "partition"):
         v = _select(launcher, key)
@@ -201,18 +201,17 @@ def start_sweep(config: DictConfig) -> dict[str, Any]:
         "sweep_dir": str(sweep_dir),
         "parent_run_id": None,
         "tracking_uri": None,
-        "experiment": str(_select(config, "tracking.experiment", "")),
-        "objective": str(_select(config, "trainer.objective", "objective")),
-        "direction": str(_select(config, "trainer.objective_direction", "maximize")),
+        # Every tracking/trainer option starts from its schema (config.py): the keys exist.
+        "experiment": str(config.tracking.experiment),
+        "objective": str(config.trainer.objective),
+        "direction": str(config.trainer.objective_direction),
         "started": time.time(),
         "fixed_overrides": [o for o in task if o not in swept],
     }
-    if _select(config, "tracking.enabled", False):
+    if config.tracking.enabled:
         uri = str(config.tracking.uri)
         client = mlflow_client(uri)
-        exp_id = ensure_experiment(
-            client, state["experiment"], _select(config, "tracking.artifact_location")
-        )
+        exp_id = ensure_experiment(client, state["experiment"], config.tracking.artifact_location)
         name = " ".join(_sweep_overrides(task)) or "multirun"
         run = client.create_run(
             exp_id,
@@ -221,10 +220,7 @@ def start_sweep(config: DictConfig) -> dict[str, Any]:
                 TAG_ROLE: "sweep",
                 TAG_SWEEP_ID: sweep_id,
                 TAG_SWEEP_DIR: str(sweep_dir),
-                **{
-                    str(k): str(v)
-                    for k, v in redact(dict(_select(config, "tracking.tags") or {})).items()
-                },
+                **{str(k): str(v) for k, v in redact(dict(config.tracking.tags)).items()},
             },
         )
         state.update(tracking_uri=uri, experiment_id=exp_id, parent_run_id=run.info.run_id)

@@ -183,26 +183,21 @@ class Tracker:
         if not self.enabled:
             return
         uri = str(self.cfg.uri)
-        retries = self.cfg.get("http_retries")
-        if retries is not None:
-            os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", str(int(retries)))
-            os.environ.setdefault(
-                "MLFLOW_HTTP_REQUEST_TIMEOUT", str(int(self.cfg.get("http_timeout", 30)))
-            )
+        # The schema (config.TrackingConf) gives every key its default: no fallbacks here.
+        os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", str(int(self.cfg.http_retries)))
+        os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", str(int(self.cfg.http_timeout)))
         if not uri.startswith(("http://", "https://")):
             return
         import requests
 
         try:
-            requests.get(
-                uri.rstrip("/") + "/health", timeout=float(self.cfg.get("connect_timeout", 5))
-            )
+            requests.get(uri.rstrip("/") + "/health", timeout=float(self.cfg.connect_timeout))
         except requests.RequestException as err:
             why = type(err).__name__
             if isinstance(err, requests.ConnectionError):
                 why = "connection refused or host unreachable"
             msg = f"tracking.uri={redact_text(uri)}: MLflow server not reachable ({why})"
-            if self.cfg.get("required", True):
+            if self.cfg.required:
                 raise TrackingUnavailable(
                     msg
                     + "; start it, fix the URI, or set tracking.required=false to train untracked"

@@ -116,6 +116,11 @@ def resume_config(cfg: DictConfig, overrides: list[str] | None = None) -> tuple[
     refuse_changed_keys(ref, old, cfg, list(overrides or []))
     old.paths.run_dir = str(run_dir)  # was ${hydra:runtime.output_dir}: pin it to the old dir
     old.trainer.resume = ref
+    # Reopen the run in the store it started in, whatever $MLFLOW_TRACKING_URI (which
+    # tracking.uri reads by default) says today; a redacted URI comes back from the given one.
+    started_in = read_state(run_dir).get("tracking_uri")
+    if started_in and REDACTED not in started_in:
+        old.tracking.uri = started_in
     return old, str(run_dir)
 
 
