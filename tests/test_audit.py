@@ -195,10 +195,13 @@ def test_figure_labels_show_a_non_utf8_name_as_escapes() -> None:
 
 
 class _MeanLevel:
-    """A stand-in Keras model: each image's mean level / 255 (predict reads only this)."""
+    """A stand-in Keras model: each image's mean level / 255."""
 
     def predict_on_batch(self, x: np.ndarray) -> np.ndarray:
         return x.reshape(len(x), -1).mean(axis=1, keepdims=True) / 255.0
+
+    def predict(self, x: np.ndarray, verbose: int = 0) -> np.ndarray:  # the served pyfunc's call
+        return self.predict_on_batch(x)
 
 
 def _stand_in_model() -> object:
