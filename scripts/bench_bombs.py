@@ -1,4 +1,4 @@
-"""Bombs under the caps (issue 24, B2/B3): time and peak memory of one served row each.
+"""Bombs under the caps (issue 24: B2, B3, the tiled TIFF): time and peak memory of one served row each.
 
 Each bomb is rebuilt by the helpers in tests/test_audit.py and sent through the serving
 path (`HappysadPyfunc.predict`, the code `mlflow models serve` runs) with a stand-in model, in
@@ -21,12 +21,14 @@ CHILD = """
 import base64, json, resource, sys, tempfile, time
 from pathlib import Path
 import numpy as np, pandas as pd
-from tests.test_audit import _stand_in_model, write_png_bomb, write_scan_bomb
+from tests.test_audit import _stand_in_model, write_png_bomb, write_scan_bomb, write_tiled_tiff
 from happysad.serving.pyfunc import HappysadPyfunc
 
 kind, tmp = sys.argv[1], Path(tempfile.mkdtemp())
 if kind == "png16":
     path = write_png_bomb(tmp / "bomb.png", 11000, 11000)
+elif kind == "tiff_tiles":
+    path = write_tiled_tiff(tmp / "tiles.tif", 12288)
 else:
     import cv2
     big = np.random.default_rng(0).integers(0, 255, (1024, 1024, 3), dtype=np.uint8)
@@ -51,7 +53,7 @@ print(json.dumps({"bomb": kind, "file_mb": round(path.stat().st_size / 2**20, 2)
 
 def main() -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
-    for kind in ("png16", "jpeg_scans"):
+    for kind in ("png16", "jpeg_scans", "tiff_tiles"):
         res = subprocess.run(
             [sys.executable, "-c", CHILD, kind], capture_output=True, text=True, env=env, cwd=ROOT
         )

@@ -751,3 +751,45 @@ def test_a_full_disk_is_one_storage_error_naming_the_file(tmp_path: Path) -> Non
     assert "\n" not in str(info.value)
     with pytest.raises(FileNotFoundError), storage_errors():  # not a storage failure: as is
         (tmp_path / "missing" / "x").read_text()
+
+
+# --- a TIFF of 16x16 pixels with huge tiles ----------------------------------------------
+
+
+def write_tiled_tiff(path: Path, tile: int, size: int = 16, whole: bool = True) -> Path:
+    """An RGB TIFF of size x size pixels stored in one tile of tile x tile pixels (deflate
+    of zeros: small on disk). OpenCV decodes a whole tile at once, RGBA: tile^2 x 4 bytes.
+    `whole=False`: the tile's data cut short (the header is the real one: enough for a
+    check made on the header, and no seconds spent compressing)."""
+    import struct
+    import zlib
+
+    packer = zlib.compressobj(9)
+    row = b"\0" * (tile * 3)
+    data = b"".join(packer.compress(row) for _ in range(tile if whole else 1)) + packer.flush()
+    entries = [  # (tag, type, count, value): SHORT=3, LONG=4
+        (256, 3, 1, size), (257, 3, 1, size), (258, 3, 3, 0), (259, 3, 1, 8), (262, 3, 1, 2),
+        (277, 3, 1, 3), (284, 3, 1, 1), (322, 4, 1, tile), (323, 4, 1, tile), (324, 4, 1, 0),
+        (325, 4, 1, len(data)),
+    ]  # fmt: skip
+    ifd_end = 8 + 2 + len(entries) * 12 + 4
+    bits_at, data_at = ifd_end, ifd_end + 6
+    out = b"II*\0" + struct.pack("<IH", 8, len(entries))
+    for tag, kind, count, value in entries:
+        value = {258: bits_at, 324: data_at}.get(tag, value)
+        packed = (
+            struct.pack("<HH", value, 0) if kind == 3 and count == 1 else struct.pack("<I", value)
+        )
+        out += struct.pack("<HHI", tag, kind, count) + packed
+    path.write_bytes(out + b"\0\0\0\0" + struct.pack("<HHH", 8, 8, 8) + data)
+    return path
+
+
+def test_a_tiff_with_tiles_far_larger_than_the_image_is_refused(tmp_path: Path) -> None:
+    from happysad.data.image import ImageDecodeError, decode
+
+    bomb = write_tiled_tiff(tmp_path / "tiles.tif", 12288, whole=False).read_bytes()
+    with pytest.raises(ImageDecodeError, match=r"^TIFF tiles of 12288x12288 pixels for a 16x16"):
+        decode(bomb)
+    small = write_tiled_tiff(tmp_path / "ok.tif", 256).read_bytes()  # a usual tile size
+    assert decode(small).shape == (16, 16, 3)

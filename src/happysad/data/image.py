@@ -200,6 +200,7 @@ def header_size(data: bytes) -> tuple[int, int] | None:
         with Image.open(io.BytesIO(data)) as im:
             w, h = int(im.size[0]), int(im.size[1])
             layout = len(im.getbands()), _PIL_SAMPLE_BYTES.get(im.mode, 1)
+            tile = _tiff_tile(im)
     except Image.DecompressionBombError as err:  # over 2 x Image.MAX_IMAGE_PIXELS
         import re
 
@@ -215,7 +216,27 @@ def header_size(data: bytes) -> tuple[int, int] | None:
     if w * h > cap:
         raise ImageDecodeError(_too_large(f"{w}x{h} = {w * h}", cap))
     _check_decoded_bytes(w, h, *layout, cap)
+    if tile is not None and tile[0] * tile[1] > max(w * h, MAX_TILE_PIXELS):
+        raise ImageDecodeError(
+            f"TIFF tiles of {tile[0]}x{tile[1]} pixels for a {w}x{h} image (each tile is "
+            f"decoded whole: {tile[0] * tile[1] * 4 / 2**20:.0f} MB); refused without decoding"
+        )
     return w, h
+
+
+# OpenCV decodes a tiled TIFF one whole tile at a time (RGBA, 4 bytes a pixel) whatever the
+# image size: a 0.42 MB TIFF of 16x16 pixels with huge tiles took 601 MB. Tiles up to the
+# image's own size, or this many pixels (4 MB), are what writers use.
+MAX_TILE_PIXELS = 2**20
+
+
+def _tiff_tile(im: Any) -> tuple[int, int] | None:
+    """(tile width, tile height) of a tiled TIFF, from its tags (Pillow reads only the
+    header); None for other images."""
+    tags = getattr(im, "tag_v2", None)
+    if im.format != "TIFF" or tags is None or 322 not in tags or 323 not in tags:
+        return None
+    return int(tags[322]), int(tags[323])
 
 
 # Bytes per sample of Pillow modes wider than 8 bits (the others: 1).
