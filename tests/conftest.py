@@ -21,6 +21,11 @@ BIN = Path(sys.executable).parent
 # Quiet TensorFlow in subprocesses; keep each job to the cores CI has.
 CLI_ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
 CLI_ENV.pop("MLFLOW_TRACKING_URI", None)
+# For subprocesses that import tests.helpers: the repo root, after an inherited PYTHONPATH
+# (a worktree's src/ ahead of an editable install that points at another checkout).
+ROOT_PYTHONPATH = os.pathsep.join(
+    [*(p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p), str(ROOT)]
+)
 
 
 def run_cli(
@@ -137,6 +142,7 @@ def stage_run(demo_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Simp
     model_dir = stages.package(ctx, model, data, summary)
     return SimpleNamespace(
         cfg=cfg,
+        ctx=ctx,
         run_dir=run_dir,
         model=model,
         data=data,

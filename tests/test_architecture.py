@@ -125,3 +125,92 @@ def test_the_training_job_reads_on_one_screen() -> None:
     tree = ast.parse((SRC / "training" / "job.py").read_text())
     train = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "train")
     assert train.end_lineno - train.lineno + 1 <= 60
+
+
+def _classes_inside_functions(tree: ast.AST) -> list[tuple[str, str, int]]:
+    """(function, class, line) for every class statement nested in a function body."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.ClassDef):
+                    found.append((node.name, inner.name, inner.lineno))
+    return found
+
+
+def test_no_class_is_defined_inside_a_function() -> None:
+    """A class made by a factory cannot be imported, typed or subclassed: give it a module
+    (Keras callbacks live in training/callbacks.py, imported late by the job)."""
+    nested = [
+        f"{path.relative_to(SRC)}:{line} class {cls} inside {fn}()"
+        for path in SRC.rglob("*.py")
+        for fn, cls, line in _classes_inside_functions(ast.parse(path.read_text()))
+    ]
+    assert not nested, "\n".join(sorted(nested))
+
+
+def test_the_nested_class_check_sees_a_factory() -> None:
+    """The check above would pass vacuously if it could not see a nested class."""
+    tree = ast.parse("def make():\n    class Inner:\n        pass\n    return Inner\n")
+    assert _classes_inside_functions(tree) == [("make", "Inner", 2)]
+    assert _classes_inside_functions(ast.parse("class Top:\n    def m(self): ...\n")) == []
+
+
+def _tag_name_literals(tree: ast.AST) -> list[tuple[int, str]]:
+    """(line, literal) for tag names written as string literals: `.set_tag(x, "name", v)`,
+    `.set_tags({"name": v})`, `<...>.tags.get("name")`, `<...>.tags["name"]`, and the keys of
+    a dict literal assigned to a name that ends in `tags`."""
+
+    def keys(d: ast.AST) -> list[ast.AST]:
+        return list(d.keys) if isinstance(d, ast.Dict) else []  # type: ignore[arg-type]
+
+    def is_tags(node: ast.AST) -> bool:
+        return isinstance(node, ast.Attribute) and node.attr == "tags"
+
+    found: list[ast.AST] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            f = node.func
+            if f.attr == "set_tag" and len(node.args) >= 2:
+                found.append(node.args[1])
+            elif f.attr == "set_tags" and node.args:
+                found += keys(node.args[0])
+            elif f.attr == "get" and is_tags(f.value) and node.args:
+                found.append(node.args[0])
+        elif isinstance(node, ast.Subscript) and is_tags(node.value):
+            found.append(node.slice)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id.endswith("tags") for t in targets):
+                found += keys(node.value)
+    return sorted(
+        (n.lineno, n.value)
+        for n in found
+        if isinstance(n, ast.Constant) and isinstance(n.value, str)
+    )
+
+
+def test_tag_names_are_written_once_in_tracker_py() -> None:
+    """Writers and readers of MLflow tags use tracker.py's TAG_* constants, so a renamed tag
+    cannot leave a reader behind."""
+    home = SRC / "tracking" / "tracker.py"
+    literals = [
+        f"{path.relative_to(SRC)}:{line} {value!r}"
+        for path in SRC.rglob("*.py")
+        if path != home
+        for line, value in _tag_name_literals(ast.parse(path.read_text()))
+    ]
+    assert not literals, "use a TAG_* constant from tracking/tracker.py:\n" + "\n".join(literals)
+
+
+def test_the_tag_literal_check_sees_each_form() -> None:
+    code = (
+        "c.set_tag(run, 'a', 1)\n"
+        "t.set_tags({'b': 1, TAG_X: 2})\n"
+        "run.data.tags.get('c', '')\n"
+        "run.data.tags['d']\n"
+        "tags = {'e': 1}\n"
+        "d.get('not_a_tag')\n"
+        "c.set_tag(run, TAG_Y, 'value')\n"
+    )
+    assert [v for _, v in _tag_name_literals(ast.parse(code))] == ["a", "b", "c", "d", "e"]

@@ -274,7 +274,7 @@ def test_a_batch_size_below_one_is_a_one_line_error(
     code = main(["some_model", str(picture), "--batch-size", size])
     err = capsys.readouterr().err
     assert code == 2
-    assert err == f"error: --batch-size={size}: must be at least 1\n"
+    assert err == f"error: --batch-size={size}: must be a whole number of at least 1\n"
 
 
 def test_api_predict_refuses_a_batch_size_below_one(tmp_path: Path) -> None:

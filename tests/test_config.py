@@ -137,3 +137,33 @@ def test_cli_help_and_cfg_are_fast() -> None:
     res = run_cli("happysad-train", "--cfg", "job", "trainer.epochs=7")
     assert res.returncode == 0, res.stderr
     assert "epochs: 7" in res.stdout
+
+
+# --- the decision threshold: one check for the config, the API and both CLIs ----------------
+
+
+@pytest.mark.parametrize("value", [0.0, 1.0, 1.5, -0.2])
+def test_a_threshold_outside_0_1_is_refused_everywhere(
+    compose, value: float, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from happysad import api
+    from happysad.cli import evaluate as cli_evaluate
+    from happysad.cli import predict as cli_predict
+
+    with pytest.raises(ConfigError, match=r"^trainer\.threshold="):
+        validate(compose([f"trainer.threshold={value}"]))
+    with pytest.raises(ConfigError, match=r"^threshold=.*strictly between 0 and 1"):
+        api.predict("no/such/model", ["x.jpg"], threshold=value)  # before loading the model
+    # The CLIs refuse it before anything is loaded (the model path does not exist).
+    assert cli_predict.main(["no/such/model", "x.jpg", f"--threshold={value}"]) == 2
+    assert cli_evaluate.main(["no/such/model", "no/such/data", f"--threshold={value}"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == [f"error: --threshold={value}: must be strictly between 0 and 1"] * 2
+
+
+def test_a_threshold_inside_0_1_passes(compose) -> None:
+    from happysad.config import check_threshold
+
+    validate(compose(["trainer.threshold=0.3"]))
+    for ok in (None, 0.01, 0.5, 0.99):
+        check_threshold(ok, "--threshold")

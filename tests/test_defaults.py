@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import os
 import typing
 from pathlib import Path
 from typing import Any
@@ -394,3 +395,19 @@ def test_resume_reopens_the_store_the_run_started_in(
     write_state(run_dir, "abc123", ENV_URI)
     cfg, _ = resume_config(compose([pinned, f"trainer.resume={run_dir}"]))
     assert cfg.tracking.uri == ENV_URI  # not the local store the saved config now resolves to
+
+
+def test_a_second_job_in_one_process_uses_its_own_store(tmp_path: Path, monkeypatch) -> None:
+    """MLflow exports MLFLOW_TRACKING_URI when a store is picked; the next composed job
+    (a notebook's second api.train) must still default to its own store, not that one."""
+    from happysad import api
+    from happysad.paths import use_mlflow_store
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    use_mlflow_store(f"sqlite:///{tmp_path / 'first' / 'mlflow.db'}")
+    assert "MLFLOW_TRACKING_URI" not in os.environ
+    cfg = api.compose([f"paths.output_dir={tmp_path / 'second'}"])
+    assert cfg.tracking.uri == f"sqlite:///{tmp_path / 'second'}/mlflow.db"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://users-choice:5000")
+    use_mlflow_store(f"sqlite:///{tmp_path / 'third' / 'mlflow.db'}")
+    assert os.environ["MLFLOW_TRACKING_URI"] == "http://users-choice:5000"

@@ -22,16 +22,11 @@ from happysad.data.loader import cache_key, load_images_with_faces
 from happysad.data.scan import scan_folder
 from happysad.errors import ConfigError
 
-from .conftest import ROOT, run_cli, tiny_train_args, write_image
+from .conftest import AUG_FLIP_SHIFT, ROOT, TrackedRun, run_cli, write_image
 
 # The classic drawing: these tests check where a small model looks, and need the mouth to be
 # the only label signal.
 _CLASSIC = _resolve_style({"variety": "classic"})
-
-AUG_FLIP_SHIFT = (
-    "data.augment=[{_target_: keras.layers.RandomFlip, mode: horizontal},"
-    "{_target_: keras.layers.RandomTranslation, height_factor: 0.2, width_factor: 0.2}]"
-)
 
 
 def _face(seed: int, happy: bool = True, size: int = 128) -> tuple[np.ndarray, dict]:
@@ -536,24 +531,11 @@ def test_draw_evaluation_draws_every_figure_and_the_report_embeds_them(
 # --------------------------------------------------------------------------- end to end
 
 
-@pytest.fixture(scope="module")
-def trained_insight(tmp_path_factory: pytest.TempPathFactory, demo_data: Path) -> Path:
-    out = tmp_path_factory.mktemp("insight")
-    res = run_cli(
-        "happysad-train",
-        *tiny_train_args(
-            out,
-            demo_data,
-            "data.face_crop=true",
-            "data.image_size=[48,48]",
-            "optimizer.lr=0.003",
-            "insight.gradcam_images=6",
-            AUG_FLIP_SHIFT,
-        ),
-    )
-    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
-    assert "face crop: a face was found in" in res.stderr + res.stdout
-    return out
+@pytest.fixture
+def trained_insight(tracked_run: TrackedRun) -> Path:
+    """The shared end-to-end run (conftest.py tracked_run): face crop, augmentation, Grad-CAM."""
+    assert "face crop: a face was found in" in tracked_run.output
+    return tracked_run.out
 
 
 @pytest.mark.slow

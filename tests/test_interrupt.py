@@ -10,6 +10,7 @@ def test_a_swallowed_interrupt_is_raised_again_at_the_next_batch() -> None:
     import keras
 
     from happysad.training import interrupt
+    from happysad.training.callbacks import InterruptWatch
 
     batches: list[int] = []
 
@@ -36,13 +37,13 @@ def test_a_swallowed_interrupt_is_raised_again_at_the_next_batch() -> None:
                 batch_size=4,
                 epochs=3,
                 verbose=0,
-                callbacks=[Swallower(), interrupt.watch()],
+                callbacks=[Swallower(), InterruptWatch()],
             )
     finally:
         interrupt.clear()
     assert batches == [0, 1, 2]  # stopped at the batch it came in, not 3 epochs later
     interrupt.check()  # cleared: nothing pending
-    model.fit(x, y, batch_size=4, epochs=1, verbose=0, callbacks=[interrupt.watch()])
+    model.fit(x, y, batch_size=4, epochs=1, verbose=0, callbacks=[InterruptWatch()])
 
 
 def test_terminated_is_raised_as_itself() -> None:

@@ -20,6 +20,7 @@ from .conftest import (
     BIN,
     CLI_ENV,
     ROOT,
+    ROOT_PYTHONPATH,
     MlflowServer,
     free_port,
     no_tensorflow_env,
@@ -28,7 +29,7 @@ from .conftest import (
 )
 
 SLOW_EPOCHS = "+callbacks.slow={_target_: tests.helpers.SleepEachEpoch, seconds: %s}"
-ENV = {**CLI_ENV, "PYTHONPATH": str(ROOT)}  # lets the subprocess import tests.helpers
+ENV = {**CLI_ENV, "PYTHONPATH": ROOT_PYTHONPATH}  # lets the subprocess import tests.helpers
 
 
 def _error_lines(stderr: str) -> list[str]:
@@ -63,22 +64,6 @@ BAD_CONFIGS = [
     # A multirun's values are composed one by one before the sweep (and its parent run) starts.
     (["-m", "optimizer.lr=1e-3,3e-4", "model=tiny_cnn,nope"], "error: model=nope: no such option"),
 ]
-
-
-def test_a_multirun_is_prechecked_value_by_value() -> None:
-    from happysad.cli.train import _precheck_overrides, _sweep_variants
-
-    overrides, multirun = _precheck_overrides(
-        ["-m", "model=tiny_cnn,small_cnn", "hydra.sweep.dir=x", "optimizer.lr=1e-3,3e-4,1e-4"]
-    )
-    assert multirun and overrides == ["model=tiny_cnn,small_cnn", "optimizer.lr=1e-3,3e-4,1e-4"]
-    variants = _sweep_variants([*overrides, "trainer.epochs=2", "optimizer.lr2=interval(0,1)"])
-    assert variants == [
-        ["model=tiny_cnn", "optimizer.lr=0.001", "trainer.epochs=2"],
-        ["model=small_cnn", "optimizer.lr=0.001", "trainer.epochs=2"],
-        ["model=tiny_cnn", "optimizer.lr=0.0003", "trainer.epochs=2"],
-        ["model=tiny_cnn", "optimizer.lr=0.0001", "trainer.epochs=2"],
-    ]
 
 
 @pytest.mark.slow
@@ -174,7 +159,7 @@ def test_kill_9_then_resume_continues_the_same_run(tmp_path: Path, demo_data: Pa
     assert 2 <= done_before < 6
 
     resume = [f"trainer.resume={run_dir}", f"paths.output_dir={out}"]
-    res = run_cli("happysad-train", *resume, env={"PYTHONPATH": str(ROOT)})
+    res = run_cli("happysad-train", *resume, env={"PYTHONPATH": ROOT_PYTHONPATH})
     assert res.returncode == 0, res.stderr[-3000:]
     client, run = _run(out)  # still exactly one run
     assert run.info.status == "FINISHED"
@@ -207,7 +192,7 @@ def test_a_crash_at_any_point_of_an_epoch_end_loses_no_epoch(
     assert logged == {"before_backup": [1], "after_backup": [1], "after_record": [1, 2]}[where]
 
     resume = [f"trainer.resume={run_dir}", f"paths.output_dir={out}"]
-    res = run_cli("happysad-train", *resume, env={"PYTHONPATH": str(ROOT)})
+    res = run_cli("happysad-train", *resume, env={"PYTHONPATH": ROOT_PYTHONPATH})
     assert res.returncode == 0, res.stderr[-3000:]
     client, run = _run(out)
     assert run.info.status == "FINISHED"

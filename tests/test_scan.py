@@ -408,3 +408,24 @@ def test_listing_follows_os_walk_order_and_names_an_unreadable_class_folder(
         DataError, match=r"class folder .*cls: cannot be read \(Permission denied\)"
     ):
         _list_files(tmp_path / "cls", True)
+
+
+def test_the_cleaning_report_has_one_header_across_writers(tmp_path: Path) -> None:
+    """The scan writes the report, the face crop appends to it: same columns, one header."""
+    import csv
+
+    from happysad.data.scan import CLEANING_REPORT_COLUMNS, Rejected, write_cleaning_report
+
+    report = tmp_path / "data" / "cleaning_report.csv"
+    write_cleaning_report(report, [Rejected("/d/a.jpg", "happy", "not an image")])
+    write_cleaning_report(report, [Rejected("/d/b.jpg", "sad", "no face", "used whole")], True)
+    with report.open(newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows == [
+        list(CLEANING_REPORT_COLUMNS),
+        ["/d/a.jpg", "happy", "not an image", "skipped"],
+        ["/d/b.jpg", "sad", "no face", "used whole"],
+    ]
+    assert CLEANING_REPORT_COLUMNS == ("path", "class_name", "reason", "action")
+    write_cleaning_report(report, [])  # a fresh write replaces the file
+    assert report.read_text().splitlines() == [",".join(CLEANING_REPORT_COLUMNS)]

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from .conftest import CLI_ENV, ROOT, run_cli, tiny_train_args, write_image
+from .conftest import CLI_ENV, ROOT, TrackedRun, run_cli, write_image
 
 # Runs in the subprocess: load the model folder with MLflow alone, predict, say what it used.
 LOAD_AND_PREDICT = """
@@ -97,20 +97,12 @@ def test_the_copied_code_is_the_packages_and_the_cascade_comes_with_it(tmp_path:
     assert all(len(r.split("==")) == 2 and r.split("==")[1][0].isdigit() for r in reqs)
 
 
-@pytest.fixture(scope="module")
-def trained_faces(tmp_path_factory: pytest.TempPathFactory, demo_data: Path) -> tuple[Path, str]:
-    """A tiny face-cropping model, trained and logged to its own MLflow store."""
-    out = tmp_path_factory.mktemp("served")
-    res = run_cli(
-        "happysad-train",
-        *tiny_train_args(
-            out, demo_data, "data.face_crop=true", "trainer.epochs=1", "callbacks=none"
-        ),
-    )
-    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+@pytest.fixture
+def trained_faces(tracked_run: TrackedRun) -> tuple[Path, str]:
+    """The shared end-to-end run (conftest.py tracked_run): a face-cropping model in MLflow."""
     # Models-from-code: MLflow's "serialized using CloudPickle" warning is gone.
-    assert "cloudpickle" not in (res.stdout + res.stderr).lower()
-    return out, res.stdout + res.stderr
+    assert "cloudpickle" not in tracked_run.output.lower()
+    return tracked_run.out, tracked_run.output
 
 
 def _request(demo_data: Path, tmp_path: Path) -> tuple[pd.DataFrame, list[Path]]:

@@ -95,3 +95,19 @@ def test_predict_files_labels_each_file_with_the_models_class_names(stage_run) -
         assert pred.error in ("", None)
         assert pred.class_name == ("sad" if want >= 0.5 else "happy")
         assert pred.probability == pytest.approx(max(want, 1 - want), abs=1e-5)
+
+
+def test_tracking_none_runs_every_stage_on_a_null_tracker(stage_run) -> None:
+    """tracking=none: the stages call the same tracker methods, and nothing is tracked."""
+    from happysad.tracking.tracker import NullTracker
+
+    assert type(stage_run.ctx.tracker) is NullTracker
+    assert stage_run.summary["run_id"] is None and "model_uri" not in stage_run.summary
+    assert not list(stage_run.run_dir.parent.rglob("mlflow.db"))
+
+
+def test_fit_adds_the_jobs_own_callbacks(stage_run) -> None:
+    """PhaseLogger marks the phase and EpochBookkeeping journals the rate, per epoch."""
+    rows = list(csv.DictReader((stage_run.run_dir / "history.csv").open()))
+    assert [float(r["phase"]) for r in rows] == [1.0]
+    assert 0.0 < float(rows[0]["lr"]) <= float(stage_run.cfg.optimizer.lr)  # (a schedule's)

@@ -18,7 +18,16 @@ from mlflow.tracking import MlflowClient
 
 from happysad.errors import ConfigError
 
-from .conftest import CLI_ENV, ROOT, model_preset, run_cli, tiny_train_args
+from .conftest import (
+    CLI_ENV,
+    ROOT,
+    ROOT_PYTHONPATH,
+    TrackedRun,
+    model_preset,
+    run_cli,
+    tiny_train_args,
+    train_in_process,
+)
 
 keras = pytest.importorskip("keras")
 from happysad.training import model as model_lib  # noqa: E402
@@ -137,9 +146,10 @@ def _only_run(out: Path):
 def test_mobilenet_trains_in_two_phases_in_one_run_and_predicts(
     tmp_path: Path, demo_data: Path
 ) -> None:
+    from happysad import api
+
     out = tmp_path / "out"
-    res = run_cli(
-        "happysad-train",
+    result = train_in_process(
         *tiny_train_args(
             out,
             demo_data,
@@ -149,10 +159,10 @@ def test_mobilenet_trains_in_two_phases_in_one_run_and_predicts(
             "model.fine_tune.epochs=1",
             "schedule=constant",
             "insight.gradcam=false",
-        ),
+        )
     )
-    assert res.returncode == 0, res.stderr[-3000:]
     run_dir = next(out.rglob("happysad_run.json")).parent
+    assert result.run_dir == run_dir
     rows = _history(run_dir)
     assert [int(r["epoch"]) for r in rows] == [0, 1]
     assert [float(r["phase"]) for r in rows] == [1.0, 2.0]
@@ -163,31 +173,25 @@ def test_mobilenet_trains_in_two_phases_in_one_run_and_predicts(
     assert sorted((m.step, m.value) for m in phases) == [(1, 1.0), (2, 2.0)]
     assert not (run_dir / "backup").exists()  # removed once every phase is done
     img = sorted((demo_data / "happy").glob("*.jpg"))[0]
-    pred = run_cli("happysad-predict", str(run_dir), str(img))
-    assert pred.returncode == 0, pred.stderr[-2000:]
-    assert pred.stdout.split("\t")[1] in {"happy", "sad"}
+    (pred,) = api.predict(run_dir, [img])  # a run dir is a model reference too
+    assert not pred.error and pred.class_name in {"happy", "sad"}
 
 
 @pytest.mark.slow
 def test_warm_start_continues_or_replaces_the_head_and_logs_its_source(
-    tmp_path: Path, demo_data: Path, three_class_data: Path
+    tmp_path: Path, demo_data: Path, three_class_data: Path, tracked_run: TrackedRun
 ) -> None:
     out = tmp_path / "out"
-    first = run_cli("happysad-train", *tiny_train_args(out, demo_data, "insight.gradcam=false"))
-    assert first.returncode == 0, first.stderr[-3000:]
-    source = next(out.rglob("happysad_run.json")).parent
+    source = tracked_run.run_dir  # the shared tiny run: a trained two-class model
 
-    same = run_cli(
-        "happysad-train",
-        *tiny_train_args(out, demo_data, f"model.init_from={source}", "trainer.epochs=1"),
+    train_in_process(
+        *tiny_train_args(out, demo_data, f"model.init_from={source}", "trainer.epochs=1")
     )
-    assert same.returncode == 0, same.stderr[-3000:]
-    other = run_cli(
-        "happysad-train",
-        *tiny_train_args(out, three_class_data, f"model.init_from={source}", "trainer.epochs=1"),
+    train_in_process(
+        *tiny_train_args(out, three_class_data, f"model.init_from={source}", "trainer.epochs=1")
     )
-    assert other.returncode == 0, other.stderr[-3000:]
     _, runs = _only_run(out)
+    assert len(runs) == 2
     newest = runs[0]
     assert newest.data.tags["happysad.init_from"] == str(source)
     assert newest.data.params["model.init_from"] == str(source)
@@ -207,20 +211,18 @@ def test_warm_start_continues_or_replaces_the_head_and_logs_its_source(
 
     assert np.corrcoef(first_kernel(new), first_kernel(old))[0, 1] > 0.9
 
-    bad = run_cli(
-        "happysad-train",
-        *tiny_train_args(out, demo_data, f"model.init_from={source}", "data.image_size=[24,24]"),
-    )
-    assert bad.returncode == 2
-    assert bad.stderr.strip().splitlines()[-1].startswith("error: model.init_from=")
+    with pytest.raises(ConfigError, match=r"^model\.init_from=") as info:
+        train_in_process(
+            *tiny_train_args(out, demo_data, f"model.init_from={source}", "data.image_size=[24,24]")
+        )
+    assert info.value.exit_code == 2 and "\n" not in str(info.value)
 
 
 @pytest.mark.slow
-def test_a_crash_in_the_fine_tuning_phase_resumes_into_it(tmp_path: Path, demo_data: Path) -> None:
-    out = tmp_path / "out"
-    first = run_cli("happysad-train", *tiny_train_args(out, demo_data, "insight.gradcam=false"))
-    assert first.returncode == 0, first.stderr[-3000:]
-    source = next(out.rglob("happysad_run.json")).parent
+def test_a_crash_in_the_fine_tuning_phase_resumes_into_it(
+    tmp_path: Path, demo_data: Path, tracked_run: TrackedRun
+) -> None:
+    source = tracked_run.run_dir  # the shared tiny run: a trained model to fine-tune
     out2 = tmp_path / "out2"
     args = tiny_train_args(
         out2,
@@ -234,7 +236,7 @@ def test_a_crash_in_the_fine_tuning_phase_resumes_into_it(tmp_path: Path, demo_d
     code = (
         f"from tests.helpers import train_and_crash; train_and_crash('after_backup', 3, {args!r})"
     )
-    env = {**CLI_ENV, "PYTHONPATH": str(ROOT)}
+    env = {**CLI_ENV, "PYTHONPATH": ROOT_PYTHONPATH}
     res = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
     )
@@ -242,7 +244,7 @@ def test_a_crash_in_the_fine_tuning_phase_resumes_into_it(tmp_path: Path, demo_d
     run_dir = next(out2.rglob("happysad_run.json")).parent
     assert json.loads((run_dir / "happysad_run.json").read_text())["phase2_start"] == 2
     resume = [f"trainer.resume={run_dir}", f"paths.output_dir={out2}"]
-    res = run_cli("happysad-train", *resume, env={"PYTHONPATH": str(ROOT)})
+    res = run_cli("happysad-train", *resume, env={"PYTHONPATH": ROOT_PYTHONPATH})
     assert res.returncode == 0, res.stderr[-3000:]
     rows = _history(run_dir)
     assert [int(r["epoch"]) for r in rows] == [0, 1, 2, 3]

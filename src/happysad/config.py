@@ -216,6 +216,21 @@ def _fail(key: str, value: Any, why: str) -> None:
     raise ConfigError(f"{key}={value!r}: {why}")
 
 
+def check_threshold(threshold: float | None, name: str = "threshold") -> None:
+    """A binary decision threshold (None: the model's own) must lie strictly inside (0, 1).
+    One check for trainer.threshold, the API and the CLIs' --threshold; `name` is the key
+    or flag the error line starts with."""
+    if threshold is not None and not 0.0 < threshold < 1.0:
+        raise ConfigError(f"{name}={threshold}: must be strictly between 0 and 1")
+
+
+def check_batch_size(batch_size: int, name: str = "batch_size") -> None:
+    """A prediction batch size of at least 1 (0 crashed inside the batching, a negative size
+    predicted nothing); one check for the API and the CLIs' --batch-size."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ConfigError(f"{name}={batch_size!r}: must be a whole number of at least 1")
+
+
 def _merge_schema(cfg: DictConfig, group: str) -> DictConfig:
     """The group merged onto its schema (defaults filled in, types checked); errors name the key."""
     given = cfg.get(group)
@@ -423,8 +438,7 @@ def _check_callbacks(c: DictConfig) -> None:
 
 def _check_trainer(t: DictConfig) -> None:
     _positive_int("trainer.epochs", t.epochs)
-    if not 0.0 < t.threshold < 1.0:
-        _fail("trainer.threshold", t.threshold, "must be strictly between 0 and 1")
+    check_threshold(t.threshold, "trainer.threshold")
     if t.verbose not in ("auto", 0, 1, 2):
         _fail("trainer.verbose", t.verbose, "must be auto, 0, 1 or 2")
     if t.strategy not in STRATEGIES:

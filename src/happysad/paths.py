@@ -72,6 +72,29 @@ def local_artifacts(uri: Any, folder: str) -> str | None:
     return None if str(uri or "").startswith(SERVER_SCHEMES) else folder
 
 
+def use_mlflow_store(uri: str) -> None:
+    """Point this process's MLflow client (tracking and registry) at `uri`.
+
+    `mlflow.set_tracking_uri` also exports MLFLOW_TRACKING_URI into os.environ: the next job
+    in the same process (a notebook's second `api.train`, a sweep's next trial) would then
+    read the previous job's store as the user's choice (`tracking.uri` defaults to it). The
+    environment is left as the user set it.
+    """
+    import mlflow
+
+    names = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+    saved = {name: os.environ.get(name) for name in names}
+    try:
+        mlflow.set_tracking_uri(uri)
+        mlflow.set_registry_uri(uri)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def default_tracking_uri() -> str:
     """$MLFLOW_TRACKING_URI, else the project's local SQLite store: what `tracking=local`
     resolves `tracking.uri` to (`${happysad_env:MLFLOW_TRACKING_URI,...}`), so predict,

@@ -29,7 +29,7 @@ from typing import Any
 
 from omegaconf import DictConfig, open_dict
 
-from happysad.config import validate
+from happysad.config import check_batch_size, check_threshold, validate
 from happysad.errors import ConfigError, DataError, HappysadError, first_line
 from happysad.paths import config_dir as package_config_dir
 from happysad.paths import default_tracking_uri
@@ -338,17 +338,6 @@ def load(
     return load_model(
         str(model), tracking_uri=tracking_uri or default_tracking_uri(), safe_mode=safe_mode
     )
-
-
-def check_threshold(threshold: float | None, name: str = "threshold") -> None:
-    if threshold is not None and not 0.0 < threshold < 1.0:
-        raise ConfigError(f"{name}={threshold}: must be strictly between 0 and 1")
-
-
-def check_batch_size(batch_size: int, name: str = "batch_size") -> None:
-    """At least 1: 0 used to crash inside the batching, a negative size to predict nothing."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ConfigError(f"{name}={batch_size!r}: must be a whole number of at least 1")
 
 
 def predict(

@@ -163,10 +163,9 @@ def main(argv: list[str] | None = None) -> int:
         n_fin = sum(r.status == "FINISHED" for r in runs)
         print(f"{what}: {len(runs)} runs ({n_fin} finished), sorted by {metric} ({direction})")
         print(compare.format_table(header, rows))
-        if parent is not None and parent.data.tags.get("best_run_id"):
-            print(
-                f"best trial (recorded on the parent run): {parent.data.tags.get('mlflow.note.content', '')}"
-            )
+        if parent is not None and parent.data.tags.get(compare.TAG_BEST_RUN_ID):
+            note = parent.data.tags.get(compare.TAG_NOTE, "")
+            print(f"best trial (recorded on the parent run): {note}")
         if len(shown) < len(ordered):
             print(f"({len(ordered) - len(shown)} more runs not shown; drop --top to see them)")
 

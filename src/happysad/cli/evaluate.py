@@ -13,7 +13,8 @@ import argparse
 import json
 import sys
 
-from happysad.errors import HappysadError, redact_text
+from happysad.config import check_batch_size, check_threshold
+from happysad.errors import ConfigError, HappysadError, redact_text
 from happysad.tracking import short_http_timeouts
 
 
@@ -55,15 +56,12 @@ def run(args: argparse.Namespace) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.threshold is not None and not 0.0 < args.threshold < 1.0:
-        print(
-            f"error: --threshold={args.threshold}: must be strictly between 0 and 1",
-            file=sys.stderr,
-        )
-        return 2
-    if args.batch_size < 1:
-        print(f"error: --batch-size={args.batch_size}: must be at least 1", file=sys.stderr)
-        return 2
+    try:
+        check_threshold(args.threshold, "--threshold")
+        check_batch_size(args.batch_size, "--batch-size")
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
     short_http_timeouts()
     from happysad.data.progress import log_to_stderr
 

@@ -15,7 +15,8 @@ import json
 import sys
 from typing import Any
 
-from happysad.errors import HappysadError, redact_text
+from happysad.config import check_batch_size, check_threshold
+from happysad.errors import ConfigError, HappysadError, redact_text
 from happysad.tracking import short_http_timeouts
 
 
@@ -73,19 +74,15 @@ def _names_as_bytes(stream: Any) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.threshold is not None and not 0.0 < args.threshold < 1.0:
-        print(
-            f"error: --threshold={args.threshold}: must be strictly between 0 and 1",
-            file=sys.stderr,
-        )
-        return 2
-    if args.batch_size < 1:
-        print(f"error: --batch-size={args.batch_size}: must be at least 1", file=sys.stderr)
-        return 2
+    try:
+        check_threshold(args.threshold, "--threshold")
+        check_batch_size(args.batch_size, "--batch-size")
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
     _names_as_bytes(sys.stdout)
-    from happysad import api
-
     short_http_timeouts()
+    from happysad import api
     from happysad.data.progress import log_to_stderr
 
     log_to_stderr()  # a big folder shows progress on stderr; results stay alone on stdout

@@ -13,13 +13,14 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import hydra
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
 from happysad import api
+from happysad.cli.precheck import precheck
 from happysad.errors import HappysadError, redact_file, redact_logs, redact_text
 from happysad.paths import config_dir
 from happysad.training import interrupt
@@ -89,7 +90,15 @@ def app(cfg: DictConfig) -> float | None:
 
 class RunDirGuard(Callback):
     """Hydra callback (conf/config.yaml): refuse a run dir that holds a run before Hydra's
-    job setup writes `.hydra/` and `train.log` into it (on_run_start comes first)."""
+    job setup writes `.hydra/` and `train.log` into it (on_run_start comes first).
+
+    How a refusal ends depends on who started Hydra, so it is a named mode: under
+    `happysad.api.train` (the default) the ConfigError goes to the caller; `happysad-train`'s
+    `main()` sets `exit_on_refusal`, and the shell gets the one error line and exit status 2
+    (an exception raised here would reach `hydra.main`, which prints its own block).
+    """
+
+    exit_on_refusal: ClassVar[bool] = False
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
         from happysad.training.resume import refuse_reused_run_dir
@@ -99,117 +108,23 @@ class RunDirGuard(Callback):
         try:
             refuse_reused_run_dir(Path(str(config.hydra.run.dir)))
         except HappysadError as err:
-            if not _IN_CLI:
+            if not self.exit_on_refusal:
                 raise  # happysad.api.train: the caller gets the error, not an exit
             print(f"error: {redact_text(str(err))}", file=sys.stderr)
             sys.exit(err.exit_code)
 
 
-def _split_config_dir(argv: list[str]) -> tuple[list[str], str | None]:
-    """`--config-dir DIR` / `--config-dir=DIR` / `-cd DIR` taken out of argv."""
-    rest: list[str] = []
-    user_dir = None
-    it = iter(argv)
-    for a in it:
-        if a in ("--config-dir", "-cd"):
-            user_dir = next(it, None)
-        elif a.startswith("--config-dir="):
-            user_dir = a.split("=", 1)[1]
-        else:
-            rest.append(a)
-    return rest, user_dir
-
-
-# Flags that leave the composed job config as plain `key=value` overrides would: the
-# precheck composes with them removed. Any other flag (--config-name, --help...) skips it.
-_NEUTRAL_FLAGS = {"--cfg": 1, "-c": 1, "--package": 1, "-p": 1, "--resolve": 0}
-_MULTIRUN_FLAGS = ("-m", "--multirun")
-_MAX_PRECHECK_COMPOSES = 24  # a multirun's values checked one by one up to this many
-
-
-def _precheck_overrides(argv: list[str]) -> tuple[list[str], bool] | None:
-    """(the overrides to compose for the precheck, multirun?), or None to leave everything
-    to Hydra."""
-    out: list[str] = []
-    multirun = False
-    skip = 0
-    for arg in argv:
-        if skip:
-            skip -= 1
-        elif arg in _NEUTRAL_FLAGS:
-            skip = _NEUTRAL_FLAGS[arg]
-        elif arg in _MULTIRUN_FLAGS:
-            multirun = True
-        elif arg.startswith("-"):
-            if arg.split("=", 1)[0] not in _NEUTRAL_FLAGS:
-                return None
-        elif not arg.lstrip("+~").startswith(("hydra.", "hydra/")):
-            out.append(arg)  # hydra.* only shapes Hydra's own config, not the job's
-    return out, multirun
-
-
-def _sweep_variants(overrides: list[str]) -> list[list[str]]:
-    """Single-run override lists covering a multirun's values: every sweep at its first value,
-    then each other value of each sweep in turn (`model=a,b` composes model=a and model=b).
-    Sweeps without a list of values (interval(), for Optuna) are left out, for Hydra."""
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-
-    parsed = OverridesParser.create().parse_overrides(overrides)
-    base: list[str] = []
-    choices: list[tuple[int, list[str]]] = []
-    for o in parsed:
-        if not o.is_sweep_override():
-            base.append(o.input_line)
-            continue
-        try:
-            values = list(o.sweep_string_iterator())
-        except Exception:  # interval(): no values to list
-            continue
-        if not values:
-            continue
-        key = o.get_key_element()
-        choices.append((len(base), [f"{key}={v}" for v in values]))
-        base.append(choices[-1][1][0])
-    variants = [base]
-    for index, values in choices:
-        for value in values[1:]:
-            variants.append([*base[:index], value, *base[index + 1 :]])
-    return variants[:_MAX_PRECHECK_COMPOSES]
-
-
-def _precheck(argv: list[str]) -> None:
-    """Compose the overrides first so a typo gets one clear line, not Hydra's block.
-
-    `--config-dir` is honoured; hydra.* overrides and --cfg/--package/--resolve are left out
-    of this compose; a multirun (-m) composes each value of each sweep (before any job, or
-    the sweep's parent MLflow run, starts); flags that change what is composed
-    (--config-name...) skip it (Hydra reports).
-    """
-    argv, user_dir = _split_config_dir(argv)
-    found = _precheck_overrides(argv)
-    if found is None:
-        return
-    overrides, multirun = found
-    try:
-        variants = _sweep_variants(overrides) if multirun else [overrides]
-    except Exception:  # Hydra's own grammar error: Hydra reports it
-        return
-    try:
-        for variant in variants:
-            api.compose(variant, config_dir=user_dir)
-    except HappysadError as err:
-        print(f"error: {redact_text(str(err))}", file=sys.stderr)
-        sys.exit(2)
-
-
-_IN_CLI = False
-
-
 def main() -> None:
-    global _IN_CLI
-    _IN_CLI = True
-    _precheck(sys.argv[1:])
-    app()
+    """The console script: precheck the overrides, then Hydra (`app`) with the run-dir guard
+    in CLI mode (a refusal is one line and an exit status, not an exception)."""
+    code = precheck(sys.argv[1:])
+    if code:
+        sys.exit(code)
+    RunDirGuard.exit_on_refusal = True
+    try:
+        app()
+    finally:
+        RunDirGuard.exit_on_refusal = False
 
 
 if __name__ == "__main__":

@@ -16,8 +16,9 @@ import shutil
 import stat
 import threading
 from collections import Counter
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -58,10 +59,31 @@ class ImageRecord(NamedTuple):
 
 @dataclass(frozen=True)
 class Rejected:
+    """A file the run does not use as it is: one row of the cleaning report."""
+
     path: str
     class_name: str
     reason: str
     action: str = "skipped"
+
+
+# The cleaning report's columns, one per field of Rejected (path, class_name, reason, action).
+CLEANING_REPORT_COLUMNS = tuple(f.name for f in fields(Rejected))
+
+
+def write_cleaning_report(path: str | Path, rows: Iterable[Rejected], append: bool = False) -> Path:
+    """Write (or append to) a cleaning report CSV; the header goes on a new file only.
+    Every writer goes through here, so the scan and the face crop agree on the columns."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    new_file = not (append and path.is_file())
+    with open_listing(path, "w" if new_file else "a") as fh:
+        w = csv.DictWriter(fh, fieldnames=CLEANING_REPORT_COLUMNS)
+        if new_file:
+            w.writeheader()
+        for r in rows:
+            w.writerow(csv_row(asdict(r)))
+    return path
 
 
 @dataclass
@@ -100,14 +122,7 @@ class ScanResult:
 
     def write_report(self, path: str | Path) -> Path:
         """The cleaning report as CSV: path, class, reason, action."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open_listing(path) as fh:
-            w = csv.DictWriter(fh, fieldnames=["path", "class_name", "reason", "action"])
-            w.writeheader()
-            for r in self.rejected:
-                w.writerow(csv_row(asdict(r)))
-        return path
+        return write_cleaning_report(path, self.rejected)
 
 
 def discover_classes(

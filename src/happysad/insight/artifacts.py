@@ -26,6 +26,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from omegaconf import DictConfig, OmegaConf
 
+from happysad.data.scan import Rejected, write_cleaning_report
 from happysad.errors import csv_row, redact, redact_text
 from happysad.insight import figures as plots
 from happysad.paths import open_listing
@@ -69,23 +70,11 @@ def face_crop_notes(
                 if not ok:
                     fallback.append((rec.path, rec.class_name))
             per_split[s] = [found, len(boxes)]
-    report = data_dir / "cleaning_report.csv"
-    new_file = not report.is_file()
-    with open_listing(report, "a") as fh:
-        w = csv.DictWriter(fh, fieldnames=["path", "class_name", "reason", "action"])
-        if new_file:
-            w.writeheader()
-        for path, cls in fallback:
-            w.writerow(
-                csv_row(
-                    {
-                        "path": path,
-                        "class_name": cls,
-                        "reason": FALLBACK_REASON,
-                        "action": FALLBACK_ACTION,
-                    }
-                )
-            )
+    write_cleaning_report(
+        data_dir / "cleaning_report.csv",
+        (Rejected(path, cls, FALLBACK_REASON, FALLBACK_ACTION) for path, cls in fallback),
+        append=True,
+    )
     total = sum(n for _, n in per_split.values())
     found = sum(f for f, _ in per_split.values())
     log.info(

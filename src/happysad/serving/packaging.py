@@ -31,6 +31,7 @@ import pandas as pd
 
 from happysad.errors import HappysadError, ModelLoadError, first_line, redact_text
 from happysad.evaluate import predict_labels
+from happysad.paths import use_mlflow_store
 from happysad.serving.metadata import (
     INPUT_COLUMN,
     KERAS_FILE,
@@ -289,8 +290,7 @@ def load_model(ref: str, tracking_uri: str | None = None, safe_mode: bool = True
         )
     if "://" in ref or ref.startswith(("runs:/", "models:/")):
         if tracking_uri:
-            mlflow.set_tracking_uri(tracking_uri)
-            mlflow.set_registry_uri(tracking_uri)
+            use_mlflow_store(tracking_uri)
         try:
             local = mlflow.artifacts.download_artifacts(artifact_uri=ref)
         except Exception as err:

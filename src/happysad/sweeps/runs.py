@@ -55,6 +55,9 @@ from happysad.tracking.compare import (
 )
 from happysad.tracking.tracker import (
     MAX_PARAM_LEN,
+    TAG_BEST_RUN_ID,
+    TAG_BEST_RUN_NAME,
+    TAG_BEST_TRIAL,
     TAG_NOTE,
     TAG_OVERRIDES_JSON,
     TAG_PARENT,
@@ -289,9 +292,9 @@ def finish_sweep(state: Mapping[str, Any], completed: bool) -> dict[str, Any]:
         best_params = redact({k: best.overrides.get(k) or best.params.get(k, "") for k in keys})
         for k, v in best_params.items():
             client.log_param(parent_id, f"best.{k}", str(v)[:MAX_PARAM_LEN])
-        client.set_tag(parent_id, "best_run_id", best.run_id)
-        client.set_tag(parent_id, "best_trial", best.trial)
-        client.set_tag(parent_id, "best_run_name", best.name)
+        client.set_tag(parent_id, TAG_BEST_RUN_ID, best.run_id)
+        client.set_tag(parent_id, TAG_BEST_TRIAL, best.trial)
+        client.set_tag(parent_id, TAG_BEST_RUN_NAME, best.name)
         shown = " ".join(f"{k}={v}" for k, v in best_params.items())
         note = (
             f"Best trial {best.trial} (run {best.run_id}): {state['objective']} = "

@@ -17,6 +17,8 @@ from typing import Any
 
 # Tags written by the training job (train.py, sweep.py).
 from happysad.tracking.tracker import (  # noqa: F401  (compare reads what the tracker writes)
+    TAG_BEST_RUN_ID,
+    TAG_NOTE,
     TAG_OVERRIDES,
     TAG_OVERRIDES_JSON,
     TAG_PARENT,

@@ -1,4 +1,4 @@
-"""MLflow run lifecycle and logging helpers; a no-op tracker when tracking is disabled.
+"""MLflow run lifecycle and logging helpers; a no-op tracker when tracking is off.
 
 A run always ends with a truthful status: FINISHED on success, KILLED on Ctrl-C, FAILED on
 any error. The experiment is created with an absolute artifact location so artifacts land
@@ -27,6 +27,7 @@ from happysad.errors import (
     redact_text,
     redacted_stdout,
 )
+from happysad.paths import use_mlflow_store
 from happysad.tracking.names import TAG_METRIC_NAMES, is_refusal, mlflow_metric_names
 from happysad.tracking.store_lock import store_lock
 
@@ -39,6 +40,14 @@ TAG_OVERRIDES = "happysad.overrides"
 TAG_OVERRIDES_JSON = "happysad.overrides_json"
 TAG_RUN_DIR = "happysad.run_dir"
 TAG_INIT_FROM = "happysad.init_from"  # the model a warm start began from
+TAG_MODEL_NAME = "model_name"
+TAG_DATASET_FINGERPRINT = "dataset_fingerprint"
+TAG_CLASS_NAMES = "class_names"  # comma-separated, in label order
+TAG_GIT_DIRTY = "git_dirty"
+TAG_REGISTERED_MODEL = "registered_model"  # models:/<name>/<version>
+TAG_BEST_RUN_ID = "best_run_id"  # on a sweep's parent run: its best trial
+TAG_BEST_TRIAL = "best_trial"
+TAG_BEST_RUN_NAME = "best_run_name"
 TAG_SWEEP_ID = "happysad.sweep_id"
 TAG_SWEEP_DIR = "happysad.sweep_dir"
 TAG_ROLE = "happysad.role"  # "sweep" on a sweep's parent run, "trial" on its jobs
@@ -145,7 +154,7 @@ def git_info(cwd: Path) -> dict[str, str]:
         )
         return {
             TAG_GIT_COMMIT: commit.stdout.strip(),
-            "git_dirty": str(bool(dirty.stdout.strip())).lower(),
+            TAG_GIT_DIRTY: str(bool(dirty.stdout.strip())).lower(),
         }
     except (OSError, subprocess.SubprocessError):
         return {}
@@ -158,15 +167,17 @@ class TrackingUnavailable(HappysadError):
 
 
 class Tracker:
-    """Thin wrapper over the fluent MLflow API that can be switched off by config.
+    """Thin wrapper over the fluent MLflow API; `NullTracker` is the same without MLflow,
+    and `open_tracker` picks one from the config.
 
     Logging calls made while a run is open never crash training: if the server goes away,
     metric values are buffered (and retried at the next call and at the end); other calls
     are reported once and skipped. Everything also stays in the Hydra run dir.
     """
 
+    enabled = True  # records to MLflow (NullTracker: False); fixed per class
+
     def __init__(self, cfg: DictConfig) -> None:
-        self.enabled = bool(cfg.enabled)
         self.cfg = cfg
         self.run_id: str | None = None
         self.pending: list[tuple[dict[str, float], int | None]] = []
@@ -178,16 +189,15 @@ class Tracker:
 
         return mlflow
 
-    def check_reachable(self) -> None:
-        """Fail fast (before any data or model work) when an HTTP tracking server is down."""
-        if not self.enabled:
-            return
+    def check_reachable(self) -> bool:
+        """Fail fast (before any data or model work) when an HTTP tracking server is down;
+        False when it is down and tracking.required=false (then train untracked)."""
         uri = str(self.cfg.uri)
         # The schema (config.TrackingConf) gives every key its default: no fallbacks here.
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", str(int(self.cfg.http_retries)))
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", str(int(self.cfg.http_timeout)))
         if not uri.startswith(("http://", "https://")):
-            return
+            return True
         import requests
 
         try:
@@ -203,7 +213,8 @@ class Tracker:
                     + "; start it, fix the URI, or set tracking.required=false to train untracked"
                 ) from None
             log.warning("%s; tracking.required=false: training without MLflow", msg)
-            self.enabled = False
+            return False
+        return True
 
     def _experiment_id(self) -> str:
         return ensure_experiment(
@@ -212,15 +223,12 @@ class Tracker:
 
     def start(self, run_name: str, tags: dict[str, str], run_id: str | None = None) -> None:
         """Open a new run, or reopen `run_id` (resume after a crash)."""
-        if not self.enabled:
-            return
         mlflow = self._mlflow()
         redact_logs()  # MLflow's own handlers print run URLs with the URI's password
         uri = str(self.cfg.uri)
         if uri.startswith("sqlite:///"):
             Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        mlflow.set_tracking_uri(uri)
-        mlflow.set_registry_uri(uri)
+        use_mlflow_store(uri)
         launched = launched_run()
         if launched and run_id is None and TAG_TRIAL not in tags and launched[1] == uri:
             run = mlflow.start_run(run_id=launched[0])  # `mlflow run`'s: log into it
@@ -277,7 +285,7 @@ class Tracker:
         return True
 
     def end(self, status: str = "FINISHED") -> None:
-        if not (self.enabled and self.run_id is not None):
+        if self.run_id is None:
             return
         if not self.flush():
             log.error(
@@ -292,8 +300,6 @@ class Tracker:
             self._safely("end_run", self._mlflow().end_run, status=status)
 
     def log_params(self, params: dict[str, Any]) -> None:
-        if not self.enabled:
-            return
         clean = {k: str(v)[:MAX_PARAM_LEN] for k, v in redact(dict(params)).items()}
         self._safely("log_params", self._mlflow().log_params, clean)
 
@@ -311,8 +317,6 @@ class Tracker:
                 self.failures.append(f"log_metrics {key}: refused")
 
     def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
-        if not self.enabled:
-            return
         names = mlflow_metric_names(metrics)
         renamed = {new: old for old, new in names.items() if new != old}
         if renamed.keys() - self.renamed.keys():
@@ -324,34 +328,31 @@ class Tracker:
             log.warning("MLflow unreachable: buffering metrics and retrying at each epoch")
 
     def set_tags(self, tags: dict[str, Any]) -> None:
-        if self.enabled:
-            clean = {k: str(v) for k, v in redact(dict(tags)).items()}
-            self._safely("set_tags", self._mlflow().set_tags, clean)
+        clean = {k: str(v) for k, v in redact(dict(tags)).items()}
+        self._safely("set_tags", self._mlflow().set_tags, clean)
 
     def log_artifact(self, path: str | Path, artifact_path: str | None = None) -> None:
-        if self.enabled and Path(path).exists():
+        if Path(path).exists():
             self._safely("log_artifact", self._mlflow().log_artifact, str(path), artifact_path)
 
     def log_artifacts(self, path: str | Path, artifact_path: str | None = None) -> None:
-        if self.enabled and Path(path).is_dir():
+        if Path(path).is_dir():
             self._safely("log_artifacts", self._mlflow().log_artifacts, str(path), artifact_path)
 
     def register_model(self, model_uri: str, name: str) -> str | None:
         """Register the logged model as a new version of `name` (models:/<name>/<version>)."""
-        if not self.enabled:
-            return None
         try:
             mv = self._mlflow().register_model(model_uri, name)
         except Exception as err:
             log.warning("could not register the model as %r: %s", name, first_line(err)[:200])
             return None
-        self.set_tags({"registered_model": f"models:/{name}/{mv.version}"})
+        self.set_tags({TAG_REGISTERED_MODEL: f"models:/{name}/{mv.version}"})
         log.info("registered as models:/%s/%s", name, mv.version)
         return str(mv.version)
 
     def logged_epochs(self, key: str = "loss") -> set[int]:
         """The epochs (steps) of `key` already in this run: resume logs only the others."""
-        if not (self.enabled and self.run_id):
+        if not self.run_id:
             return set()
         try:
             hist = self._mlflow().MlflowClient().get_metric_history(self.run_id, key)
@@ -375,3 +376,58 @@ class Tracker:
             raise
         else:
             self.end("FINISHED")
+
+
+class NullTracker(Tracker):
+    """The tracker when nothing is tracked (tracking off, its server down with
+    tracking.required=false, or a worker that is not the chief): every call does nothing,
+    so the job calls the same methods either way and never asks whether it tracks."""
+
+    enabled = False
+
+    def __init__(self, cfg: DictConfig | None = None) -> None:
+        super().__init__(cfg if cfg is not None else OmegaConf.create({"enabled": False}))
+
+    def check_reachable(self) -> bool:
+        return True
+
+    def start(self, run_name: str, tags: dict[str, str], run_id: str | None = None) -> None:
+        pass
+
+    def flush(self) -> bool:
+        return True
+
+    def end(self, status: str = "FINISHED") -> None:
+        pass
+
+    def log_params(self, params: dict[str, Any]) -> None:
+        pass
+
+    def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
+        pass
+
+    def set_tags(self, tags: dict[str, Any]) -> None:
+        pass
+
+    def log_artifact(self, path: str | Path, artifact_path: str | None = None) -> None:
+        pass
+
+    def log_artifacts(self, path: str | Path, artifact_path: str | None = None) -> None:
+        pass
+
+    def register_model(self, model_uri: str, name: str) -> str | None:
+        return None
+
+    def logged_epochs(self, key: str = "loss") -> set[int]:
+        return set()
+
+
+def open_tracker(cfg: DictConfig) -> Tracker:
+    """The job's tracker for `cfg` (the tracking group): a NullTracker when tracking.enabled
+    is false, or when an HTTP server is down and tracking.required=false; raises
+    TrackingUnavailable when it is down and required. Called before any data or model work,
+    so a down server costs seconds."""
+    if not cfg.enabled:
+        return NullTracker(cfg)
+    tracker = Tracker(cfg)
+    return tracker if tracker.check_reachable() else NullTracker(cfg)

@@ -2,14 +2,12 @@
 
 The CLI's signal handlers record the request here before raising KeyboardInterrupt. If a
 library on the way catches that exception (a callback run from C code, a retry loop), the
-request is still recorded: `InterruptWatch`, a Keras callback, raises it again at the next
-batch or epoch boundary, and `check()` does at the job's stage boundaries. Without the CLI's
+request is still recorded: `InterruptWatch` (a Keras callback in training/callbacks.py)
+raises it again at the next batch or epoch boundary, and `check()` does at the job's stage boundaries. Without the CLI's
 handlers (the Python API) nothing is recorded and nothing changes.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 
 class Terminated(KeyboardInterrupt):
@@ -34,23 +32,3 @@ def check() -> None:
     """Raise the recorded interrupt again (a request the first raise did not deliver)."""
     if _requested is not None:
         raise _requested()
-
-
-def watch() -> Any:
-    """A Keras callback that calls `check()` after every batch and epoch."""
-    import keras
-
-    class InterruptWatch(keras.callbacks.Callback):
-        def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-            check()
-
-        def on_test_batch_end(self, batch: int, logs: dict | None = None) -> None:
-            check()
-
-        def on_predict_batch_end(self, batch: int, logs: dict | None = None) -> None:
-            check()
-
-        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-            check()
-
-    return InterruptWatch()

@@ -18,7 +18,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
@@ -27,6 +27,15 @@ from happysad.data.image import Preprocessing
 from happysad.errors import ConfigError, DataError, first_line, redact, redact_file
 from happysad.training.prior import AUTO
 from happysad.training.resume import hydra_job_files, refuse_reused_run_dir
+
+if TYPE_CHECKING:  # names for the annotations only: TensorFlow loads after config validation
+    import keras
+    import tensorflow as tf
+
+    from happysad.data.scan import ScanResult
+    from happysad.data.split import Splits
+    from happysad.serving.packaging import LoadedModel
+    from happysad.tracking.tracker import Tracker
 
 log = logging.getLogger("happysad.training")
 
@@ -39,8 +48,8 @@ class RunContext:
 
     cfg: DictConfig
     run_dir: Path
-    tracker: Any  # happysad.tracking.tracker.Tracker
-    strategy: Any  # tf.distribute.Strategy
+    tracker: Tracker  # a NullTracker when nothing is tracked
+    strategy: tf.distribute.Strategy
     chief: bool = True
     resuming: bool = False
     run_name: str = "default"
@@ -55,8 +64,8 @@ class DataBundle:
 
     class_names: list[str]
     prep: Preprocessing
-    scanned: Any  # happysad.data.scan.ScanResult
-    splits: Any  # happysad.data.split.Splits
+    scanned: ScanResult
+    splits: Splits
     arrays: dict[str, tuple[np.ndarray, np.ndarray]]  # split -> (uint8 images, labels)
     face_summary: dict | None
     fingerprint: str
@@ -69,7 +78,9 @@ class DataBundle:
     def paths(self, split: str) -> list[str]:
         return [r.relpath for r in self.splits[split]]
 
-    def dataset(self, cfg: DictConfig, split: str, binary: bool, augmenter: Any = None) -> Any:
+    def dataset(
+        self, cfg: DictConfig, split: str, binary: bool, augmenter: keras.Layer | None = None
+    ) -> tf.data.Dataset:
         """A tf.data pipeline over one split; the train split is shuffled and augmented."""
         from happysad.data import pipeline
 
@@ -96,7 +107,7 @@ class FitResult:
 # --- start ------------------------------------------------------------------------------
 
 
-def configure_tensorflow(cfg: DictConfig) -> Any:
+def configure_tensorflow(cfg: DictConfig) -> tf.distribute.Strategy:
     """Threads, the distribution strategy and determinism, before TensorFlow's first op."""
     import keras
     import tensorflow as tf
@@ -137,10 +148,12 @@ def open_context(
     from happysad.paths import project_root
     from happysad.tracking.tracker import (
         TAG_INIT_FROM,
+        TAG_MODEL_NAME,
         TAG_OVERRIDES,
         TAG_RUN_DIR,
-        Tracker,
+        NullTracker,
         git_info,
+        open_tracker,
     )
     from happysad.training.distribute import is_chief
 
@@ -148,20 +161,19 @@ def open_context(
     run_dir.mkdir(parents=True, exist_ok=True)
     if not cfg.trainer.resume:
         refuse_reused_run_dir(run_dir, hydra_wrote=hydra_job_files())
-    tracker = Tracker(cfg.tracking)
-    tracker.check_reachable()  # before any data or model work: a down server costs seconds
+    tracker = open_tracker(cfg.tracking)  # before any data or model work: checks the server
     strategy = configure_tensorflow(cfg)
     chief = is_chief(strategy)
     if not chief:
         # Workers other than the chief train in lockstep but write nothing to the run:
         # their files go to a scratch dir that is removed at the end, and they don't track.
-        tracker.enabled = False
+        tracker = NullTracker(cfg.tracking)
         run_dir = Path(tempfile.mkdtemp(prefix="happysad-worker-"))
         cfg.paths.run_dir = str(run_dir)
     tags = {
         TAG_OVERRIDES: " ".join(overrides) or "(none)",
         TAG_RUN_DIR: str(run_dir),
-        "model_name": str(cfg.model.name),
+        TAG_MODEL_NAME: str(cfg.model.name),
         **git_info(project_root()),
         **({TAG_INIT_FROM: str(cfg.model.init_from)} if cfg.model.init_from else {}),
         **(extra_tags or {}),
@@ -191,7 +203,7 @@ def resolve_classes(cfg: DictConfig) -> tuple[list[str], list[str]]:
     return scan.discover_classes(d.root, wanted)
 
 
-def build_model(ctx: RunContext, class_names: list[str]) -> Any:
+def build_model(ctx: RunContext, class_names: list[str]) -> keras.Model:
     """The compiled model: from the layer list (and backbone), or warm-started from an
     earlier model (`model.init_from`); config errors surface here, before any data work."""
     from happysad.training import model as model_lib
@@ -212,7 +224,7 @@ def build_model(ctx: RunContext, class_names: list[str]) -> Any:
     return model
 
 
-def _start_from_prior(ctx: RunContext, model: Any, class_names: list[str]) -> None:
+def _start_from_prior(ctx: RunContext, model: keras.Model, class_names: list[str]) -> None:
     """`model.init_from=auto`: the built-in face prior when it fits the model, else scratch."""
     from happysad.tracking.tracker import TAG_INIT_FROM
     from happysad.training.prior import apply_prior, load_prior
@@ -240,7 +252,7 @@ def backbone_frozen(cfg: DictConfig) -> bool:
     return bool(cfg.model.freeze_backbone and (cfg.model.weights or warm))
 
 
-def load_init_model(cfg: DictConfig) -> Any:
+def load_init_model(cfg: DictConfig) -> LoadedModel:
     """The happysad model `model.init_from` names (run dir, model folder, runs:/, models:/)."""
     from happysad.errors import ModelLoadError
     from happysad.paths import default_tracking_uri
@@ -253,7 +265,7 @@ def load_init_model(cfg: DictConfig) -> Any:
         raise ConfigError(f"model.init_from={cfg.model.init_from!r}: {err}") from None
 
 
-def compile_model(ctx: RunContext, model: Any, lr: float | None = None) -> None:
+def compile_model(ctx: RunContext, model: keras.Model, lr: float | None = None) -> None:
     """Compile with the configured optimizer (at `lr` if given), loss and metrics."""
     from happysad.training import model as model_lib
 
@@ -271,7 +283,7 @@ def compile_model(ctx: RunContext, model: Any, lr: float | None = None) -> None:
         )
 
 
-def build_callbacks(cfg: DictConfig) -> list[Any]:
+def build_callbacks(cfg: DictConfig) -> list[keras.callbacks.Callback]:
     """The configured Keras callbacks (`callbacks.<name>`, null entries skipped)."""
     from happysad.specs import instantiate_spec
 
@@ -335,6 +347,7 @@ def prepare_data(ctx: RunContext, class_names: list[str]) -> DataBundle:
     """Scan -> split -> decode (cached) -> arrays; the cleaning, split and face reports."""
     from happysad.data import scan, split
     from happysad.insight.artifacts import face_crop_notes
+    from happysad.tracking.tracker import TAG_CLASS_NAMES, TAG_DATASET_FINGERPRINT
 
     cfg, tracker, d = ctx.cfg, ctx.tracker, ctx.cfg.data
     scanned = scan.scan_folder(
@@ -372,7 +385,7 @@ def prepare_data(ctx: RunContext, class_names: list[str]) -> DataBundle:
     (data_dir / "summary.json").write_text(json.dumps(summary, indent=2))
     tracker.log_artifacts(data_dir, "data")  # before decoding: a failure there keeps them
     fingerprint = splits.fingerprint()
-    tracker.set_tags({"dataset_fingerprint": fingerprint, "class_names": ",".join(class_names)})
+    tracker.set_tags({TAG_DATASET_FINGERPRINT: fingerprint, TAG_CLASS_NAMES: ",".join(class_names)})
     tracker.log_metrics(
         {f"n_{s}": float(len(splits[s])) for s in SPLITS}
         | {"n_rejected": float(len(scanned.rejected))}
@@ -394,7 +407,7 @@ def prepare_data(ctx: RunContext, class_names: list[str]) -> DataBundle:
     )
 
 
-def _decode_splits(cfg: DictConfig, splits: Any, prep: Preprocessing) -> dict[str, tuple]:
+def _decode_splits(cfg: DictConfig, splits: Splits, prep: Preprocessing) -> dict[str, tuple]:
     """Decode every split once; `data.cache=auto` picks memory or disk for all of them."""
     from happysad.data import loader
 
@@ -430,40 +443,28 @@ def _verbose(setting: Any) -> int:
     return int(setting)
 
 
-def _phase_logger(phase: int) -> Any:
-    """Adds `phase` (1: frozen backbone / single phase, 2: fine-tuning) to each epoch's logs."""
-    import keras
-
-    class PhaseLogger(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-            if logs is not None:
-                logs["phase"] = float(phase)
-
-    return PhaseLogger()
-
-
 def _fit_phase(
     ctx: RunContext,
-    model: Any,
+    model: keras.Model,
     data: DataBundle,
-    callbacks: list[Any],
-    augmenter: Any,
+    callbacks: list[keras.callbacks.Callback],
+    augmenter: keras.Layer | None,
     phase: int,
     start: int,
     end: int,
 ) -> int:
     """One model.fit from epoch `start` to `end` (continuous numbering across phases);
     returns the restored epoch count (epochs done before this process trained)."""
-    from happysad.training import interrupt
+    from happysad.training.callbacks import EpochBookkeeping, InterruptWatch, PhaseLogger
     from happysad.training.model import is_binary_output
-    from happysad.training.resume import HISTORY_FILE, epoch_bookkeeping
+    from happysad.training.resume import HISTORY_FILE
 
     cfg = ctx.cfg
     binary = is_binary_output(model)
     has_val = len(data.splits.val) > 0
     # One callback journals, backs up and records each epoch, in that order, and on resume
-    # reconciles the three (see resume.epoch_bookkeeping).
-    bookkeeping = epoch_bookkeeping(ctx.run_dir, ctx.tracker, bool(cfg.trainer.backup), start)
+    # reconciles the three (see callbacks.EpochBookkeeping).
+    bookkeeping = EpochBookkeeping(ctx.run_dir, ctx.tracker, bool(cfg.trainer.backup), start)
     peak = float(cfg.model.fine_tune.lr if phase == 2 else cfg.optimizer.lr * ctx.lr_scale)
     for cb in callbacks:  # schedules span this phase (training/schedule.py)
         if hasattr(cb, "set_span"):
@@ -475,7 +476,7 @@ def _fit_phase(
             validation_data=data.dataset(cfg, "val", binary) if has_val else None,
             initial_epoch=start,
             epochs=end,
-            callbacks=[*callbacks, _phase_logger(phase), bookkeeping, interrupt.watch()],
+            callbacks=[*callbacks, PhaseLogger(phase), bookkeeping, InterruptWatch()],
             verbose=_verbose(cfg.trainer.verbose),
             shuffle=False,  # the train dataset reshuffles itself each epoch
         )
@@ -495,7 +496,7 @@ def _fit_phase(
     return bookkeeping.restored
 
 
-def _enter_fine_tuning(ctx: RunContext, model: Any, start: int, resumed: bool) -> None:
+def _enter_fine_tuning(ctx: RunContext, model: keras.Model, start: int, resumed: bool) -> None:
     """Phase 2: unfreeze the top of the backbone and recompile at model.fine_tune.lr.
 
     The phase-1 model is saved first and the phase-1 backup removed (its optimizer state
@@ -522,7 +523,11 @@ def _enter_fine_tuning(ctx: RunContext, model: Any, start: int, resumed: bool) -
 
 
 def fit(
-    ctx: RunContext, model: Any, data: DataBundle, callbacks: list[Any], augmenter: Any = None
+    ctx: RunContext,
+    model: keras.Model,
+    data: DataBundle,
+    callbacks: list[keras.callbacks.Callback],
+    augmenter: keras.Layer | None = None,
 ) -> FitResult:
     """Train: one phase, or a frozen-backbone phase then fine-tuning, numbered continuously."""
     import keras
@@ -557,7 +562,9 @@ def fit(
 # --- evaluate, draw, package --------------------------------------------------------------
 
 
-def evaluate(ctx: RunContext, model: Any, data: DataBundle, fitted: FitResult) -> dict[str, Any]:
+def evaluate(
+    ctx: RunContext, model: keras.Model, data: DataBundle, fitted: FitResult
+) -> dict[str, Any]:
     """Metrics on the test split (else val, else train), the figures and the run report."""
     from happysad.evaluate import evaluate_predictions, format_metrics, objective_value
     from happysad.insight.artifacts import (
@@ -649,7 +656,7 @@ def evaluate(ctx: RunContext, model: Any, data: DataBundle, fitted: FitResult) -
     return summary
 
 
-def package(ctx: RunContext, model: Any, data: DataBundle, summary: dict[str, Any]) -> Path:
+def package(ctx: RunContext, model: keras.Model, data: DataBundle, summary: dict[str, Any]) -> Path:
     """Save the model with its class names and preprocessing; log (and register) it."""
     from happysad import __version__
     from happysad.serving import packaging
