@@ -14,7 +14,6 @@ from collections.abc import Iterable
 # Stricter than MLflow's own rule: no `/` (a name must not look like another path) and no
 # `:` (refused on Windows stores).
 _NOT_ALLOWED = re.compile(r"[^\w.\- ]")
-TAG_METRIC_NAMES = "happysad.metric_names"  # JSON {MLflow name: the run's own name}
 
 
 def mlflow_metric_names(names: Iterable[str]) -> dict[str, str]:

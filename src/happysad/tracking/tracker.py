@@ -28,7 +28,7 @@ from happysad.errors import (
     redacted_stdout,
 )
 from happysad.paths import use_mlflow_store
-from happysad.tracking.names import TAG_METRIC_NAMES, is_refusal, mlflow_metric_names
+from happysad.tracking.names import is_refusal, mlflow_metric_names
 from happysad.tracking.store_lock import store_lock
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,7 @@ MAX_PARAM_LEN = 6000  # MLflow's limit on a param value
 TAG_OVERRIDES = "happysad.overrides"
 TAG_OVERRIDES_JSON = "happysad.overrides_json"
 TAG_RUN_DIR = "happysad.run_dir"
+TAG_METRIC_NAMES = "happysad.metric_names"  # JSON {MLflow metric name: the run's own name}
 TAG_INIT_FROM = "happysad.init_from"  # the model a warm start began from
 TAG_MODEL_NAME = "model_name"
 TAG_DATASET_FINGERPRINT = "dataset_fingerprint"
