@@ -9,6 +9,7 @@ so a typo costs a second, not a minute of TensorFlow import.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,10 @@ from omegaconf.errors import OmegaConfBaseException
 
 from happysad.errors import ConfigError, first_line
 
+# The image file extensions happysad reads (case-insensitive; GIF: first frame): one list for
+# the training schema (data.extensions), the scanner, predict and eval (eval used to accept
+# fewer than training did). Here, in a module free of OpenCV, so all of them can import it.
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff")
 INTERPOLATIONS = ("area", "bilinear", "nearest", "cubic", "lanczos")
 BAD_FILE_POLICIES = ("skip", "quarantine")
 CACHE_MODES = ("auto", "memory", "disk", "none")
@@ -76,10 +81,8 @@ class DataConf:
     keep_aspect: bool = False  # true: letterbox-pad to image_size instead of stretching
     batch_size: int = 32
     split: SplitConf = field(default_factory=SplitConf)
-    # case-insensitive; GIF: first frame
-    extensions: list[str] = field(
-        default_factory=lambda: [".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff"]
-    )
+    # case-insensitive; GIF: first frame; the one list predict and eval accept too
+    extensions: list[str] = field(default_factory=lambda: list(IMAGE_EXTENSIONS))
     recursive: bool = True  # images in nested folders of a class folder belong to that class
     max_file_mb: float = 100.0  # larger files are reported and skipped without being read
     # Only regular files are read (a named pipe or a link to /dev/zero is reported, never
@@ -221,6 +224,13 @@ def check_threshold(threshold: float | None, name: str = "threshold") -> None:
         raise ConfigError(f"{name}={threshold}: must be strictly between 0 and 1")
 
 
+def check_batch_size(batch_size: int, name: str = "batch_size") -> None:
+    """A prediction batch size of at least 1 (0 crashed inside the batching, a negative size
+    predicted nothing); one check for the API and the CLIs' --batch-size."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ConfigError(f"{name}={batch_size!r}: must be a whole number of at least 1")
+
+
 def _merge_schema(cfg: DictConfig, group: str) -> DictConfig:
     """The group merged onto its schema (defaults filled in, types checked); errors name the key."""
     given = cfg.get(group)
@@ -326,6 +336,8 @@ def _check_data(d: DictConfig) -> None:
         _fail(
             "data.face_margin", d.face_margin, "must be a number in [0, 2] (fraction of the face)"
         )
+    if d.source == "folder":
+        _check_root(d)
     if d.source == "demo":
         if d.demo is None:
             _fail("data.demo", None, "must be set when data.source=demo")
@@ -337,6 +349,34 @@ def _check_data(d: DictConfig) -> None:
             _fail("data.demo.variety", d.demo.variety, "must be one of wide, classic")
         if not 0.0 <= d.demo.cues <= 1.0:
             _fail("data.demo.cues", d.demo.cues, "must be in [0, 1]")
+
+
+def _check_root(d: DictConfig) -> None:
+    """data.root names one dataset folder; `~` is expanded (the value is updated).
+
+    Refused at once: an interpolation that does not resolve (a traceback otherwise), an
+    empty value (it would scan the working folder), and a filesystem root or the home
+    folder itself (every sub-folder would become a class: 400k files scanned for minutes
+    before the run failed)."""
+    try:
+        root = d.root
+    except OmegaConfBaseException as err:
+        raw = OmegaConf.to_container(d, resolve=False)["root"]  # type: ignore[index]
+        _fail("data.root", raw, f"cannot be resolved ({first_line(err)})")
+    if not isinstance(root, str) or not root.strip():
+        _fail("data.root", root, "must name the dataset folder (one sub-folder per class)")
+    path = os.path.abspath(os.path.expanduser(root))
+    if path in (os.path.abspath(os.sep), os.path.abspath(os.path.expanduser("~"))) or (
+        os.path.dirname(path) == path
+    ):
+        _fail(
+            "data.root",
+            root,
+            "is a filesystem root or the home folder; point it at the dataset folder "
+            "(one sub-folder per class)",
+        )
+    if root.startswith("~"):
+        d.root = os.path.expanduser(root)
 
 
 def _check_model(m: DictConfig) -> None:

@@ -4,6 +4,7 @@ and the redaction of secrets from everything the process writes out."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import logging
 import os
@@ -29,6 +30,41 @@ class DataError(HappysadError):
     """The data folder cannot yield a usable dataset (missing classes, too few images...)."""
 
     exit_code = 3
+
+
+class StorageError(HappysadError):
+    """A folder happysad writes to cannot take the data (disk full, read-only, permissions)."""
+
+
+# errno values that mean "this folder cannot take the data": disk full, quota, read-only
+# filesystem, permissions, a file over the size limit.
+_STORAGE_ERRNOS = {
+    errno.ENOSPC,
+    errno.EDQUOT,
+    errno.EROFS,
+    errno.EACCES,
+    errno.EPERM,
+    errno.EFBIG,
+}
+
+
+@contextlib.contextmanager
+def storage_errors(writing: str = "a file") -> Iterator[None]:
+    """Turn an OSError from a full, read-only or forbidden folder into one StorageError line
+    naming the file (a full output filesystem printed six tracebacks); others pass.
+
+    `writing`: what is being written, named when the error carries no file name (a failed
+    write(2) or close(2) does not)."""
+    try:
+        yield
+    except OSError as err:
+        if err.errno not in _STORAGE_ERRNOS:
+            raise
+        where = os.fsdecode(err.filename) if err.filename is not None else writing
+        raise StorageError(
+            f"{where}: {err.strerror or err} (a full disk, a read-only folder or permissions); "
+            "free space, fix the permissions, or point paths.output_dir elsewhere"
+        ) from None
 
 
 class ModelLoadError(HappysadError):
@@ -57,17 +93,28 @@ def first_line(err: BaseException) -> str:
 REDACTED = "***"
 # A key whose value is a secret: db_password, api_token, AWS_SECRET_ACCESS_KEY, credentials...
 _SECRET_WORD = (
-    r"(?:pass(?:word|wd|phrase)|pwd|token|secret|credentials?|api_?key|access_?key|private_?key)"
+    r"(?:pass(?:word|wd|phrase)|pwd|token|secret|credentials?|api_?key|access_?key|private_?key"
+    r"|authorization)"
 )
 _SECRET_KEY = re.compile(rf"^[\w.-]*{_SECRET_WORD}[\w-]*$", re.IGNORECASE)
-# scheme://user:password@host -> scheme://user:***@host (any scheme: https, postgresql+psycopg2...)
-_URI_PASSWORD = re.compile(
-    r"(?P<head>\b[a-z][a-z0-9+.-]*://[^:@/\s'\"]*):(?P<pw>[^/\s'\"]+)@", re.I
+# scheme://user:password@host -> scheme://user:***@host (any scheme: https, postgresql+psycopg2...).
+# The password is anything up to the last @ before the host: quotes, @ and : included.
+_URI_PASSWORD = re.compile(r"(?P<head>\b[a-z][a-z0-9+.-]*://[^:@/\s'\"]*):(?P<pw>[^\s/]+)@", re.I)
+# scheme://TOKEN@host (a token as the whole userinfo, as GitHub and others take it) -> ***@host
+_URI_TOKEN = re.compile(r"(?P<head>\b[a-z][a-z0-9+.-]*://)(?P<user>[^:@/\s'\"]+)@", re.I)
+# `Bearer <token>` / `Basic <credentials>`, wherever it appears (a header echoed in an error)
+_AUTH_SCHEME = re.compile(r"\b(?P<scheme>Bearer|Basic|Token)(?P<sp>\s+)(?P<cred>[\w.~+/=-]+)", re.I)
+# YAML / header lines: `passphrase: correct horse battery staple`: the whole rest of the line.
+# Not after a dot: `trainer.api_key: unknown key` is happysad's own "key: why" error form.
+_SECRET_LINE = re.compile(
+    rf"(?P<key>(?<![\w.-])[\w-]*{_SECRET_WORD}[\w-]*)(?P<sep>:[ \t]+)(?P<value>[^'\"\s][^\n]*)",
+    re.IGNORECASE,
 )
-# key=value, key: value, "key": "value", ?key=value in free text (YAML, JSON, query strings, logs)
+# key=value, key: 'value', "key": "value", ?key=value in free text (overrides, JSON, query
+# strings, logs); a quoted value is taken whole, to its closing quote.
 _SECRET_PAIR = re.compile(
-    rf"(?P<key>\b[\w.-]*{_SECRET_WORD}[\w-]*)(?P<sep>['\"]?\s*[=:]\s*)(?P<q>['\"]?)"
-    rf"(?P<value>[^\s&'\",;}}\]]+)",
+    rf"(?P<key>\b[\w.-]*{_SECRET_WORD}[\w-]*)(?P<sep>['\"]?\s*[=:]\s*)"
+    rf"(?P<value>'[^'\n]*'?|\"[^\"\n]*\"?|[^\s&'\",;}}\]]+)",
     re.IGNORECASE,
 )
 
@@ -77,19 +124,36 @@ def is_secret_key(key: object) -> bool:
     return isinstance(key, str) and bool(_SECRET_KEY.match(key.rsplit(".", 1)[-1]))
 
 
+def _redact_pair(m: re.Match) -> str:
+    """One `key<sep>value` match with its whole value replaced (kept if already redacted)."""
+    key, sep, value = m["key"], m["sep"], m["value"]
+    quote = value[0] if value[0] in "'\"" else ""
+    closed = quote and len(value) > 1 and value.endswith(quote)
+    inner = value[len(quote) : len(value) - (1 if closed else 0)]
+    if inner == REDACTED:
+        return m[0]
+    if not quote and ":" in sep and "." in key:
+        return m[0]  # `trainer.api_key: unknown key`: an error about the key, no value
+    return f"{key}{sep}{quote}{REDACTED}{quote if closed else ''}"
+
+
 def redact_text(text: str) -> str:
-    """`text` with URI passwords and `secret_key=value` values replaced by ***."""
-    if not text or ("@" not in text and not re.search(_SECRET_WORD, text, re.IGNORECASE)):
+    """`text` with URI passwords and tokens, `Bearer ...` credentials and the whole value of
+    every `secret_key=value` (quoted or not, YAML or JSON) replaced by ***."""
+    if not text or (
+        "@" not in text and not re.search(rf"{_SECRET_WORD}|bearer|basic|token", text, re.I)
+    ):
         return text  # the common case, cheaply
     text = _URI_PASSWORD.sub(rf"\g<head>:{REDACTED}@", text)
-    return _SECRET_PAIR.sub(
-        lambda m: (
-            f"{m['key']}{m['sep']}{m['q']}{REDACTED}"
-            if m["value"].strip("'\"") != REDACTED
-            else m[0]
-        ),
+    text = _URI_TOKEN.sub(rf"\g<head>{REDACTED}@", text)
+    text = _AUTH_SCHEME.sub(
+        lambda m: m[0] if m["cred"] == REDACTED else f"{m['scheme']}{m['sp']}{REDACTED}", text
+    )
+    text = _SECRET_LINE.sub(
+        lambda m: m[0] if m["value"].rstrip() == REDACTED else f"{m['key']}{m['sep']}{REDACTED}",
         text,
     )
+    return _SECRET_PAIR.sub(_redact_pair, text)
 
 
 def redact(value: Any) -> Any:

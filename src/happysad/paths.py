@@ -122,3 +122,20 @@ def register_resolvers() -> None:
 
 
 register_resolvers()
+
+
+# --- file names are bytes: a name that is not UTF-8 (`\xff\xfe-x.jpg`) reaches Python as
+# a str with surrogates (PEP 383), which strict UTF-8 refuses to write.
+NAME_ERRORS = "surrogateescape"
+
+
+def open_listing(path: str | os.PathLike, mode: str = "w") -> Any:
+    """A text file (CSV) that lists file paths: such a name is written as its own bytes,
+    so the listing names the file exactly as it is on disk (and reads back the same)."""
+    return open(path, mode, encoding="utf-8", errors=NAME_ERRORS, newline="")
+
+
+def displayable(text: str) -> str:
+    """`text` as valid UTF-8 for people (HTML, a terminal, MLflow): undecodable bytes of a
+    file name shown as `\\xff` escapes instead of crashing the writer."""
+    return text.encode("utf-8", NAME_ERRORS).decode("utf-8", "backslashreplace")

@@ -16,6 +16,7 @@ prints (ConfigError names the key). TensorFlow is imported only once a config is
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -28,7 +29,7 @@ from typing import Any
 
 from omegaconf import DictConfig, open_dict
 
-from happysad.config import check_threshold, validate
+from happysad.config import check_batch_size, check_threshold, validate
 from happysad.errors import ConfigError, DataError, HappysadError, first_line
 from happysad.paths import config_dir as package_config_dir
 from happysad.paths import default_tracking_uri
@@ -75,6 +76,12 @@ def explain_hydra_error(err: Exception, overrides: Sequence[str]) -> str:
         key = m.group(1)
         value = next((o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0] == key), "")
         return f"{key}={value}: unknown key (a typo? `happysad-train --cfg job` lists the keys; to add a new key use +{key}={value})"
+    if "LexerNoViableAltException" in text or "mismatched input" in text:
+        bad = next((o for o in overrides if o in text), " ".join(overrides))
+        return (
+            f"{bad}: Hydra cannot parse this override (`~`, `$`, `=` and brackets are part of "
+            f"its grammar); quote the value, e.g. {bad.split('=', 1)[0]}='<value>'"
+        )
     m = re.search(r"Error merging override (\S+?)=(.*)", text)
     if m and err.__cause__ is not None:  # a value of the wrong type for a schema key
         key, value = m.groups()
@@ -172,7 +179,7 @@ def prepare_job(cfg: DictConfig, run_dir: str, overrides: list[str]) -> Job:
     if cfg.trainer.get("resume"):
         from happysad.training.resume import resume_config
 
-        cfg, run_dir = resume_config(cfg)
+        cfg, run_dir = resume_config(cfg, overrides)
     cfg = validate(cfg)
     if cfg.data.source == "folder":  # a missing data root costs a second, not a TF import
         from happysad.data.scan import discover_classes
@@ -191,12 +198,32 @@ def prepare_job(cfg: DictConfig, run_dir: str, overrides: list[str]) -> Job:
 
 
 def drop_empty_run_dir(run_dir: str | Path) -> None:
-    """A job refused before any work leaves no clutter: only Hydra's own files were there."""
+    """A job refused before any work leaves no clutter, and removes only what it made.
+
+    Only Hydra's own entries (`.hydra/`, the job log) may be there; the folder itself goes
+    only if it did not exist before the run. When the pre-Hydra check did not see this run
+    dir (so nobody knows what was there before), nothing is removed: a user's `train.log`
+    is worth more than a tidy outputs folder.
+    """
     import shutil
 
+    from happysad.training.resume import existed_before_run, hydra_job_files
+
     path = Path(run_dir)
-    if path.is_dir() and {p.name for p in path.iterdir()} <= {".hydra", "train.log"}:
-        shutil.rmtree(path, ignore_errors=True)
+    existed = existed_before_run(path)
+    if existed is None or not path.is_dir():
+        return
+    entries = list(path.iterdir())
+    if not {p.name for p in entries} <= hydra_job_files():
+        return
+    for entry in entries:
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+    if not existed:
+        with contextlib.suppress(OSError):
+            path.rmdir()
 
 
 def hydra_context() -> tuple[str, list[str]]:
@@ -248,12 +275,27 @@ def train(
         finally:
             release_state()
 
-    compose(overrides, config_dir)  # a bad override: one line naming it, before any run dir
+    # A bad override: one line naming it, before any run dir.
+    composed = compose(overrides, config_dir, return_hydra_config=True)
+    _refuse_run_dir_before_hydra(composed)
     with _hydra() as hydra_app:
         hydra_app.run(config_name="config", task_function=task, overrides=overrides + extra)
     if "error" in outcome:
         raise outcome["error"]
     return _result(outcome["job"], outcome["summary"])
+
+
+def _refuse_run_dir_before_hydra(composed: DictConfig) -> None:
+    """Refuse someone else's folder as the run dir before Hydra writes `.hydra/` and its log
+    there. The CLI's Hydra callback does this too, but Hydra turns an exception raised in a
+    callback into a warning and carries on writing, so here it is checked first.
+
+    A default run dir (with a timestamp) composes to another instant than the run's: it is
+    new either way, and the callback notes the real one."""
+    from happysad.training.resume import refuse_reused_run_dir
+
+    if not composed.trainer.resume:
+        refuse_reused_run_dir(Path(str(composed.hydra.run.dir)))
 
 
 def _result(job: Job, summary: dict[str, Any]) -> TrainResult:
@@ -316,6 +358,7 @@ def predict(
     from happysad.serving.predict import expand_inputs, predict_files
 
     check_threshold(threshold)
+    check_batch_size(batch_size)
     items = [inputs] if isinstance(inputs, str | os.PathLike) else list(inputs)
     files, failures = expand_inputs([str(i) for i in items], recursive=recursive)
     loaded = load(model, tracking_uri=tracking_uri, safe_mode=safe_mode)
@@ -342,6 +385,7 @@ def evaluate(
     from happysad.evaluate import evaluate_predictions, format_metrics
 
     check_threshold(threshold)
+    check_batch_size(batch_size)
     root = Path(data_root)
     if not root.is_dir():
         raise DataError(f"{data_root}: not a folder")

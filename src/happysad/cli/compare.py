@@ -15,8 +15,9 @@ import json
 import sys
 from typing import Any
 
-from happysad.errors import redact_text
+from happysad.errors import first_line, redact_text
 from happysad.paths import default_tracking_uri
+from happysad.tracking import short_http_timeouts
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -110,11 +111,19 @@ def main(argv: list[str] | None = None) -> int:
 
     args = _parser().parse_args(argv)
     uri = args.tracking_uri or default_tracking_uri()
+    short_http_timeouts()
     try:
         runs, parent, client = compare.load_runs(uri, args.experiment, args.sweep)
     except LookupError as err:
         print(f"error: {redact_text(str(err))}", file=sys.stderr)
         return 2
+    except Exception as err:  # the store cannot be read: one line, never a traceback
+        print(
+            f"error: --tracking-uri={redact_text(uri)}: cannot read runs "
+            f"({redact_text(first_line(err))})",
+            file=sys.stderr,
+        )
+        return 5
     if args.status == "finished":
         runs = [r for r in runs if r.status == "FINISHED"]
     if not runs:

@@ -13,8 +13,9 @@ import argparse
 import json
 import sys
 
-from happysad.config import check_threshold
-from happysad.errors import ConfigError, HappysadError
+from happysad.config import check_batch_size, check_threshold
+from happysad.errors import ConfigError, HappysadError, redact_text
+from happysad.tracking import short_http_timeouts
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -57,16 +58,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         check_threshold(args.threshold, "--threshold")
+        check_batch_size(args.batch_size, "--batch-size")
     except ConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code
+    short_http_timeouts()
     from happysad.data.progress import log_to_stderr
 
     log_to_stderr()
     try:
         result = run(args)
     except HappysadError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {redact_text(str(err))}", file=sys.stderr)
         return err.exit_code
     if args.json:
         print(json.dumps(result, indent=2))

@@ -13,9 +13,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
-from happysad.config import check_threshold
-from happysad.errors import ConfigError, HappysadError
+from happysad.config import check_batch_size, check_threshold
+from happysad.errors import ConfigError, HappysadError, redact_text
+from happysad.tracking import short_http_timeouts
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -61,13 +63,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def _names_as_bytes(stream: Any) -> None:
+    """A path from a file name that is not UTF-8 goes out as its own bytes (as `ls` writes it
+    into a pipe, so it can be used again), not as a UnicodeEncodeError that loses every row
+    after it on a strict UTF-8 stdout."""
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(errors="surrogateescape")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         check_threshold(args.threshold, "--threshold")
+        check_batch_size(args.batch_size, "--batch-size")
     except ConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code
+    _names_as_bytes(sys.stdout)
+    short_http_timeouts()
     from happysad import api
     from happysad.data.progress import log_to_stderr
 
@@ -82,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
             threshold=args.threshold,
         )
     except HappysadError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {redact_text(str(err))}", file=sys.stderr)
         return err.exit_code
     explained: dict[str, str] = {}
     if args.explain:

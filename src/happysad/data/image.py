@@ -187,6 +187,9 @@ def header_size(data: bytes) -> tuple[int, int] | None:
         w, h = size
         if w * h > cap:
             raise ImageDecodeError(_too_large(f"{w}x{h} = {w * h}", cap))
+        _check_decoded_bytes(w, h, *(_png_layout(data) or (3, 1)), cap)  # JPEG: 8-bit, <= 3
+        if data[:2] == b"\xff\xd8":
+            _check_jpeg_scans(data)
         return size
     import io
 
@@ -196,6 +199,8 @@ def header_size(data: bytes) -> tuple[int, int] | None:
     try:
         with Image.open(io.BytesIO(data)) as im:
             w, h = int(im.size[0]), int(im.size[1])
+            layout = len(im.getbands()), _PIL_SAMPLE_BYTES.get(im.mode, 1)
+            tile = _tiff_tile(im)
     except Image.DecompressionBombError as err:  # over 2 x Image.MAX_IMAGE_PIXELS
         import re
 
@@ -210,7 +215,74 @@ def header_size(data: bytes) -> tuple[int, int] | None:
         return None
     if w * h > cap:
         raise ImageDecodeError(_too_large(f"{w}x{h} = {w * h}", cap))
+    _check_decoded_bytes(w, h, *layout, cap)
+    if tile is not None and tile[0] * tile[1] > max(w * h, MAX_TILE_PIXELS):
+        raise ImageDecodeError(
+            f"TIFF tiles of {tile[0]}x{tile[1]} pixels for a {w}x{h} image (each tile is "
+            f"decoded whole: {tile[0] * tile[1] * 4 / 2**20:.0f} MB); refused without decoding"
+        )
     return w, h
+
+
+# OpenCV decodes a tiled TIFF one whole tile at a time (RGBA, 4 bytes a pixel) whatever the
+# image size: a 0.42 MB TIFF of 16x16 pixels with huge tiles took 601 MB. Tiles up to the
+# image's own size, or this many pixels (4 MB), are what writers use.
+MAX_TILE_PIXELS = 2**20
+
+
+def _tiff_tile(im: Any) -> tuple[int, int] | None:
+    """(tile width, tile height) of a tiled TIFF, from its tags (Pillow reads only the
+    header); None for other images."""
+    tags = getattr(im, "tag_v2", None)
+    if im.format != "TIFF" or tags is None or 322 not in tags or 323 not in tags:
+        return None
+    return int(tags[322]), int(tags[323])
+
+
+# Bytes per sample of Pillow modes wider than 8 bits (the others: 1).
+_PIL_SAMPLE_BYTES = {"I;16": 2, "I;16B": 2, "I;16L": 2, "I;16N": 2, "I": 4, "F": 4}
+# Channels OpenCV decodes a PNG to (IMREAD_UNCHANGED), by IHDR colour type: grey, RGB,
+# palette (RGB, or RGBA with transparency), grey+alpha (expanded to 4), RGBA.
+_PNG_CHANNELS = {0: 1, 2: 3, 3: 4, 4: 4, 6: 4}
+
+
+def _png_layout(data: bytes) -> tuple[int, int] | None:
+    """(channels, bytes per sample) a PNG decodes to, from its IHDR; None if not a PNG."""
+    if len(data) < 26 or data[:8] != _PNG_SIGNATURE or data[12:16] != b"IHDR":
+        return None
+    depth, colour = data[24], data[25]
+    return _PNG_CHANNELS.get(colour, 4), 2 if depth == 16 else 1
+
+
+def _check_decoded_bytes(w: int, h: int, channels: int, sample_bytes: int, cap: int) -> None:
+    """Refuse an image whose decoded pixels would take more bytes than an 8-bit RGB image at
+    the pixel cap (3 x OPENCV_IO_MAX_IMAGE_PIXELS): a 0.94 MB 16-bit RGBA PNG of 11000x11000
+    passed the pixel cap and took 6.5 GB to decode and convert."""
+    decoded = w * h * channels * sample_bytes
+    if decoded > 3 * cap:
+        raise ImageDecodeError(
+            f"image too large: its header claims {w}x{h} pixels x {channels} channels x "
+            f"{8 * sample_bytes} bits = {decoded / 2**20:.0f} MB decoded > {3 * cap / 2**20:.0f} MB "
+            "(3 x OPENCV_IO_MAX_IMAGE_PIXELS); refused without decoding"
+        )
+
+
+# A progressive JPEG is decoded once per scan: 10,000 empty scans in a 0.2 MB file took 38 s
+# (0.1 s normally). Encoders write about 10 (libjpeg) and rarely more than a few dozen.
+MAX_JPEG_SCANS = 256
+
+
+def _check_jpeg_scans(data: bytes) -> None:
+    """Refuse a JPEG with more than MAX_JPEG_SCANS start-of-scan markers, before decoding.
+
+    Counted as FF DA byte pairs: in entropy-coded data every FF is followed by 00 or a
+    restart marker, so the count is exact unless a comment holds the pair (then a few more)."""
+    scans = data.count(b"\xff\xda")
+    if scans > MAX_JPEG_SCANS:
+        raise ImageDecodeError(
+            f"JPEG with {scans} scans > {MAX_JPEG_SCANS} (each costs a pass over the image); "
+            "refused without decoding"
+        )
 
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -28,6 +28,7 @@ from happysad.data import cache
 from happysad.data.image import PIXELS_VERSION, Preprocessing, preprocess_file_detailed
 from happysad.data.progress import Progress
 from happysad.data.scan import ImageRecord
+from happysad.errors import StorageError
 from happysad.resources import available_cpus, available_memory_bytes
 
 # data.cache=auto keeps the decoded arrays in memory while they take at most this share of
@@ -141,7 +142,7 @@ def load_images_with_faces(
     tmp = cache.temp_path(cache_file)
     try:
         with cache.locked(tmp):
-            out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=shape)
+            out = _reserved_memmap(tmp, shape, cache_dir)
             faces = _decode_into(out, records, prep, workers, chunk_size)
             out.flush()
             del out
@@ -153,6 +154,31 @@ def load_images_with_faces(
             tmp.unlink()
         raise
     return np.load(cache_file, mmap_mode="r"), labels, faces
+
+
+def _reserved_memmap(tmp: Path, shape: tuple[int, ...], cache_dir: Path) -> np.ndarray:
+    """The cache file, memory-mapped, with its disk blocks reserved before any pixel goes in.
+
+    open_memmap makes a sparse file: on a nearly full filesystem the first write to a page
+    with no block behind it killed the process with SIGBUS (exit 135, no message, the MLflow
+    run left RUNNING). posix_fallocate claims every block now, or fails with a clean error."""
+    try:
+        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=shape)
+        if hasattr(os, "posix_fallocate"):
+            fd = os.open(tmp, os.O_RDWR)
+            try:
+                os.posix_fallocate(fd, 0, os.fstat(fd).st_size)
+            finally:
+                os.close(fd)
+    except OSError as err:
+        n = int(np.prod(shape))
+        need = f"{n / 2**20:.0f} MB" if n >= 2**20 else f"{n / 2**10:.0f} kB"
+        raise StorageError(
+            f"paths.cache_dir={cache_dir}: cannot write the {need} decode cache "
+            f"({err.strerror or err}); free space there, point paths.cache_dir elsewhere, "
+            "or set data.cache=memory"
+        ) from None
+    return out
 
 
 def _decode_into(

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from happysad.config import IMAGE_EXTENSIONS
 from happysad.data.image import (
     DEFAULT_MAX_FILE_BYTES,
     ImageDecodeError,
@@ -33,6 +34,7 @@ from happysad.data.image import (
 )
 from happysad.data.progress import Progress
 from happysad.errors import DataError, csv_row
+from happysad.paths import open_listing
 from happysad.resources import available_cpus
 
 SYSTEM_FILES = {"thumbs.db", "desktop.ini", ".ds_store"}
@@ -75,7 +77,7 @@ def write_cleaning_report(path: str | Path, rows: Iterable[Rejected], append: bo
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     new_file = not (append and path.is_file())
-    with path.open("w" if new_file else "a", newline="") as fh:
+    with open_listing(path, "w" if new_file else "a") as fh:
         w = csv.DictWriter(fh, fieldnames=CLEANING_REPORT_COLUMNS)
         if new_file:
             w.writeheader()
@@ -298,7 +300,9 @@ class ScanCache:
         self, cache_dir: str | Path, root: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES
     ) -> None:
         pixels = os.environ.get("OPENCV_IO_MAX_IMAGE_PIXELS")
-        key = hashlib.sha256(f"{root}|{pixels}|{max_bytes}".encode())
+        # `bytes-cap`: verdicts made before the decoded-bytes cap (a 16-bit bomb cached as
+        # usable) live under another key, so they are checked again.
+        key = hashlib.sha256(f"{root}|{pixels}|{max_bytes}|bytes-cap".encode())
         self.max_bytes = max_bytes
         self.path = Path(cache_dir) / f"scan-{key.hexdigest()[:16]}.json"
         self.prefix = len(os.path.join(str(root), ""))  # scan paths are root/<class>/...
@@ -465,8 +469,22 @@ def _move_exclusive(src: str, dest: Path) -> Path:
         return candidate
 
 
+def _outside_root(path: str, root: Path) -> str | None:
+    """The real folder holding `path` when it is not inside `root` (resolved), else None.
+
+    A class folder may be a link to elsewhere (scanning through it is allowed), but moving
+    files there would move the user's files out of a folder they never handed to us (a link
+    to the home folder would empty it): quarantine only moves what really lies in the root."""
+    real = os.path.realpath(os.path.dirname(path))
+    inside = real == str(root) or real.startswith(os.path.join(str(root), ""))
+    return None if inside else real
+
+
 def _quarantine(path: str, root: Path, qdir: Path) -> tuple[str, str]:
     """(action, note) for one bad file: moved intact under qdir, or why it was not."""
+    outside = _outside_root(path, root)
+    if outside is not None:
+        return "skipped", f"not moved: its real folder {outside} is outside data.root={root}"
     st = os.lstat(path)
     if stat.S_ISLNK(st.st_mode):
         return "skipped", "a symlink: not moved"
@@ -547,7 +565,7 @@ def _inspect_all(
 def scan_folder(
     root: str | Path,
     class_names: list[str] | None = None,
-    extensions: list[str] | tuple[str, ...] = (".jpg", ".jpeg", ".png", ".bmp", ".webp"),
+    extensions: list[str] | tuple[str, ...] = IMAGE_EXTENSIONS,
     recursive: bool = True,
     workers: int = 0,
     quarantine_dir: str | Path | None = None,

@@ -18,6 +18,7 @@ import numpy as np
 
 from happysad.data.scan import ImageRecord
 from happysad.errors import DataError, csv_row
+from happysad.paths import NAME_ERRORS, open_listing
 
 SPLITS = ("train", "val", "test")
 
@@ -61,13 +62,15 @@ class Splits:
         h = hashlib.sha256()
         for s in SPLITS:
             for r in sorted(self[s], key=lambda r: r.relpath):
-                h.update(f"{s}\t{r.relpath}\t{r.class_name}\t{r.sha256}\n".encode())
+                h.update(
+                    f"{s}\t{r.relpath}\t{r.class_name}\t{r.sha256}\n".encode("utf-8", NAME_ERRORS)
+                )
         return h.hexdigest()
 
     def write_manifest(self, path: str | Path) -> Path:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("w", newline="") as fh:
+        with open_listing(path) as fh:
             w = csv.writer(fh)
             w.writerow(["relpath", "class_name", "label", "split", "sha256", "height", "width"])
             for s in SPLITS:
@@ -80,7 +83,7 @@ class Splits:
     def write_duplicates(self, path: str | Path) -> Path:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("w", newline="") as fh:
+        with open_listing(path) as fh:
             w = csv.DictWriter(fh, fieldnames=["sha256", "files", "classes", "splits"])
             w.writeheader()
             w.writerows(csv_row(d) for d in self.duplicates)

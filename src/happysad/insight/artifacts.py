@@ -29,6 +29,7 @@ from omegaconf import DictConfig, OmegaConf
 from happysad.data.scan import Rejected, write_cleaning_report
 from happysad.errors import csv_row, redact, redact_text
 from happysad.insight import figures as plots
+from happysad.paths import open_listing
 
 if TYPE_CHECKING:
     from happysad.evaluate import Evaluation
@@ -53,7 +54,7 @@ def face_crop_notes(
     data_dir.mkdir(parents=True, exist_ok=True)
     per_split: dict[str, list[int]] = {}
     fallback: list[tuple[str, str]] = []
-    with (data_dir / "face_crop.csv").open("w", newline="") as fh:
+    with open_listing(data_dir / "face_crop.csv") as fh:
         w = csv.writer(fh)
         w.writerow(["relpath", "class_name", "split", "face_found", "x", "y", "w", "h"])
         for s, boxes in faces.items():

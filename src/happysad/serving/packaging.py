@@ -29,7 +29,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 
-from happysad.errors import HappysadError, ModelLoadError, first_line
+from happysad.errors import HappysadError, ModelLoadError, first_line, redact_text
 from happysad.evaluate import predict_labels
 from happysad.paths import use_mlflow_store
 from happysad.serving.metadata import (
@@ -275,9 +275,19 @@ def _from_dir(model_dir: Path, source: str, safe_mode: bool) -> LoadedModel:
     return LoadedModel(model, meta, source)
 
 
+# A model "URL": MLflow would read it as an artifact server's address and fail obscurely.
+_WEB_SCHEMES = ("http", "https", "ftp")
+
+
 def load_model(ref: str, tracking_uri: str | None = None, safe_mode: bool = True) -> LoadedModel:
     """Load by local path (model dir, Hydra run dir, or .keras with happysad.json beside it)
     or by MLflow URI (`runs:/<id>/model`, `models:/<name>/<version>`, `models:/<name>@alias`)."""
+    if ref.split("://", 1)[0].lower() in _WEB_SCHEMES:
+        raise ModelLoadError(
+            f"{redact_text(ref)}: a web address is not a model source; download the model "
+            "folder (from a source you trust: a model is code) and give its path, or give "
+            "runs:/<run_id>/model or models:/<name>/<version> with --tracking-uri"
+        )
     if "://" in ref or ref.startswith(("runs:/", "models:/")):
         if tracking_uri:
             use_mlflow_store(tracking_uri)

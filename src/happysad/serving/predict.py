@@ -16,12 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
+from happysad.config import IMAGE_EXTENSIONS
 from happysad.data.image import ImageDecodeError, Preprocessing, preprocess_file
 from happysad.data.progress import Progress
 from happysad.resources import available_cpus
 from happysad.serving.packaging import LoadedModel
-
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff")
 
 
 @dataclass

@@ -13,6 +13,7 @@ so it imports only the few happysad modules that are copied into the model folde
 from __future__ import annotations
 
 import base64
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +24,11 @@ import numpy as np
 import pandas as pd
 
 from happysad.data.image import ImageDecodeError, preprocess_bytes
+from happysad.errors import HappysadError
 from happysad.evaluate import predict_labels
 from happysad.serving.metadata import INPUT_COLUMN, check_model_matches, load_keras, read_metadata
+
+log = logging.getLogger(__name__)
 
 # Request limits of the served pyfunc, from the server's environment (read on every request).
 MAX_ROWS_ENV, DEFAULT_MAX_ROWS = "HAPPYSAD_MAX_ROWS", 256
@@ -118,7 +122,12 @@ class HappysadPyfunc(mlflow.pyfunc.PythonModel):
         self.metadata = read_metadata(meta_path)
         self.model = load_keras(Path(context.artifacts["keras_model"]))
         check_model_matches(self.model, self.metadata, meta_path)
-        ServingLimits.from_env()  # a bad limit fails the server at start, not each request
+        try:
+            ServingLimits.from_env()
+        except HappysadError as err:
+            # One line in the server's log now; each request then answers every row with
+            # it (raised here, MLflow would print a 94-line traceback and serve nothing).
+            log.error("error: %s", err)
 
     def output_columns(self) -> list[str]:
         names = self.metadata.class_names
@@ -127,19 +136,26 @@ class HappysadPyfunc(mlflow.pyfunc.PythonModel):
     def predict(
         self, context: Any, model_input: pd.DataFrame, params: dict | None = None
     ) -> pd.DataFrame:
-        limits = ServingLimits.from_env()
+        try:
+            limits = ServingLimits.from_env()
+            bad_limit = ""
+        except HappysadError as err:  # the server's setting: every row says what to fix
+            limits, bad_limit = ServingLimits(), f"server setting {err}"
         prep = self.metadata.preprocessing
         names = self.metadata.class_names
         n = len(model_input)
-        if INPUT_COLUMN not in model_input:
+        if bad_limit:
             values: list[Any] = [None] * n
+            errors = [bad_limit] * n
+        elif INPUT_COLUMN not in model_input:
+            values = [None] * n
             errors = [f"no {INPUT_COLUMN} column in the request"] * n
         else:
             values = list(model_input[INPUT_COLUMN])
             errors = [""] * n
         good: list[int] = []
         images: list[np.ndarray] = []
-        if n > limits.max_rows:
+        if n > limits.max_rows and not bad_limit:
             errors = [
                 f"request has {n} rows > {MAX_ROWS_ENV}={limits.max_rows}; "
                 f"send at most {limits.max_rows} per request"

@@ -7,6 +7,7 @@ beside the store, not in whatever directory the job happened to run from.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
@@ -27,6 +28,8 @@ from happysad.errors import (
     redacted_stdout,
 )
 from happysad.paths import use_mlflow_store
+from happysad.tracking.names import is_refusal, mlflow_metric_names
+from happysad.tracking.store_lock import store_lock
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,7 @@ MAX_PARAM_LEN = 6000  # MLflow's limit on a param value
 TAG_OVERRIDES = "happysad.overrides"
 TAG_OVERRIDES_JSON = "happysad.overrides_json"
 TAG_RUN_DIR = "happysad.run_dir"
+TAG_METRIC_NAMES = "happysad.metric_names"  # JSON {MLflow metric name: the run's own name}
 TAG_INIT_FROM = "happysad.init_from"  # the model a warm start began from
 TAG_MODEL_NAME = "model_name"
 TAG_DATASET_FINGERPRINT = "dataset_fingerprint"
@@ -61,12 +65,14 @@ EXPERIMENT_KIND = "custom_model_development"
 
 
 def client(uri: str) -> Any:
-    """An MlflowClient on `uri` (a SQLite store's folder is created first)."""
+    """An MlflowClient on `uri` (a SQLite store's folder is created first). Made under the
+    store's lock: making it opens the store, which migrates a new one (store_lock.py)."""
     from mlflow.tracking import MlflowClient
 
     if uri.startswith("sqlite:///"):
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    return MlflowClient(tracking_uri=uri)
+    with store_lock(uri):
+        return MlflowClient(tracking_uri=uri)
 
 
 def ensure_experiment(mlflow_client: Any, name: str, artifact_location: str | None) -> str:
@@ -177,6 +183,7 @@ class Tracker:
         self.run_id: str | None = None
         self.pending: list[tuple[dict[str, float], int | None]] = []
         self.failures: list[str] = []
+        self.renamed: dict[str, str] = {}  # MLflow metric name -> the run's own name
 
     def _mlflow(self) -> Any:
         import mlflow
@@ -212,7 +219,7 @@ class Tracker:
 
     def _experiment_id(self) -> str:
         return ensure_experiment(
-            self._mlflow().MlflowClient(), self.cfg.experiment, self.cfg.artifact_location
+            client(str(self.cfg.uri)), self.cfg.experiment, self.cfg.artifact_location
         )
 
     def start(self, run_name: str, tags: dict[str, str], run_id: str | None = None) -> None:
@@ -264,8 +271,12 @@ class Tracker:
             metrics, step = self.pending[0]
             try:
                 mlflow.log_metrics(metrics, step=step)
-            except Exception:
-                return False
+            except Exception as err:
+                if not is_refusal(err):
+                    return False  # not answering: kept, retried at the next call
+                self.pending.pop(0)
+                self._log_one_by_one(metrics, step)
+                continue
             except KeyboardInterrupt:
                 # Cut off mid-request: MLflow may have stored it. Never sent again from here
                 # (that could log the step twice); the epoch journal decides what is missing.
@@ -293,8 +304,26 @@ class Tracker:
         clean = {k: str(v)[:MAX_PARAM_LEN] for k, v in redact(dict(params)).items()}
         self._safely("log_params", self._mlflow().log_params, clean)
 
+    def _log_one_by_one(self, metrics: dict[str, float], step: int | None) -> None:
+        """A batch MLflow refused (4xx): send each value alone, so only the refused ones are
+        lost to MLflow, and name each in an error (the run dir keeps them all)."""
+        for key, value in metrics.items():
+            try:
+                self._mlflow().log_metric(key, value, step=step)
+            except Exception as err:
+                if not is_refusal(err):
+                    self.pending.append(({key: value}, step))  # gone away meanwhile: retried
+                    continue
+                log.error("MLflow refused metric %r: %s", key, first_line(err)[:300])
+                self.failures.append(f"log_metrics {key}: refused")
+
     def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
-        self.pending.append(({k: float(v) for k, v in metrics.items()}, step))
+        names = mlflow_metric_names(metrics)
+        renamed = {new: old for old, new in names.items() if new != old}
+        if renamed.keys() - self.renamed.keys():
+            self.renamed.update(renamed)
+            self.set_tags({TAG_METRIC_NAMES: json.dumps(self.renamed, sort_keys=True)})
+        self.pending.append(({names[k]: float(v) for k, v in metrics.items()}, step))
         if not self.flush() and len(self.failures) == 0:
             self.failures.append("log_metrics")
             log.warning("MLflow unreachable: buffering metrics and retrying at each epoch")

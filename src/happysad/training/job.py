@@ -14,6 +14,7 @@ from typing import Any
 
 from omegaconf import DictConfig
 
+from happysad.errors import storage_errors
 from happysad.training import interrupt, stages
 
 log = logging.getLogger("happysad.training")
@@ -30,6 +31,17 @@ def train(
     Returns the final metrics, the best validation figures, the objective (trainer.objective)
     and where the model went. `extra_tags` go on the MLflow run (e.g. a sweep's).
     """
+    # A full or read-only output folder: one line, and the MLflow run ends FAILED.
+    with storage_errors(f"writing the run's files (run dir {run_dir}, paths.output_dir)"):
+        return _train(cfg, run_dir, overrides, extra_tags)
+
+
+def _train(
+    cfg: DictConfig,
+    run_dir: str | Path,
+    overrides: list[str] | None,
+    extra_tags: dict[str, str] | None,
+) -> dict[str, Any]:
     from happysad.data.augment import build_augmenter
     from happysad.training.resume import BACKUP_DIR, read_state
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -71,8 +73,38 @@ def _restore_secrets(old: DictConfig, given: DictConfig) -> None:
                 old[key] = raw
 
 
-def resume_config(cfg: DictConfig) -> tuple[DictConfig, str]:
-    """(the interrupted run's config with trainer.resume kept, its run dir)."""
+def _node(cfg: DictConfig, key: str) -> Any:
+    """The value at a dotted key, unresolved (as .hydra/config.yaml saves it); None if absent."""
+    node: Any = OmegaConf.to_container(cfg, resolve=False)
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def refuse_changed_keys(ref: str, old: DictConfig, given: DictConfig, overrides: list[str]) -> None:
+    """A resumed run continues with the config it started with: a key given now with another
+    value would be silently ignored (more epochs, another learning rate), so it is refused
+    with the keys named. Keys given with the run's own value are fine."""
+    changed = []
+    for override in overrides:
+        key = override.lstrip("+~").split("=", 1)[0]
+        if key == "trainer.resume" or key.startswith(("hydra.", "hydra/")):
+            continue
+        if _node(given, key) != _node(old, key):
+            changed.append(key)
+    if changed:
+        raise ConfigError(
+            f"trainer.resume={ref}: a resumed run keeps the config it started with; "
+            f"{', '.join(changed)} differ from it (drop them, or start a new run with them)"
+        )
+
+
+def resume_config(cfg: DictConfig, overrides: list[str] | None = None) -> tuple[DictConfig, str]:
+    """(the interrupted run's config with trainer.resume kept, its run dir).
+
+    `overrides`: the ones given now; any that changes the run's config is refused."""
     ref = str(cfg.trainer.resume)
     run_dir = _find_run_dir(ref, cfg)
     saved = run_dir / ".hydra" / "config.yaml"
@@ -81,6 +113,7 @@ def resume_config(cfg: DictConfig) -> tuple[DictConfig, str]:
     old = OmegaConf.load(saved)
     assert isinstance(old, DictConfig)
     _restore_secrets(old, cfg)
+    refuse_changed_keys(ref, old, cfg, list(overrides or []))
     old.paths.run_dir = str(run_dir)  # was ${hydra:runtime.output_dir}: pin it to the old dir
     old.trainer.resume = ref
     # Reopen the run in the store it started in, whatever $MLFLOW_TRACKING_URI (which
@@ -150,9 +183,47 @@ def update_state(run_dir: Path, **values: Any) -> None:
     (run_dir / STATE_FILE).write_text(json.dumps(state))
 
 
-def refuse_reused_run_dir(run_dir: Path) -> None:
+# Run dirs the pre-Hydra check saw, by absolute path: True if the folder already existed
+# (then it was empty, or the check refused it). The clean-up of a failed run asks here, so
+# that it removes only what the run made.
+_SEEN_BEFORE_HYDRA: dict[str, bool] = {}
+
+
+def hydra_job_files() -> set[str]:
+    """What Hydra's job setup writes into a run dir: `.hydra/` and the job's log file."""
+    from hydra.core.hydra_config import HydraConfig
+
+    job = str(HydraConfig.get().job.name) if HydraConfig.initialized() else "train"
+    return {".hydra", f"{job}.log"}
+
+
+def existed_before_run(run_dir: str | Path) -> bool | None:
+    """Whether the run dir existed before this run (None: not checked before Hydra wrote)."""
+    return _SEEN_BEFORE_HYDRA.get(os.path.abspath(run_dir))
+
+
+def _refuse_unwritable(run_dir: Path) -> None:
+    """The run dir, or the nearest folder above it that exists, must be writable: a
+    read-only paths.output_dir gave a 24-line traceback from Hydra's first mkdir."""
+    here = Path(os.path.abspath(run_dir))
+    while not here.exists() and here != here.parent:
+        here = here.parent
+    if here.is_dir() and not os.access(here, os.W_OK | os.X_OK):
+        raise ConfigError(
+            f"hydra.run.dir={run_dir}: cannot be written ({here} is read-only or not yours); "
+            "point paths.output_dir or hydra.run.dir at a writable folder"
+        )
+
+
+def refuse_reused_run_dir(run_dir: Path, hydra_wrote: Collection[str] = ()) -> None:
     """A run dir that already holds a run is not reused: its history would be appended to,
-    its backup restored into the new model, its model folder replaced. Nothing is deleted."""
+    its backup restored into the new model, its model folder replaced. Nor is a folder that
+    holds anything else: a run writes report.html, metrics.json, plots/... over the user's
+    files of those names. Nothing is deleted or written here.
+
+    `hydra_wrote`: the entries Hydra's job setup already made when called after it (the
+    callback before Hydra passes none: then any entry at all is someone else's)."""
+    run_dir = Path(run_dir)
     found = [
         n for n in (STATE_FILE, HISTORY_FILE, BACKUP_DIR, RUN_MODEL_DIR) if (run_dir / n).exists()
     ]
@@ -161,3 +232,22 @@ def refuse_reused_run_dir(run_dir: Path) -> None:
             f"hydra.run.dir={run_dir}: already holds a run ({', '.join(found)}); continue it "
             f"with trainer.resume={run_dir}, or pick a new run dir (nothing was changed)"
         )
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ConfigError(f"hydra.run.dir={run_dir}: is a file, not a folder (nothing was changed)")
+    _refuse_unwritable(run_dir)
+    try:
+        others = sorted(p.name for p in run_dir.iterdir() if p.name not in hydra_wrote)
+    except FileNotFoundError:
+        others = []
+    except OSError as err:
+        raise ConfigError(
+            f"hydra.run.dir={run_dir}: cannot be read ({err.strerror or err})"
+        ) from None
+    if others:
+        shown = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
+        raise ConfigError(
+            f"hydra.run.dir={run_dir}: not empty and not a happysad run ({shown}); "
+            "pick a new or empty folder (nothing was changed)"
+        )
+    if not hydra_wrote:
+        _SEEN_BEFORE_HYDRA[os.path.abspath(run_dir)] = run_dir.exists()

@@ -26,7 +26,7 @@ from omegaconf import DictConfig, OmegaConf
 from happysad.data.image import Preprocessing
 from happysad.errors import ConfigError, DataError, first_line, redact, redact_file
 from happysad.training.prior import AUTO
-from happysad.training.resume import refuse_reused_run_dir
+from happysad.training.resume import hydra_job_files, refuse_reused_run_dir
 
 if TYPE_CHECKING:  # names for the annotations only: TensorFlow loads after config validation
     import keras
@@ -160,7 +160,7 @@ def open_context(
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     if not cfg.trainer.resume:
-        refuse_reused_run_dir(run_dir)
+        refuse_reused_run_dir(run_dir, hydra_wrote=hydra_job_files())
     tracker = open_tracker(cfg.tracking)  # before any data or model work: checks the server
     strategy = configure_tensorflow(cfg)
     chief = is_chief(strategy)

@@ -14,6 +14,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
+from happysad.paths import displayable
+
 log = logging.getLogger(__name__)
 
 _WRONG_COLOR = "#c62828"  # red, dark enough to read on white
@@ -53,8 +55,9 @@ def _to_displayable(images: np.ndarray) -> np.ndarray:
 
 
 def _short_name(path: str, limit: int, head: int) -> str:
-    """The file name of ``path``, cut in the middle to ``limit`` characters so labels stay short."""
-    name = Path(str(path)).name
+    """The file name of ``path``, cut in the middle to ``limit`` characters so labels stay short
+    (undecodable bytes of the name shown as escapes: matplotlib refuses surrogates)."""
+    name = displayable(Path(str(path)).name)
     if len(name) <= limit:
         return name
     return name[:head] + "…" + name[-(limit - 1 - head) :]
