@@ -19,7 +19,7 @@ import numpy as np
 from happysad.data.image import ImageDecodeError, Preprocessing, preprocess_file
 from happysad.data.progress import Progress
 from happysad.resources import available_cpus
-from happysad.serving.packaging import LoadedModel
+from happysad.serving.loading import LoadedModel
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff")
 
