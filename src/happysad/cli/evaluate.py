@@ -14,6 +14,7 @@ import json
 import sys
 
 from happysad.errors import HappysadError
+from happysad.serving.portable import RUNTIMES
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -35,6 +36,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--tracking-uri", default=None, help="MLflow tracking URI for runs:/ and models:/"
     )
+    p.add_argument(
+        "--runtime",
+        choices=RUNTIMES,
+        default="auto",
+        help="auto: the model's portable ONNX copy when it has one (no TensorFlow), else Keras; "
+        "portable: ONNX or fail; keras: always Keras (with --out, adds the Grad-CAM figures)",
+    )
+    p.add_argument(
+        "--verbose", action="store_true", help="show TensorFlow's start-up log lines on stderr"
+    )
     return p.parse_args(argv)
 
 
@@ -49,6 +60,7 @@ def run(args: argparse.Namespace) -> dict:
         batch_size=args.batch_size,
         out=args.out,
         tracking_uri=args.tracking_uri,
+        runtime=args.runtime,
     )
 
 
@@ -60,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.verbose:
+        from happysad.quiet import set_verbose
+
+        set_verbose()
     from happysad.data.progress import log_to_stderr
 
     log_to_stderr()
