@@ -39,11 +39,11 @@ def poisoned_env(tmp_path: Path, names: tuple[str, ...]) -> tuple[dict[str, str]
 
 
 def _save(tmp: Path, n_classes: int, name: str) -> Path:
+    import keras
+
     from happysad.data.image import Preprocessing
     from happysad.serving.packaging import ModelMetadata, save_model
     from happysad.training.model import build_model
-
-    import keras
 
     keras.utils.set_random_seed(n_classes)
     # The default model (small_cnn): Rescaling, Conv/BatchNorm/ReLU, pooling, auto head.
@@ -80,6 +80,14 @@ def _artifacts(model_dir: Path) -> Path:
     return model_dir / "artifacts"
 
 
+def yaml_artifacts(model_dir: Path) -> dict[str, str]:
+    """The pyfunc's artifacts as the MLmodel file records them (name -> path)."""
+    import yaml
+
+    flavor = yaml.safe_load((model_dir / "MLmodel").read_text())["flavors"]["python_function"]
+    return {k: v["path"] for k, v in flavor["artifacts"].items()}
+
+
 def test_every_saved_model_carries_a_recorded_onnx_copy(models: dict[str, Path]) -> None:
     for kind, units in (("sigmoid", 1), ("softmax", 3)):
         art = _artifacts(models[kind])
@@ -89,6 +97,16 @@ def test_every_saved_model_carries_a_recorded_onnx_copy(models: dict[str, Path])
         assert entry["input"]["shape"] == [None, SIZE, SIZE, 3]
         assert entry["input"]["dtype"] == "float32" and entry["input"]["name"]
         assert entry["output"]["shape"] == [None, units]
+
+
+def test_the_served_requirements_of_a_portable_model_leave_tensorflow_out(
+    models: dict[str, Path],
+) -> None:
+    reqs = (models["sigmoid"] / "requirements.txt").read_text().split()
+    names = {r.split("==")[0] for r in reqs}
+    assert "onnxruntime" in names and not names & {"tensorflow", "keras"}, names
+    art = yaml_artifacts(models["sigmoid"])
+    assert art["portable_model"].endswith("model.onnx")
 
 
 @pytest.mark.parametrize("kind", ["sigmoid", "softmax"])

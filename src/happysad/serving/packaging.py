@@ -129,17 +129,26 @@ SERVING_REQUIREMENTS = (
     "pillow",  # data/image.py reads each image's header (the pixel cap) before decoding
     "numpy",
     "pandas",
-    "onnxruntime",  # the portable copy (serving/portable.py): answers without TensorFlow
+)
+# The same for a model logged with its ONNX copy: the pyfunc answers through onnxruntime, so
+# the server's environment has no TensorFlow (hundreds of MB smaller, a fast cold start).
+PORTABLE_SERVING_REQUIREMENTS = (
+    "mlflow",
+    "opencv-python-headless",
+    "pillow",
+    "numpy",
+    "pandas",
+    "onnxruntime",
 )
 
 
-def _requirements() -> list[str]:
+def _requirements(portable: bool = False) -> list[str]:
     """`name==version` as installed now: an env MLflow builds for the model (`mlflow models
     serve` without --env-manager local) gets the stack that trained it, not today's releases."""
     from importlib.metadata import PackageNotFoundError, version
 
     out = []
-    for p in SERVING_REQUIREMENTS:
+    for p in PORTABLE_SERVING_REQUIREMENTS if portable else SERVING_REQUIREMENTS:
         try:
             out.append(f"{p}=={version(p)}")
         except PackageNotFoundError:
@@ -177,7 +186,7 @@ def _model_kwargs(
         "code_paths": [str(code)],
         "artifacts": artifacts,
         "signature": _signature(meta.class_names),
-        "pip_requirements": _requirements(),
+        "pip_requirements": _requirements(portable=onnx_path is not None),
     }
     if example is not None:
         kwargs["input_example"] = pd.DataFrame({INPUT_COLUMN: [encode_image_b64(example)]})
