@@ -280,3 +280,49 @@ def test_tensorflow_start_up_chatter_is_dropped_and_real_lines_kept() -> None:
     )
     assert drop_chatter(chatter) == ""
     assert drop_chatter(chatter + real) == real
+
+
+def test_export_command_writes_a_graph_plain_onnxruntime_runs(
+    models: dict[str, Path], tmp_path: Path
+) -> None:
+    """The deployer's path (docs/serving.md): the printed contract and onnxruntime alone."""
+    import onnxruntime as ort
+
+    from happysad import api
+
+    out = tmp_path / "exported" / "faces.onnx"
+    cmd = [sys.executable, "-m", "happysad", "export", str(models["softmax"]), str(out)]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=CLI_ENV, cwd=ROOT)
+    assert res.returncode == 0, res.stderr[-2000:]
+    contract = json.loads(res.stdout)
+    assert contract["input"]["shape"] == [None, SIZE, SIZE, 3]
+    assert contract["class_names"] == ["red", "green", "blue"]
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    x = np.random.default_rng(3).integers(0, 256, (5, SIZE, SIZE, 3)).astype(np.float32)
+    got = session.run(None, {session.get_inputs()[0].name: x})[0]
+    want = api.load(str(models["softmax"]), runtime="keras").model.predict_on_batch(x)
+    np.testing.assert_allclose(got, want, atol=1e-4)
+    again = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=CLI_ENV, cwd=ROOT)
+    assert (
+        again.returncode == 2
+        and again.stderr.strip() == f"error: {out}: already exists; export to a new path"
+    )
+
+
+def test_litert_export_answers_what_keras_answers(models: dict[str, Path], tmp_path: Path) -> None:
+    import tensorflow as tf
+
+    from happysad import api
+    from happysad.serving.export import export_graph
+
+    model = api.load(str(models["sigmoid"]), runtime="keras").model
+    out = export_graph(model, tmp_path / "faces.tflite", "litert")
+    interpreter = tf.lite.Interpreter(model_path=str(out))
+    x = np.random.default_rng(4).integers(0, 256, (3, SIZE, SIZE, 3)).astype(np.float32)
+    inp = interpreter.get_input_details()[0]
+    interpreter.resize_tensor_input(inp["index"], x.shape)
+    interpreter.allocate_tensors()
+    interpreter.set_tensor(inp["index"], x)
+    interpreter.invoke()
+    got = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+    np.testing.assert_allclose(got, model.predict_on_batch(x), atol=1e-4)
