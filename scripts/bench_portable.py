@@ -21,6 +21,7 @@ Prints one JSON line on stdout.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import sys
@@ -144,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--work", type=Path, default=None, help="work folder (default: a temp dir)")
     a = p.parse_args(argv)
 
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     from happysad.quiet import import_tensorflow
 
     load_start = loadavg()
