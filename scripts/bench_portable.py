@@ -39,6 +39,10 @@ except ImportError:  # a checkout without `pip install -e .`
     sys.path.insert(0, str(ROOT / "src"))
 
 SIZE = 64
+# Linux carries a parent's peak RSS into a child it forks (through exec), so wait4's figure
+# for a child of this process (over 1 GB once TensorFlow is loaded here) would hide the
+# child's own; GNU time forks from a process of a few MB and reports the child's peak.
+TIME = Path("/usr/bin/time")
 
 
 def build_and_save(preset: str, n_classes: int, out: Path, **changes: Any) -> Path:
@@ -67,9 +71,14 @@ def cold_starts(model_dir: Path, image: str, repeats: int, work: Path) -> dict[s
     for i in range(repeats):
         for runtime in runs:
             cmd = [*console("happysad-predict"), str(model_dir), image, "--runtime", runtime]
+            rss_file = work / f"cold_{runtime}_{i}.rss"
+            if TIME.is_file():  # its own tiny process forks the child: see peak_rss_mb
+                cmd = [str(TIME), "-f", "%M", "-o", str(rss_file), *cmd]
             res = run_child(cmd, work / f"cold_{runtime}_{i}.log")
             if res["rc"] != 0:
                 raise RuntimeError(f"{runtime} cold start failed: {res.get('log_tail')}")
+            if rss_file.is_file():
+                res["peak_rss_mb"] = round(int(rss_file.read_text().split()[-1]) / 1024, 1)
             runs[runtime].append(res)
     out: dict[str, Any] = {"repeats": repeats}
     for runtime, rs in runs.items():
@@ -153,13 +162,16 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     try:
         from happysad.data.demo import generate_demo_dataset
+        from happysad.serving.predict import IMAGE_EXTENSIONS
 
         note(f"{a.n_images} demo faces")
         data = work / "faces"
         generate_demo_dataset(
             data, per_class=-(-a.n_images // 2), image_size=128, seed=0, n_corrupt=0
         )
-        files = sorted(str(f) for f in data.rglob("*.jpg"))[: a.n_images]
+        files = sorted(str(f) for f in data.rglob("*") if f.suffix.lower() in IMAGE_EXTENSIONS)[
+            : a.n_images
+        ]
         import_tensorflow()
         note("default model (small_cnn) + its ONNX copy")
         default = build_and_save("small_cnn", 2, work / "small_cnn")

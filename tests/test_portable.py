@@ -147,6 +147,21 @@ def test_predict_cli_answers_without_tensorflow_keras_hydra_or_mlflow(
         assert r["probability"] == pytest.approx(w.probability, abs=1e-4)
 
 
+def test_keras_runtime_starts_without_tensorflow_chatter_on_stderr(
+    models: dict[str, Path], images: list[Path]
+) -> None:
+    """Default CLI environment (no TF_CPP_MIN_LOG_LEVEL set by the caller): no absl lines."""
+    env = {k: v for k, v in CLI_ENV.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    cmd = [str(Path(sys.executable).parent / "happysad-predict"), str(models["sigmoid"])]
+    cmd += [str(images[0]), "--runtime", "keras"]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env, cwd=ROOT)
+    assert res.returncode == 0, res.stderr[-2000:]
+    for noise in ("I0000", "E0000", "cuInit", "absl::InitializeLog"):
+        assert noise not in res.stderr, res.stderr
+    portable = run_cli("happysad-predict", models["sigmoid"], images[0])
+    assert res.stdout.split("\t")[1] == portable.stdout.split("\t")[1]
+
+
 def test_eval_cli_answers_without_tensorflow(
     models: dict[str, Path], images: list[Path], tmp_path: Path
 ) -> None:

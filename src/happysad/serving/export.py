@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from happysad.errors import first_line
+from happysad.quiet import filtered_stderr
 from happysad.serving.portable import INPUT_DTYPE, ONNX_FORMAT, OnnxModel
 
 log = logging.getLogger("happysad")
@@ -45,7 +46,9 @@ def export_graph(model: Any, out: Path, fmt: str) -> Path:
         raise ValueError(f"format={fmt!r}: expected one of {', '.join(FORMATS)}")
     kwargs: dict[str, Any] = {"format": "tf_saved_model" if fmt == "saved_model" else fmt}
     kwargs["input_signature"] = [_input_spec(model)]
-    with warnings.catch_warnings():  # tf2onnx's own NumPy deprecation notes: not ours to fix
+    # tf2onnx's NumPy deprecation notes are not ours to fix; the converters' grappler runs
+    # log `I0000 ... Starting new session` through absl, past TF_CPP_MIN_LOG_LEVEL.
+    with warnings.catch_warnings(), filtered_stderr():
         warnings.simplefilter("ignore", FutureWarning)
         warnings.simplefilter("ignore", DeprecationWarning)
         model.export(str(out), verbose=False, **kwargs)

@@ -119,13 +119,14 @@ def is_uri(ref: str) -> bool:
 
 
 def load_model(
-    ref: str, tracking_uri: str | None = None, safe_mode: bool = True, runtime: str = "auto"
+    ref: str, tracking_uri: str | None = None, safe_mode: bool = True, runtime: str = "keras"
 ) -> LoadedModel:
     """Load by local path (model dir, Hydra run dir, or .keras with happysad.json beside it)
     or by MLflow URI (`runs:/<id>/model`, `models:/<name>/<version>`, `models:/<name>@alias`).
 
-    runtime: "auto" (the ONNX copy if the model has one, else Keras), "portable" (ONNX or a
-    ModelLoadError), "keras" (always Keras, e.g. for Grad-CAM or training from it).
+    runtime: "keras" (the default here: callers of this function use `.model` as a Keras
+    model, e.g. warm starts and Grad-CAM), "auto" (the ONNX copy if the model has one, else
+    Keras: what `api.load`, the CLIs and the pyfunc use), "portable" (ONNX or ModelLoadError).
     """
     check_runtime(runtime)
     if is_uri(ref):
