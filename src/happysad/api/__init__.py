@@ -353,8 +353,8 @@ def evaluate(
 
     The folder's class sub-folders carry (a subset of) the model's class names; bad files
     are skipped and counted as in training. With `out`, the evaluation figures, the
-    metrics.json and the cleaning report are written there (Grad-CAM figures only when the
-    model runs in Keras: `runtime="keras"`).
+    metrics.json and the cleaning report are written there; the Grad-CAM figures need the
+    Keras model, so `out` with `runtime="auto"` runs Keras (`runtime="portable"`: no Grad-CAM).
     """
     from happysad.data.loader import load_images
     from happysad.data.scan import scan_folder
@@ -364,6 +364,8 @@ def evaluate(
     root = Path(data_root)
     if not root.is_dir():
         raise DataError(f"{data_root}: not a folder")
+    if out and runtime == "auto":
+        runtime = "keras"  # the figures include Grad-CAM, which differentiates the Keras model
     loaded = load(model, tracking_uri=tracking_uri, runtime=runtime)
     names = loaded.metadata.class_names
     folders = sorted(c.name for c in root.iterdir() if c.is_dir() and not c.name.startswith("."))

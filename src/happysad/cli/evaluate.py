@@ -40,8 +40,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--runtime",
         choices=RUNTIMES,
         default="auto",
-        help="auto: the model's portable ONNX copy when it has one (no TensorFlow), else Keras; "
-        "portable: ONNX or fail; keras: always Keras (with --out, adds the Grad-CAM figures)",
+        help="auto: the model's portable ONNX copy when it has one (no TensorFlow), else Keras "
+        "(and Keras with --out: its Grad-CAM figures need it); portable: ONNX or fail, no "
+        "Grad-CAM figures; keras: always Keras (loads TensorFlow)",
     )
     p.add_argument(
         "--verbose", action="store_true", help="show TensorFlow's start-up log lines on stderr"

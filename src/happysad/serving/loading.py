@@ -24,7 +24,7 @@ from happysad.serving.metadata import (
     load_keras,
     read_metadata,
 )
-from happysad.serving.portable import RUNTIMES, OnnxModel, portable_file
+from happysad.serving.portable import RUNTIMES, OnnxModel, onnxruntime_available, portable_file
 
 
 @dataclass
@@ -69,6 +69,8 @@ def _engine(
 ) -> Any:
     """The ONNX graph (auto/portable, when recorded and present) or the Keras model."""
     onnx_path = portable_file(meta.extra, meta_path.parent) if runtime != "keras" else None
+    if runtime == "auto" and not onnxruntime_available():
+        onnx_path = None
     if runtime == "portable" and onnx_path is None:
         raise ModelLoadError(
             f"{meta_path.parent}: no portable (ONNX) copy recorded in {METADATA_FILE}; "

@@ -40,6 +40,13 @@ def portable_problem(entry: Any) -> str | None:
     return None
 
 
+def onnxruntime_available() -> bool:
+    """Whether `auto` can use the ONNX copy here (else it runs Keras, as for older models)."""
+    import importlib.util
+
+    return importlib.util.find_spec("onnxruntime") is not None
+
+
 def portable_file(meta_extra: dict[str, Any], meta_dir: Path) -> Path | None:
     """The ONNX file a model's metadata points to, if it records one and the file is there."""
     entry = meta_extra.get(PORTABLE_KEY)

@@ -27,7 +27,12 @@ import pandas as pd
 from happysad.data.image import ImageDecodeError, preprocess_bytes
 from happysad.evaluate import predict_labels
 from happysad.serving.metadata import INPUT_COLUMN, check_model_matches, load_keras, read_metadata
-from happysad.serving.portable import PORTABLE_ARTIFACT, RUNTIMES, OnnxModel
+from happysad.serving.portable import (
+    PORTABLE_ARTIFACT,
+    RUNTIMES,
+    OnnxModel,
+    onnxruntime_available,
+)
 
 # Request limits of the served pyfunc, from the server's environment (read on every request).
 MAX_ROWS_ENV, DEFAULT_MAX_ROWS = "HAPPYSAD_MAX_ROWS", 256
@@ -43,6 +48,8 @@ def _engine(artifacts: dict[str, str], runtime: str) -> Any:
     if runtime not in RUNTIMES:
         raise ConfigError(f"{RUNTIME_ENV}={runtime!r}: expected one of {', '.join(RUNTIMES)}")
     onnx_path = artifacts.get(PORTABLE_ARTIFACT)
+    if runtime == "auto" and not onnxruntime_available():
+        onnx_path = None  # an environment without onnxruntime: Keras, as for older models
     if runtime != "keras" and onnx_path:
         return OnnxModel(Path(onnx_path))
     if runtime == "portable":
