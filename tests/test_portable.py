@@ -341,3 +341,34 @@ def test_litert_export_answers_what_keras_answers(models: dict[str, Path], tmp_p
     interpreter.invoke()
     got = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
     np.testing.assert_allclose(got, model.predict_on_batch(x), atol=1e-4)
+
+
+def test_runs_and_models_uris_of_a_local_store_answer_without_mlflow(
+    models: dict[str, Path], images: list[Path], tmp_path: Path
+) -> None:
+    """The project's default store is SQLite on this disk: the model is found by a query."""
+    import mlflow
+
+    from happysad.serving.metadata import read_metadata
+    from happysad.serving.packaging import log_model
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    try:
+        meta = read_metadata(_artifacts(models["sigmoid"]) / "happysad.json")
+        with mlflow.start_run() as run:
+            info = log_model(models["sigmoid"], meta)
+        version = mlflow.register_model(info.model_uri, "faces").version
+        mlflow.MlflowClient().set_registered_model_alias("faces", "best", version)
+    finally:
+        mlflow.set_tracking_uri(None)
+    env, marker = poisoned_env(tmp_path, ("tensorflow", "keras", "hydra", "mlflow"))
+    want = run_cli("happysad-predict", models["sigmoid"], images[0], env=env).stdout.split("\t")
+    for ref in (f"runs:/{run.info.run_id}/model", f"models:/faces/{version}", "models:/faces@best"):
+        res = run_cli("happysad-predict", ref, images[0], "--tracking-uri", uri, env=env)
+        assert res.returncode == 0, (ref, res.stderr[-2000:])
+        assert res.stdout.split("\t")[1:] == want[1:], ref
+    assert not marker.exists(), marker.read_text()
+    res = run_cli("happysad-predict", "models:/faces/9", images[0], "--tracking-uri", uri)
+    assert res.returncode == 4 and res.stderr.startswith("error: models:/faces/9: "), res.stderr

@@ -48,10 +48,18 @@ def export_graph(model: Any, out: Path, fmt: str) -> Path:
     kwargs["input_signature"] = [_input_spec(model)]
     # tf2onnx's NumPy deprecation notes are not ours to fix; the converters' grappler runs
     # log `I0000 ... Starting new session` through absl, past TF_CPP_MIN_LOG_LEVEL.
-    with warnings.catch_warnings(), filtered_stderr():
-        warnings.simplefilter("ignore", FutureWarning)
-        warnings.simplefilter("ignore", DeprecationWarning)
-        model.export(str(out), verbose=False, **kwargs)
+    # Its INFO lines (opset, optimizer passes) reach a training run's console through
+    # Hydra's root logger: warnings only.
+    converter_log = logging.getLogger("tf2onnx")
+    level = converter_log.level
+    converter_log.setLevel(logging.WARNING)
+    try:
+        with warnings.catch_warnings(), filtered_stderr():
+            warnings.simplefilter("ignore", FutureWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            model.export(str(out), verbose=False, **kwargs)
+    finally:
+        converter_log.setLevel(level)
     return out
 
 

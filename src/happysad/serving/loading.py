@@ -1,9 +1,9 @@
 """Load a packaged model for prediction: its portable ONNX graph when it has one, else Keras.
 
 Kept apart from packaging.py (which imports MLflow to write models) so that loading a local
-model folder imports neither TensorFlow, Keras nor MLflow: only `runs:/` and `models:/` URIs
-import MLflow, to download, and only `runtime="keras"` (or a model without a portable copy)
-imports Keras.
+model folder imports neither TensorFlow, Keras nor MLflow: `runs:/` and `models:/` URIs are
+found directly in a local SQLite store (serving/local_store.py) and otherwise downloaded
+with MLflow, and only `runtime="keras"` (or a model without a portable copy) imports Keras.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import numpy as np
 
 from happysad.errors import HappysadError, ModelLoadError, first_line
 from happysad.evaluate import predict_labels
+from happysad.serving.local_store import local_model_dir
 from happysad.serving.metadata import (
     KERAS_FILE,
     METADATA_FILE,
@@ -132,7 +133,9 @@ def load_model(
     """
     check_runtime(runtime)
     if is_uri(ref):
-        return _from_dir(_download(ref, tracking_uri), ref, safe_mode, runtime)
+        # A local SQLite store: the model is already a folder here; no MLflow import.
+        local = local_model_dir(ref, tracking_uri) or _download(ref, tracking_uri)
+        return _from_dir(local, ref, safe_mode, runtime)
     path = Path(ref)
     if not path.exists():
         raise ModelLoadError(f"{ref}: no such file or folder")
