@@ -372,3 +372,21 @@ def test_runs_and_models_uris_of_a_local_store_answer_without_mlflow(
     assert not marker.exists(), marker.read_text()
     res = run_cli("happysad-predict", "models:/faces/9", images[0], "--tracking-uri", uri)
     assert res.returncode == 4 and res.stderr.startswith("error: models:/faces/9: "), res.stderr
+
+
+@pytest.mark.slow
+def test_bench_portable_prints_one_json_line(tmp_path: Path) -> None:
+    """Keys and kinds only: timings are the script's report, never a test's verdict."""
+    cmd = [sys.executable, str(ROOT / "scripts" / "bench_portable.py"), "--repeats", "1"]
+    cmd += ["--n-images", "24", "--batch-repeats", "1", "--work", str(tmp_path / "w")]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=CLI_ENV, cwd=ROOT)
+    assert res.returncode == 0, res.stderr[-3000:]
+    lines = res.stdout.strip().splitlines()
+    assert len(lines) == 1, res.stdout
+    out = json.loads(lines[0])
+    for runtime in ("portable", "keras", "portable_runs_uri"):
+        assert out["cold_one_image"][runtime]["median_wall_s"] > 0
+        assert out["cold_one_image"][runtime]["median_peak_rss_mb"] > 0
+    assert out["batch"]["portable_predict_files_img_s"] > 0
+    for agreement in out["agreement"].values():
+        assert agreement["n_images"] == 24 and agreement["class_mismatches"] == 0
