@@ -324,7 +324,9 @@ def test_export_command_writes_a_graph_plain_onnxruntime_runs(
     )
 
 
-def test_litert_export_answers_what_keras_answers(models: dict[str, Path], tmp_path: Path) -> None:
+def test_litert_and_saved_model_exports_answer_what_keras_answers(
+    models: dict[str, Path], tmp_path: Path
+) -> None:
     import tensorflow as tf
 
     from happysad import api
@@ -341,6 +343,8 @@ def test_litert_export_answers_what_keras_answers(models: dict[str, Path], tmp_p
     interpreter.invoke()
     got = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
     np.testing.assert_allclose(got, model.predict_on_batch(x), atol=1e-4)
+    saved = tf.saved_model.load(str(export_graph(model, tmp_path / "sm", "saved_model")))
+    np.testing.assert_allclose(saved.serve(x), model.predict_on_batch(x), atol=1e-4)
 
 
 def test_runs_and_models_uris_of_a_local_store_answer_without_mlflow(

@@ -74,8 +74,8 @@ def _engine(
         onnx_path = None
     if runtime == "portable" and onnx_path is None:
         raise ModelLoadError(
-            f"{meta_path.parent}: no portable (ONNX) copy recorded in {METADATA_FILE}; "
-            "use --runtime keras, or write one with happysad-export"
+            f"{meta_path.parent}: no portable (ONNX) copy recorded in {METADATA_FILE} "
+            "(saved before portable copies, or its export failed); use --runtime keras"
         )
     if onnx_path is not None:
         return OnnxModel(onnx_path)
