@@ -156,9 +156,6 @@ class Job:
     tags: dict[str, str]
 
     def run(self) -> dict[str, Any]:
-        from happysad.quiet import import_tensorflow
-
-        import_tensorflow()  # before anything else loads it: no start-up chatter on stderr
         from happysad.training.job import train as train_job
 
         return train_job(

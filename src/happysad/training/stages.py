@@ -148,9 +148,12 @@ def open_context(
     run_dir.mkdir(parents=True, exist_ok=True)
     if not cfg.trainer.resume:
         refuse_reused_run_dir(run_dir)
+    from happysad.quiet import filtered_stderr
+
     tracker = Tracker(cfg.tracking)
     tracker.check_reachable()  # before any data or model work: a down server costs seconds
-    strategy = configure_tensorflow(cfg)
+    with filtered_stderr():  # TensorFlow's first import and device probe: no absl chatter
+        strategy = configure_tensorflow(cfg)
     chief = is_chief(strategy)
     if not chief:
         # Workers other than the chief train in lockstep but write nothing to the run:
