@@ -76,7 +76,9 @@ def log_to_store(model_dir: Path, work: Path) -> tuple[str, str]:
     uri = f"sqlite:///{work / 'mlflow.db'}"
     mlflow.set_tracking_uri(uri)
     try:
-        with mlflow.start_run() as run:
+        # Artifacts in the work folder: a SQLite store's default root is ./mlruns.
+        exp = mlflow.create_experiment("bench", (work / "mlartifacts").as_uri())
+        with mlflow.start_run(experiment_id=exp) as run:
             log_model(model_dir, read_metadata(model_dir / "artifacts" / METADATA_FILE))
     finally:
         mlflow.set_tracking_uri(None)

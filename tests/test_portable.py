@@ -361,7 +361,9 @@ def test_runs_and_models_uris_of_a_local_store_answer_without_mlflow(
     mlflow.set_registry_uri(uri)
     try:
         meta = read_metadata(_artifacts(models["sigmoid"]) / "happysad.json")
-        with mlflow.start_run() as run:
+        # Artifacts in tmp_path: a SQLite store's default root is ./mlruns (the checkout).
+        exp = mlflow.create_experiment("portable", (tmp_path / "artifacts").as_uri())
+        with mlflow.start_run(experiment_id=exp) as run:
             info = log_model(models["sigmoid"], meta)
         version = mlflow.register_model(info.model_uri, "faces").version
         mlflow.MlflowClient().set_registered_model_alias("faces", "best", version)
