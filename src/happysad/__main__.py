@@ -1,4 +1,4 @@
-"""`python -m happysad train|predict|eval|compare|cache ...`: the console scripts, by another name.
+"""`python -m happysad train|predict|eval|compare|cache|export ...`: the console scripts, by another name.
 
 Useful where the venv's bin/ is not on PATH (a notebook kernel, `mlflow run`, a job script).
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-USAGE = "usage: python -m happysad {train,predict,eval,compare,cache} [arguments...]"
+USAGE = "usage: python -m happysad {train,predict,eval,compare,cache,export} [arguments...]"
 
 
 def _entry_point(command: str) -> Any:
@@ -23,6 +23,8 @@ def _entry_point(command: str) -> Any:
         from happysad.cli.compare import main
     elif command == "cache":
         from happysad.cli.cache import main
+    elif command == "export":
+        from happysad.cli.export import main
     else:
         return None
     return main
@@ -37,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     entry = _entry_point(command)
     if entry is None:
         print(
-            f"error: {command}: unknown command (train, predict, eval, compare, cache)",
+            f"error: {command}: unknown command (train, predict, eval, compare, cache, export)",
             file=sys.stderr,
         )
         return 2

@@ -16,7 +16,7 @@ from typing import Any
 from omegaconf import II, MISSING, SI, DictConfig, ListConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
-from happysad.errors import ConfigError, first_line
+from happysad.errors import ConfigError, check_threshold, first_line
 
 # The image file extensions happysad reads (case-insensitive; GIF: first frame): one list for
 # the training schema (data.extensions), the scanner, predict and eval (eval used to accept
@@ -214,21 +214,6 @@ register_schemas()
 
 def _fail(key: str, value: Any, why: str) -> None:
     raise ConfigError(f"{key}={value!r}: {why}")
-
-
-def check_threshold(threshold: float | None, name: str = "threshold") -> None:
-    """A binary decision threshold (None: the model's own) must lie strictly inside (0, 1).
-    One check for trainer.threshold, the API and the CLIs' --threshold; `name` is the key
-    or flag the error line starts with."""
-    if threshold is not None and not 0.0 < threshold < 1.0:
-        raise ConfigError(f"{name}={threshold}: must be strictly between 0 and 1")
-
-
-def check_batch_size(batch_size: int, name: str = "batch_size") -> None:
-    """A prediction batch size of at least 1 (0 crashed inside the batching, a negative size
-    predicted nothing); one check for the API and the CLIs' --batch-size."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ConfigError(f"{name}={batch_size!r}: must be a whole number of at least 1")
 
 
 def _merge_schema(cfg: DictConfig, group: str) -> DictConfig:

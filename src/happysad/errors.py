@@ -243,3 +243,22 @@ def csv_row(row: Any) -> Any:
     if isinstance(row, Mapping):
         return {k: csv_cell(v) for k, v in row.items()}
     return [csv_cell(v) for v in row]
+
+
+# Argument checks shared by the config validator, the API and the CLIs: here, beside
+# ConfigError, so that predict can check its flags without importing OmegaConf or Hydra.
+
+
+def check_threshold(threshold: float | None, name: str = "threshold") -> None:
+    """A binary decision threshold (None: the model's own) must lie strictly inside (0, 1).
+    One check for trainer.threshold, the API and the CLIs' --threshold; `name` is the key
+    or flag the error line starts with."""
+    if threshold is not None and not 0.0 < threshold < 1.0:
+        raise ConfigError(f"{name}={threshold}: must be strictly between 0 and 1")
+
+
+def check_batch_size(batch_size: int, name: str = "batch_size") -> None:
+    """A prediction batch size of at least 1 (0 crashed inside the batching, a negative size
+    predicted nothing); one check for the API and the CLIs' --batch-size."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ConfigError(f"{name}={batch_size!r}: must be a whole number of at least 1")

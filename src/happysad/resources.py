@@ -19,8 +19,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-from omegaconf import OmegaConf
-
 
 def _hydra_cfg() -> Any:
     from hydra.core.hydra_config import HydraConfig
@@ -196,6 +194,8 @@ def threads_per_job() -> int:
     if "submitit" in target:
         return int(launcher.get("cpus_per_task") or 0)
     if "ray" in target:
+        from omegaconf import OmegaConf
+
         remote = OmegaConf.select(launcher, "ray.remote", default=None) or {}
         return int(remote.get("num_cpus") or 0)
     return 0

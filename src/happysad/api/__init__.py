@@ -11,7 +11,8 @@ every line that turns image files into class names.
     api.evaluate(result, "/data/other_faces")  # {"metrics": {...}, "scan": ..., ...}
 
 Errors are raised as `happysad.errors.HappysadError` subclasses with the one line the CLI
-prints (ConfigError names the key). TensorFlow is imported only once a config is valid.
+prints (ConfigError names the key). TensorFlow is imported only once a config is valid, and
+never by predict/evaluate of a model with a portable (ONNX) copy (`runtime="auto"`).
 """
 
 from __future__ import annotations
@@ -25,15 +26,23 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from omegaconf import DictConfig, open_dict
+from happysad.errors import (
+    ConfigError,
+    DataError,
+    HappysadError,
+    check_batch_size,
+    check_threshold,
+    first_line,
+)
 
-from happysad.config import check_batch_size, check_threshold, validate
-from happysad.errors import ConfigError, DataError, HappysadError, first_line
-from happysad.paths import config_dir as package_config_dir
-from happysad.paths import default_tracking_uri
-from happysad.tracking.tracker import launched_run
+if TYPE_CHECKING:
+    from omegaconf import DictConfig
+
+# Training imports Hydra, OmegaConf and MLflow inside the functions that need them: predict
+# and evaluate of a local model folder import none of them (nor TensorFlow, given the
+# model's portable copy), so `from happysad import api` stays cheap.
 
 __all__ = [
     "TrainResult",
@@ -115,6 +124,9 @@ def _hydra() -> Iterator[Any]:
     from hydra.core.global_hydra import GlobalHydra
     from hydra.initialize import get_gh_backup, restore_gh_from_backup
 
+    import happysad.config  # noqa: F401  (registers the model schema with Hydra)
+    from happysad.paths import config_dir as package_config_dir
+
     backup = get_gh_backup()
     GlobalHydra.instance().clear()
     try:
@@ -174,7 +186,11 @@ def prepare_job(cfg: DictConfig, run_dir: str, overrides: list[str]) -> Job:
 
     Everything here fails in about a second, before TensorFlow is imported.
     """
+    from omegaconf import open_dict
+
+    from happysad.config import validate
     from happysad.sweeps import runs as sweep
+    from happysad.tracking.tracker import launched_run
 
     if cfg.trainer.get("resume"):
         from happysad.training.resume import resume_config
@@ -322,22 +338,25 @@ def _result(job: Job, summary: dict[str, Any]) -> TrainResult:
 
 
 def load(
-    model: Any, tracking_uri: str | None = None, safe_mode: bool = True
-) -> Any:  # -> serving.packaging.LoadedModel
+    model: Any, tracking_uri: str | None = None, safe_mode: bool = True, runtime: str = "auto"
+) -> Any:  # -> serving.loading.LoadedModel
     """A loaded model from a model folder, run dir, runs:/ or models:/ URI, or a TrainResult.
 
     Already-loaded models pass through. `safe_mode=False` allows Lambda layers (trusted
-    models only: they run arbitrary code).
+    models only: they run arbitrary code). `runtime`: "auto" runs the model's portable ONNX
+    copy when it has one (no TensorFlow), else Keras; "portable" or "keras" insist.
     """
-    from happysad.serving.packaging import LoadedModel, load_model
+    from happysad.serving.loading import LoadedModel, is_uri, load_model
 
     if isinstance(model, LoadedModel):
         return model
     if isinstance(model, TrainResult):  # the local copy: no store needed
-        return load_model(str(model.model_dir), safe_mode=safe_mode)
-    return load_model(
-        str(model), tracking_uri=tracking_uri or default_tracking_uri(), safe_mode=safe_mode
-    )
+        return load_model(str(model.model_dir), safe_mode=safe_mode, runtime=runtime)
+    if is_uri(str(model)) and not tracking_uri:
+        from happysad.paths import default_tracking_uri
+
+        tracking_uri = default_tracking_uri()
+    return load_model(str(model), tracking_uri=tracking_uri, safe_mode=safe_mode, runtime=runtime)
 
 
 def predict(
@@ -349,6 +368,7 @@ def predict(
     threshold: float | None = None,
     tracking_uri: str | None = None,
     safe_mode: bool = True,
+    runtime: str = "auto",
 ) -> list[Any]:  # -> list[serving.predict.Prediction]
     """Class name and probability per image file (files, folders, globs), as happysad-predict.
 
@@ -361,7 +381,7 @@ def predict(
     check_batch_size(batch_size)
     items = [inputs] if isinstance(inputs, str | os.PathLike) else list(inputs)
     files, failures = expand_inputs([str(i) for i in items], recursive=recursive)
-    loaded = load(model, tracking_uri=tracking_uri, safe_mode=safe_mode)
+    loaded = load(model, tracking_uri=tracking_uri, safe_mode=safe_mode, runtime=runtime)
     return failures + predict_files(loaded, files, batch_size=batch_size, threshold=threshold)
 
 
@@ -373,12 +393,14 @@ def evaluate(
     batch_size: int = 64,
     out: PathLike | None = None,
     tracking_uri: str | None = None,
+    runtime: str = "auto",
 ) -> dict[str, Any]:
     """Re-evaluate a model on a folder-per-class set, as happysad-eval does.
 
     The folder's class sub-folders carry (a subset of) the model's class names; bad files
     are skipped and counted as in training. With `out`, the evaluation figures, the
-    metrics.json and the cleaning report are written there.
+    metrics.json and the cleaning report are written there; the Grad-CAM figures need the
+    Keras model, so `out` with `runtime="auto"` runs Keras (`runtime="portable"`: no Grad-CAM).
     """
     from happysad.data.loader import load_images
     from happysad.data.scan import scan_folder
@@ -389,7 +411,9 @@ def evaluate(
     root = Path(data_root)
     if not root.is_dir():
         raise DataError(f"{data_root}: not a folder")
-    loaded = load(model, tracking_uri=tracking_uri)
+    if out and runtime == "auto":
+        runtime = "keras"  # the figures include Grad-CAM, which differentiates the Keras model
+    loaded = load(model, tracking_uri=tracking_uri, runtime=runtime)
     names = loaded.metadata.class_names
     folders = sorted(c.name for c in root.iterdir() if c.is_dir() and not c.name.startswith("."))
     present = [n for n in names if (root / n).is_dir()]
@@ -430,7 +454,7 @@ def evaluate(
                 plot_dir=out_dir,
                 threshold=threshold,
                 eval_split="evaluated",
-                model=getattr(loaded, "model", None),
+                model=loaded.model if loaded.runtime == "keras" else None,  # Grad-CAM
             )
         )
     result["headline"] = format_metrics(ev.metrics, prefix="")

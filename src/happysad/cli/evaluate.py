@@ -13,8 +13,14 @@ import argparse
 import json
 import sys
 
-from happysad.config import check_batch_size, check_threshold
-from happysad.errors import ConfigError, HappysadError, redact_text
+from happysad.errors import (
+    ConfigError,
+    HappysadError,
+    check_batch_size,
+    check_threshold,
+    redact_text,
+)
+from happysad.serving.portable import RUNTIMES
 from happysad.tracking import short_http_timeouts
 
 
@@ -37,6 +43,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--tracking-uri", default=None, help="MLflow tracking URI for runs:/ and models:/"
     )
+    p.add_argument(
+        "--runtime",
+        choices=RUNTIMES,
+        default="auto",
+        help="auto: the model's portable ONNX copy when it has one (no TensorFlow), else Keras "
+        "(and Keras with --out: its Grad-CAM figures need it); portable: ONNX or fail, no "
+        "Grad-CAM figures; keras: always Keras (loads TensorFlow)",
+    )
+    p.add_argument(
+        "--verbose", action="store_true", help="show TensorFlow's start-up log lines on stderr"
+    )
     return p.parse_args(argv)
 
 
@@ -51,6 +68,7 @@ def run(args: argparse.Namespace) -> dict:
         batch_size=args.batch_size,
         out=args.out,
         tracking_uri=args.tracking_uri,
+        runtime=args.runtime,
     )
 
 
@@ -63,6 +81,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code
     short_http_timeouts()
+    if args.verbose:
+        from happysad.serving.quiet import set_verbose
+
+        set_verbose()
     from happysad.data.progress import log_to_stderr
 
     log_to_stderr()

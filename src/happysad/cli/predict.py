@@ -4,6 +4,9 @@ MODEL is a local model folder (e.g. outputs/runs/<date>/<time>/model, or the run
 `runs:/<run_id>/model`, or `models:/<name>/<version>`. INPUT is files, folders or globs.
 With `--explain DIR`, a Grad-CAM picture per image is written to DIR and its path is added as
 a fourth column (or an "explanation" key with --json).
+The model's portable ONNX copy answers when it has one (`--runtime auto`): no TensorFlow,
+Keras, Hydra or MLflow import for a local model folder. `--runtime keras` and `--explain`
+load the Keras model (TensorFlow).
 Exit status: 0 all predicted, 1 some inputs failed (the rest are still printed), 2 usage,
 4 the model cannot be loaded.
 """
@@ -15,8 +18,14 @@ import json
 import sys
 from typing import Any
 
-from happysad.config import check_batch_size, check_threshold
-from happysad.errors import ConfigError, HappysadError, redact_text
+from happysad.errors import (
+    ConfigError,
+    HappysadError,
+    check_batch_size,
+    check_threshold,
+    redact_text,
+)
+from happysad.serving.portable import RUNTIMES
 from happysad.tracking import short_http_timeouts
 
 
@@ -45,15 +54,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "or the project's outputs/mlflow.db)",
     )
     p.add_argument(
+        "--runtime",
+        choices=RUNTIMES,
+        default="auto",
+        help="auto: the model's portable ONNX copy when it has one (no TensorFlow; fast), "
+        "else Keras; portable: ONNX or fail; keras: always Keras (loads TensorFlow)",
+    )
+    p.add_argument(
         "--explain",
         metavar="DIR",
         default=None,
-        help="write a Grad-CAM heatmap overlay per image into DIR (<name>.gradcam.png)",
+        help="write a Grad-CAM heatmap overlay per image into DIR (<name>.gradcam.png); "
+        "needs the Keras model, so it loads TensorFlow (slower start)",
     )
     p.add_argument(
         "--explain-layer",
         default=None,
         help="layer for --explain (default: the last conv block's output)",
+    )
+    p.add_argument(
+        "--verbose", action="store_true", help="show TensorFlow's start-up log lines on stderr"
     )
     p.add_argument(
         "--unsafe",
@@ -82,12 +102,25 @@ def main(argv: list[str] | None = None) -> int:
         return err.exit_code
     _names_as_bytes(sys.stdout)
     short_http_timeouts()
+    if args.explain and args.runtime == "portable":
+        print(
+            "error: --explain: Grad-CAM needs the Keras model; drop --runtime portable",
+            file=sys.stderr,
+        )
+        return 2
+    if args.verbose:
+        from happysad.serving.quiet import set_verbose
+
+        set_verbose()
     from happysad import api
     from happysad.data.progress import log_to_stderr
 
     log_to_stderr()  # a big folder shows progress on stderr; results stay alone on stdout
+    runtime = "keras" if args.explain else args.runtime  # Grad-CAM differentiates the model
     try:
-        loaded = api.load(args.model, tracking_uri=args.tracking_uri, safe_mode=not args.unsafe)
+        loaded = api.load(
+            args.model, tracking_uri=args.tracking_uri, safe_mode=not args.unsafe, runtime=runtime
+        )
         predictions = api.predict(
             loaded,
             args.inputs,

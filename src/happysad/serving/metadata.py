@@ -6,7 +6,8 @@ with one line naming the file and the field.
 
 Part of the served model's own code (see `packaging.SERVED_CODE`): imports nothing beyond
 numpy, OpenCV and Pillow (through data/image.py) and, lazily, Keras, so it loads where
-happysad is not installed.
+happysad is not installed. A model's portable (ONNX) copy is recorded under `portable`
+(serving/portable.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 from happysad.data.image import INTERPOLATIONS, Preprocessing
 from happysad.errors import ModelLoadError, first_line
+from happysad.serving.portable import PORTABLE_KEY, portable_problem
 
 METADATA_FILE = "happysad.json"
 KERAS_FILE = "model.keras"
@@ -120,6 +122,8 @@ def _metadata_problem(d: Any) -> str | None:
     for key, value, ok, why in checks:
         if not ok or (key == "channels" and isinstance(value, bool)):
             return f"preprocessing.{key}={value!r}: {why}"
+    if PORTABLE_KEY in d:
+        return portable_problem(d[PORTABLE_KEY])
     return None
 
 

@@ -1,7 +1,8 @@
 """Package a trained model with what it needs to be used: class names and preprocessing.
 
-One format everywhere: an MLflow pyfunc model directory holding the `.keras` file and a
-`happysad.json` metadata file. The same directory is saved into the run dir (usable with
+One format everywhere: an MLflow pyfunc model directory holding the `.keras` file, its
+portable ONNX copy (`model.onnx`, serving/export.py; predict and serve use it without
+TensorFlow) and a `happysad.json` metadata file. The same directory is saved into the run dir (usable with
 no tracking server) and logged to MLflow (`runs:/<id>/model`, `models:/<name>/<v>`), and
 `mlflow models serve` answers base64 images with class names and probabilities.
 
@@ -21,7 +22,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +30,9 @@ import mlflow
 import numpy as np
 import pandas as pd
 
-from happysad.errors import HappysadError, ModelLoadError, first_line, redact_text
-from happysad.evaluate import predict_labels
-from happysad.paths import use_mlflow_store
+from happysad.errors import HappysadError
+from happysad.serving.export import write_portable
+from happysad.serving.loading import LoadedModel, load_model
 from happysad.serving.metadata import (
     INPUT_COLUMN,
     KERAS_FILE,
@@ -40,7 +41,7 @@ from happysad.serving.metadata import (
     check_model_matches,
     read_metadata,
 )
-from happysad.serving.metadata import load_keras as _load_keras
+from happysad.serving.portable import ONNX_FILE, PORTABLE_ARTIFACT, PORTABLE_KEY, portable_file
 from happysad.serving.pyfunc import HappysadPyfunc, ServingLimits
 
 __all__ = [
@@ -76,6 +77,7 @@ SERVED_CODE = (
     "data/cascades",
     "serving/__init__.py",
     "serving/metadata.py",
+    "serving/portable.py",
     "serving/pyfunc.py",
 )
 # What mlflow.pyfunc.save_model writes at the top of a model folder (MLflow 3).
@@ -93,33 +95,6 @@ _MODEL_DIR_FILES = {
     "metadata",
     "code",
 }
-
-
-@dataclass
-class LoadedModel:
-    """A Keras model plus its metadata: everything predict needs, no config required."""
-
-    model: Any  # keras.Model
-    metadata: ModelMetadata
-    source: str
-
-    def predict_arrays(self, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
-        # predict_on_batch, not predict: Keras' predict() builds and traces a new tf.data
-        # pipeline on every call (~0.2 s on a 2-core CPU), more than the forward pass of a
-        # 64-image chunk; predict_files calls this once per chunk.
-        outs = [
-            np.asarray(self.model.predict_on_batch(images[i : i + batch_size]))
-            for i in range(0, len(images), batch_size)
-        ]
-        if not outs:
-            return self.model.predict(images, batch_size=batch_size, verbose=0)
-        probs = np.concatenate(outs)
-        return probs[:, 0] if probs.shape[-1] == 1 else probs
-
-    def label(
-        self, probs: np.ndarray, threshold: float | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        return predict_labels(probs, self.metadata.threshold if threshold is None else threshold)
 
 
 def _signature(class_names: list[str]) -> Any:
@@ -155,15 +130,25 @@ SERVING_REQUIREMENTS = (
     "numpy",
     "pandas",
 )
+# The same for a model logged with its ONNX copy: the pyfunc answers through onnxruntime, so
+# the server's environment has no TensorFlow (hundreds of MB smaller, a fast cold start).
+PORTABLE_SERVING_REQUIREMENTS = (
+    "mlflow",
+    "opencv-python-headless",
+    "pillow",
+    "numpy",
+    "pandas",
+    "onnxruntime",
+)
 
 
-def _requirements() -> list[str]:
+def _requirements(portable: bool = False) -> list[str]:
     """`name==version` as installed now: an env MLflow builds for the model (`mlflow models
     serve` without --env-manager local) gets the stack that trained it, not today's releases."""
     from importlib.metadata import PackageNotFoundError, version
 
     out = []
-    for p in SERVING_REQUIREMENTS:
+    for p in PORTABLE_SERVING_REQUIREMENTS if portable else SERVING_REQUIREMENTS:
         try:
             out.append(f"{p}=={version(p)}")
         except PackageNotFoundError:
@@ -192,12 +177,16 @@ def _model_kwargs(
     keras_path: Path, meta_path: Path, meta: ModelMetadata, example: np.ndarray | None, code: Path
 ) -> dict:
     """Models-from-code (no pickle) with its code and exact requirements: self-contained."""
+    artifacts = {"keras_model": str(keras_path), "metadata": str(meta_path)}
+    onnx_path = portable_file(meta.extra, meta_path.parent)
+    if onnx_path is not None:
+        artifacts[PORTABLE_ARTIFACT] = str(onnx_path)
     kwargs: dict[str, Any] = {
         "python_model": str(MODEL_CODE),
         "code_paths": [str(code)],
-        "artifacts": {"keras_model": str(keras_path), "metadata": str(meta_path)},
+        "artifacts": artifacts,
         "signature": _signature(meta.class_names),
-        "pip_requirements": _requirements(),
+        "pip_requirements": _requirements(portable=onnx_path is not None),
     }
     if example is not None:
         kwargs["input_example"] = pd.DataFrame({INPUT_COLUMN: [encode_image_b64(example)]})
@@ -221,10 +210,19 @@ def _check_replaceable(out_dir: Path) -> None:
     )
 
 
+def with_portable(meta: ModelMetadata, entry: dict[str, Any] | None) -> ModelMetadata:
+    """A copy of meta recording the portable copy (or none: a stale record is dropped)."""
+    extra = {k: v for k, v in meta.extra.items() if k != PORTABLE_KEY}
+    if entry is not None:
+        extra[PORTABLE_KEY] = entry
+    return replace(meta, extra=extra)
+
+
 def save_model(
     model: Any, meta: ModelMetadata, out_dir: str | Path, example: np.ndarray | None = None
 ) -> Path:
-    """Write the MLflow model directory to out_dir.
+    """Write the MLflow model directory to out_dir: model.keras, its ONNX copy (model.onnx,
+    unless the export fails: then a warning and Keras only) and happysad.json.
 
     An existing out_dir is replaced only if it is a model this function wrote (MLmodel and
     happysad.json, nothing else at the top) or empty; any other folder is refused, never deleted.
@@ -234,6 +232,7 @@ def save_model(
     with tempfile.TemporaryDirectory() as tmp:
         keras_path, meta_path = Path(tmp) / KERAS_FILE, Path(tmp) / METADATA_FILE
         model.save(keras_path)
+        meta = with_portable(meta, write_portable(model, Path(tmp) / ONNX_FILE))
         meta_path.write_text(json.dumps(meta.to_dict(), indent=2))
         if out_dir.is_symlink() or out_dir.is_file():
             raise HappysadError(f"{out_dir}: not a folder; refusing to replace it with the model")
@@ -257,59 +256,8 @@ def log_model(
     model_dir = Path(model_dir)
     art = model_dir / "artifacts"
     with _served_code() as code:
+        # The metadata as saved (it records the portable copy), not the caller's.
+        saved = read_metadata(art / METADATA_FILE)
         return mlflow.pyfunc.log_model(
-            name=name, **_model_kwargs(art / KERAS_FILE, art / METADATA_FILE, meta, example, code)
+            name=name, **_model_kwargs(art / KERAS_FILE, art / METADATA_FILE, saved, example, code)
         )
-
-
-def _from_dir(model_dir: Path, source: str, safe_mode: bool) -> LoadedModel:
-    keras_path = next(iter(sorted(model_dir.rglob(KERAS_FILE))), None)
-    meta_path = next(iter(sorted(model_dir.rglob(METADATA_FILE))), None)
-    if keras_path is None or meta_path is None:
-        raise ModelLoadError(
-            f"{source}: no {KERAS_FILE} + {METADATA_FILE} inside; not a happysad model"
-        )
-    meta = read_metadata(meta_path)
-    model = _load_keras(keras_path, safe_mode)
-    check_model_matches(model, meta, meta_path)
-    return LoadedModel(model, meta, source)
-
-
-# A model "URL": MLflow would read it as an artifact server's address and fail obscurely.
-_WEB_SCHEMES = ("http", "https", "ftp")
-
-
-def load_model(ref: str, tracking_uri: str | None = None, safe_mode: bool = True) -> LoadedModel:
-    """Load by local path (model dir, Hydra run dir, or .keras with happysad.json beside it)
-    or by MLflow URI (`runs:/<id>/model`, `models:/<name>/<version>`, `models:/<name>@alias`)."""
-    if ref.split("://", 1)[0].lower() in _WEB_SCHEMES:
-        raise ModelLoadError(
-            f"{redact_text(ref)}: a web address is not a model source; download the model "
-            "folder (from a source you trust: a model is code) and give its path, or give "
-            "runs:/<run_id>/model or models:/<name>/<version> with --tracking-uri"
-        )
-    if "://" in ref or ref.startswith(("runs:/", "models:/")):
-        if tracking_uri:
-            use_mlflow_store(tracking_uri)
-        try:
-            local = mlflow.artifacts.download_artifacts(artifact_uri=ref)
-        except Exception as err:
-            msg = first_line(err)
-            raise ModelLoadError(f"{ref}: cannot download model ({msg})") from None
-        return _from_dir(Path(local), ref, safe_mode)
-    path = Path(ref)
-    if not path.exists():
-        raise ModelLoadError(f"{ref}: no such file or folder")
-    if path.is_file():
-        meta_path = path.parent / METADATA_FILE
-        if path.suffix != ".keras" or not meta_path.is_file():
-            raise ModelLoadError(
-                f"{ref}: expected a model folder, or a .keras file with {METADATA_FILE} beside it"
-            )
-        meta = read_metadata(meta_path)
-        model = _load_keras(path, safe_mode)
-        check_model_matches(model, meta, meta_path)
-        return LoadedModel(model, meta, ref)
-    if (path / "model" / "MLmodel").is_file():  # a Hydra run dir
-        path = path / "model"
-    return _from_dir(path, ref, safe_mode)

@@ -20,7 +20,7 @@ from happysad.config import IMAGE_EXTENSIONS
 from happysad.data.image import ImageDecodeError, Preprocessing, preprocess_file
 from happysad.data.progress import Progress
 from happysad.resources import available_cpus
-from happysad.serving.packaging import LoadedModel
+from happysad.serving.loading import LoadedModel
 
 
 @dataclass

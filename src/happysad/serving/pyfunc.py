@@ -7,7 +7,9 @@ to the model when it loads.
 
 Part of the served model's own code (see `packaging.SERVED_CODE`): it runs inside
 `mlflow.pyfunc.load_model` and `mlflow models serve`, where happysad may not be installed,
-so it imports only the few happysad modules that are copied into the model folder.
+so it imports only the few happysad modules that are copied into the model folder. With a
+portable copy logged beside the Keras file it answers through onnxruntime and never imports
+TensorFlow (HAPPYSAD_RUNTIME=keras asks for Keras).
 """
 
 from __future__ import annotations
@@ -27,12 +29,36 @@ from happysad.data.image import ImageDecodeError, preprocess_bytes
 from happysad.errors import HappysadError
 from happysad.evaluate import predict_labels
 from happysad.serving.metadata import INPUT_COLUMN, check_model_matches, load_keras, read_metadata
+from happysad.serving.portable import (
+    PORTABLE_ARTIFACT,
+    RUNTIMES,
+    OnnxModel,
+    onnxruntime_available,
+)
 
 log = logging.getLogger(__name__)
 
 # Request limits of the served pyfunc, from the server's environment (read on every request).
 MAX_ROWS_ENV, DEFAULT_MAX_ROWS = "HAPPYSAD_MAX_ROWS", 256
 MAX_IMAGE_MB_ENV, DEFAULT_MAX_IMAGE_MB = "HAPPYSAD_MAX_IMAGE_MB", 20.0
+# Which engine the served model runs: auto (the ONNX copy when logged with one), portable, keras.
+RUNTIME_ENV = "HAPPYSAD_RUNTIME"
+
+
+def _engine(artifacts: dict[str, str], runtime: str) -> Any:
+    """The logged ONNX copy (no TensorFlow) unless asked for Keras or the model has none."""
+    from happysad.errors import ConfigError
+
+    if runtime not in RUNTIMES:
+        raise ConfigError(f"{RUNTIME_ENV}={runtime!r}: expected one of {', '.join(RUNTIMES)}")
+    onnx_path = artifacts.get(PORTABLE_ARTIFACT)
+    if runtime == "auto" and not onnxruntime_available():
+        onnx_path = None  # an environment without onnxruntime: Keras, as for older models
+    if runtime != "keras" and onnx_path:
+        return OnnxModel(Path(onnx_path))
+    if runtime == "portable":
+        raise ConfigError(f"{RUNTIME_ENV}=portable: this model was logged without an ONNX copy")
+    return load_keras(Path(artifacts["keras_model"]))
 
 
 @dataclass(frozen=True)
@@ -120,7 +146,7 @@ class HappysadPyfunc(mlflow.pyfunc.PythonModel):
     def load_context(self, context: Any) -> None:
         meta_path = Path(context.artifacts["metadata"])
         self.metadata = read_metadata(meta_path)
-        self.model = load_keras(Path(context.artifacts["keras_model"]))
+        self.model = _engine(context.artifacts, os.environ.get(RUNTIME_ENV, "auto"))
         check_model_matches(self.model, self.metadata, meta_path)
         try:
             ServingLimits.from_env()

@@ -161,8 +161,11 @@ def open_context(
     run_dir.mkdir(parents=True, exist_ok=True)
     if not cfg.trainer.resume:
         refuse_reused_run_dir(run_dir, hydra_wrote=hydra_job_files())
+    from happysad.serving.quiet import filtered_stderr
+
     tracker = open_tracker(cfg.tracking)  # before any data or model work: checks the server
-    strategy = configure_tensorflow(cfg)
+    with filtered_stderr():  # TensorFlow's first import and device probe: no absl chatter
+        strategy = configure_tensorflow(cfg)
     chief = is_chief(strategy)
     if not chief:
         # Workers other than the chief train in lockstep but write nothing to the run:
