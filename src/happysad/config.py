@@ -16,12 +16,9 @@ from typing import Any
 from omegaconf import II, MISSING, SI, DictConfig, ListConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
+from happysad import IMAGE_EXTENSIONS
 from happysad.errors import ConfigError, check_threshold, first_line
 
-# The image file extensions happysad reads (case-insensitive; GIF: first frame): one list for
-# the training schema (data.extensions), the scanner, predict and eval (eval used to accept
-# fewer than training did). Here, in a module free of OpenCV, so all of them can import it.
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff")
 INTERPOLATIONS = ("area", "bilinear", "nearest", "cubic", "lanczos")
 BAD_FILE_POLICIES = ("skip", "quarantine")
 CACHE_MODES = ("auto", "memory", "disk", "none")

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from happysad.config import IMAGE_EXTENSIONS
+from happysad import IMAGE_EXTENSIONS
 from happysad.data.image import (
     DEFAULT_MAX_FILE_BYTES,
     ImageDecodeError,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from happysad.config import IMAGE_EXTENSIONS
+from happysad import IMAGE_EXTENSIONS
 from happysad.data.image import ImageDecodeError, Preprocessing, preprocess_file
 from happysad.data.progress import Progress
 from happysad.resources import available_cpus
