@@ -13,15 +13,12 @@ import argparse
 import json
 import sys
 
+from happysad.cli import model_command_start
 from happysad.errors import (
-    ConfigError,
     HappysadError,
-    check_batch_size,
-    check_threshold,
     redact_text,
 )
 from happysad.serving.portable import RUNTIMES
-from happysad.tracking import short_http_timeouts
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -74,17 +71,9 @@ def run(args: argparse.Namespace) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    try:
-        check_threshold(args.threshold, "--threshold")
-        check_batch_size(args.batch_size, "--batch-size")
-    except ConfigError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return err.exit_code
-    short_http_timeouts()
-    if args.verbose:
-        from happysad.serving.quiet import set_verbose
-
-        set_verbose()
+    refused = model_command_start(args.threshold, args.batch_size, args.verbose)
+    if refused is not None:
+        return refused
     from happysad.data.progress import log_to_stderr
 
     log_to_stderr()

@@ -18,15 +18,12 @@ import json
 import sys
 from typing import Any
 
+from happysad.cli import model_command_start
 from happysad.errors import (
-    ConfigError,
     HappysadError,
-    check_batch_size,
-    check_threshold,
     redact_text,
 )
 from happysad.serving.portable import RUNTIMES
-from happysad.tracking import short_http_timeouts
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -94,24 +91,16 @@ def _names_as_bytes(stream: Any) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    try:
-        check_threshold(args.threshold, "--threshold")
-        check_batch_size(args.batch_size, "--batch-size")
-    except ConfigError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return err.exit_code
+    refused = model_command_start(args.threshold, args.batch_size, args.verbose)
+    if refused is not None:
+        return refused
     _names_as_bytes(sys.stdout)
-    short_http_timeouts()
     if args.explain and args.runtime == "portable":
         print(
             "error: --explain: Grad-CAM needs the Keras model; drop --runtime portable",
             file=sys.stderr,
         )
         return 2
-    if args.verbose:
-        from happysad.serving.quiet import set_verbose
-
-        set_verbose()
     from happysad import api
     from happysad.data.progress import log_to_stderr
 
