@@ -793,3 +793,29 @@ def test_a_tiff_with_tiles_far_larger_than_the_image_is_refused(tmp_path: Path) 
         decode(bomb)
     small = write_tiled_tiff(tmp_path / "ok.tif", 256).read_bytes()  # a usual tile size
     assert decode(small).shape == (16, 16, 3)
+
+
+def test_b15_a_read_only_output_dir_is_one_line_before_tensorflow(tmp_path: Path) -> None:
+    """B15 on a real read-only filesystem: a tmpfs mounted read-only (for root, which the
+    tests run as here, every permission bit is writable, so chmod proves nothing)."""
+    import subprocess
+
+    mnt = tmp_path / "ro"
+    mnt.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(mnt)],
+        capture_output=True,
+        text=True,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a read-only tmpfs here: {mounted.stderr.strip()}")
+    try:
+        env, tf_marker = no_tensorflow_env(tmp_path)
+        res = run_cli("happysad-train", f"paths.output_dir={mnt / 'out'}", env=env)
+        assert res.returncode == 2, res.stderr[-2000:]
+        lines = res.stderr.strip().splitlines()
+        assert len(lines) == 1 and "Traceback" not in res.stderr, res.stderr
+        assert lines[0].startswith("error: hydra.run.dir=") and "cannot be written" in lines[0]
+        assert not tf_marker.exists()  # refused before TensorFlow loaded
+    finally:
+        subprocess.run(["umount", str(mnt)], check=False)
