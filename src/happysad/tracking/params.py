@@ -14,9 +14,10 @@ from typing import Any
 
 # Whole groups or keys that say where a run writes or which store it uses.
 _WHERE_PREFIXES = ("paths.", "hydra.")
-_WHERE_KEYS = ("tracking.uri", "tracking.artifact_location", "tracking.run_name")
+_WHERE_KEYS = ("tracking.run_name",)  # a store's URI stays unless it holds outputs/
 _WHERE_SUFFIXES = (".filepath", ".log_dir")  # callbacks' per-run files (checkpoint, TensorBoard)
-_KEPT_PATH_KEYS = ("data.root",)  # the data folder as the user gave it: a choice, not a place
+# The data folder and a warm start's source as the user gave them: choices, not places.
+_KEPT_PATH_KEYS = ("data.root", "model.init_from")
 MAX_RUN_NAME = 250
 
 
