@@ -9,6 +9,7 @@ folder split the same way gives the same digest) and whose profile counts its im
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,9 @@ def split_datasets(
         def to_dict(self) -> dict[str, str]:
             return {**super().to_dict(), "profile": json.dumps(self._profile)}
 
-    source = resolve_dataset_source(str(Path(str(root)).resolve()))
+    with warnings.catch_warnings():  # "can be interpreted in multiple ways": both are local
+        warnings.simplefilter("ignore", UserWarning)
+        source = resolve_dataset_source(str(Path(str(root)).resolve()))
     out = []
     for split, context in CONTEXTS.items():
         per_class = counts.get(split, {})
