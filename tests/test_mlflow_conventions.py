@@ -146,8 +146,11 @@ def test_datasets_are_logged_once_per_run(tmp_path: Path) -> None:
         tracker.log_datasets(datasets)
     with tracker.run("resumed", {}, run_id=tracker.run_id):
         tracker.log_datasets(split_datasets(tmp_path, "f" * 64, counts))
-    run = mlflow.MlflowClient(tracking_uri=uri).get_run(tracker.run_id)
-    assert len(run.inputs.dataset_inputs) == 2
+    client = mlflow.MlflowClient(tracking_uri=uri)
+    assert len(client.get_run(tracker.run_id).inputs.dataset_inputs) == 2
+    with tracker.run("resumed on other data", {}, run_id=tracker.run_id):
+        tracker.log_datasets(split_datasets(tmp_path, "e" * 64, counts))
+    assert len(client.get_run(tracker.run_id).inputs.dataset_inputs) == 4  # new digest: logged
 
 
 # --- the Keras model back ------------------------------------------------------------------------
@@ -239,3 +242,16 @@ def test_the_docs_model_yaml_trains_on_scaled_pixels(tmp_path: Path, demo_data: 
     assert result.summary["class_names"] == ["happy", "sad"]
     (row,) = csv.DictReader((result.run_dir / "history.csv").open())
     assert float(row["loss"]) < 1.0
+
+
+def test_a_backbone_model_must_say_input_scale_null() -> None:
+    """The schema scales pixels; a backbone scales them itself: the error names the key and
+    the fix, and the backbone presets say null."""
+    from happysad import api
+    from happysad.config import validate
+    from happysad.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"model\.input_scale=.*input_scale: null"):
+        validate(api.compose(["model=small_cnn", "model.backbone=mobilenet_v3_small"]))
+    assert validate(api.compose(["model=mobilenet_v3_small"])).model.input_scale is None
+    assert validate(api.compose(["model=tiny_cnn"])).model.input_scale == pytest.approx(1 / 255)

@@ -355,6 +355,7 @@ class Tracker:
                 self._mlflow().log_inputs,
                 datasets=[d for d, _ in new],
                 contexts=[c for _, c in new],
+                tags_list=[None] * len(new),
             )
 
     def register_model(self, model_uri: str, name: str) -> str | None:
