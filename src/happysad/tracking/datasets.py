@@ -13,6 +13,10 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+# Imported by the training job once it tracks (prepare_data), never by predict or the CLIs' start.
+from mlflow.data.dataset_source_registry import resolve_dataset_source
+from mlflow.data.meta_dataset import MetaDataset
+
 # MLflow stores at most 36 characters of a digest; the full fingerprint is in the profile
 # and in the run's `dataset_fingerprint` tag.
 DIGEST_CHARS = 16
@@ -30,27 +34,25 @@ def dataset_name(root: str | Path, split: str) -> str:
     return f"{Path(str(root)).name or 'data'}-{split}"
 
 
+class SplitDataset(MetaDataset):
+    """A metadata-only MLflow dataset with a profile (MetaDataset has none)."""
+
+    def __init__(self, profile: dict[str, Any], **kwargs: Any) -> None:
+        self._profile = profile
+        super().__init__(**kwargs)
+
+    @property
+    def profile(self) -> dict[str, Any]:
+        return self._profile
+
+    def to_dict(self) -> dict[str, str]:
+        return {**super().to_dict(), "profile": json.dumps(self._profile)}
+
+
 def split_datasets(
     root: str | Path, fingerprint: str, counts: dict[str, dict[str, int]]
-) -> list[tuple[Any, str]]:
-    """(MLflow dataset, context) for every split that has images; imports MLflow."""
-    from mlflow.data.dataset_source_registry import resolve_dataset_source
-    from mlflow.data.meta_dataset import MetaDataset
-
-    class SplitDataset(MetaDataset):
-        """A MetaDataset with a profile (MetaDataset has none)."""
-
-        def __init__(self, profile: dict[str, Any], **kwargs: Any) -> None:
-            self._profile = profile
-            super().__init__(**kwargs)
-
-        @property
-        def profile(self) -> dict[str, Any]:
-            return self._profile
-
-        def to_dict(self) -> dict[str, str]:
-            return {**super().to_dict(), "profile": json.dumps(self._profile)}
-
+) -> list[tuple[SplitDataset, str]]:
+    """(MLflow dataset, context) for every split that has images."""
     with warnings.catch_warnings():  # "can be interpreted in multiple ways": both are local
         warnings.simplefilter("ignore", UserWarning)
         source = resolve_dataset_source(str(Path(str(root)).resolve()))

@@ -355,7 +355,6 @@ def prepare_data(ctx: RunContext, class_names: list[str]) -> DataBundle:
     """Scan -> split -> decode (cached) -> arrays; the cleaning, split and face reports."""
     from happysad.data import scan, split
     from happysad.insight.artifacts import face_crop_notes
-    from happysad.tracking.datasets import split_datasets
     from happysad.tracking.tracker import TAG_CLASS_NAMES, TAG_DATASET_FINGERPRINT
 
     cfg, tracker, d = ctx.cfg, ctx.tracker, ctx.cfg.data
@@ -396,6 +395,8 @@ def prepare_data(ctx: RunContext, class_names: list[str]) -> DataBundle:
     fingerprint = splits.fingerprint()
     tracker.set_tags({TAG_DATASET_FINGERPRINT: fingerprint, TAG_CLASS_NAMES: ",".join(class_names)})
     if tracker.enabled:  # the runs table's Dataset column: one input per split
+        from happysad.tracking.datasets import split_datasets  # imports MLflow
+
         tracker.log_datasets(split_datasets(d.root, fingerprint, splits.counts()))
     tracker.log_metrics(
         {f"n_{s}": float(len(splits[s])) for s in SPLITS}
