@@ -37,16 +37,19 @@ def test_experiments_open_in_the_model_training_view(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_mlflow_run_trains_into_the_project_run(demo_data: Path, tmp_path: Path) -> None:
-    """`mlflow run . -P overrides=...` is one FINISHED run holding the whole training."""
+    """`mlflow run . -P overrides=...` is one FINISHED run holding the whole training, with
+    the venv's `mlflow` called by its path, not activated: the entry point runs the interpreter
+    running `mlflow` (the first `python` on the PATH would be another one)."""
     from mlflow.tracking import MlflowClient
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     overrides = " ".join(tiny_train_args(tmp_path / "out", demo_data, "trainer.epochs=1"))
-    env = {
-        **CLI_ENV,
-        "MLFLOW_TRACKING_URI": uri,
-        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",  # `python` is this venv's
-    }
+    fake = tmp_path / "not_this_python"
+    fake.mkdir()
+    (fake / "python").write_text("#!/bin/sh\necho 'the PATH python ran' >&2; exit 3\n")
+    (fake / "python").chmod(0o755)
+    env = {k: v for k, v in CLI_ENV.items() if k not in ("VIRTUAL_ENV", "CONDA_PREFIX")}
+    env |= {"MLFLOW_TRACKING_URI": uri, "PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"}
     cmd = [str(BIN / "mlflow"), "run", str(ROOT), "--env-manager", "local"]
     res = subprocess.run(
         [*cmd, "--experiment-name", "happysad", "-P", f"overrides={overrides}"],

@@ -169,6 +169,11 @@ def test_kill_9_then_resume_continues_the_same_run(tmp_path: Path, demo_data: Pa
     assert _history_rows(out) == 6
     assert "test_accuracy" in run.data.metrics
     assert (run_dir / "model" / "MLmodel").is_file()
+    # The splits were logged before the kill and are not logged again by the resume.
+    contexts = sorted(
+        t.value for i in run.inputs.dataset_inputs for t in i.tags if t.key == "mlflow.data.context"
+    )
+    assert contexts == ["test", "training", "validation"]
 
 
 @pytest.mark.slow

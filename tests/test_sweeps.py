@@ -104,6 +104,10 @@ def test_grid_sweep_makes_one_grouped_run_per_job(grid) -> None:
         own = json.loads(t.data.tags["happysad.overrides_json"])
         assert f"optimizer.lr={lr}" in own and f"model={model}" in own
         assert f"optimizer.lr={lr}" in t.data.tags["happysad.overrides"]
+        # No per-run path among the params: the compare view's parallel coordinates pick
+        # what varies, and the paths (the job dirs) vary in every job.
+        leaks = [k for k, v in t.data.params.items() if str(out) in v and k != "data.root"]
+        assert not leaks and "/" not in t.info.run_name
         # The objective (default: best val_accuracy over the epochs) is logged per run.
         hist = [m.value for m in client.get_metric_history(t.info.run_id, "val_accuracy")]
         assert len(hist) == EPOCHS
@@ -113,6 +117,8 @@ def test_grid_sweep_makes_one_grouped_run_per_job(grid) -> None:
     p = parent.data.params
     assert "optimizer.lr=0.001,0.003" in p["sweep.overrides"]
     assert "model=tiny_cnn,small_cnn" in p["sweep.overrides"]
+    assert str(out) not in p["sweep.overrides"]  # paths: in the happysad.overrides tag
+    assert f"paths.output_dir={out}" in parent.data.tags["happysad.overrides"]
     assert (p["sweep.sweeper"], p["sweep.launcher"]) == ("BasicSweeper", "BasicLauncher")
     assert (p["objective"], p["objective_direction"]) == ("val_accuracy", "maximize")
     assert parent.info.run_name == "sweep: optimizer.lr=0.001,0.003 model=tiny_cnn,small_cnn"

@@ -83,4 +83,4 @@ def test_the_wheel_trains_from_an_empty_directory_with_a_users_model(
     (run,) = client.search_runs([exp.experiment_id])
     assert run.info.status == "FINISHED"
     assert run.data.params["model.name"] == "my_cnn"
-    assert run.data.params["paths.root_dir"] == str(work.resolve())
+    assert run.data.tags["happysad.run_dir"].startswith(str(work.resolve() / "outputs"))

@@ -149,7 +149,9 @@ class FineTuneConf:
 @dataclass
 class ModelConf:
     name: str = MISSING
-    input_scale: float | None = None  # multiply raw [0, 255] pixels (e.g. 1/255); null: none
+    # multiplies raw [0, 255] pixels: 1/255 like the CNN presets, so a model YAML that says
+    # nothing trains on [0, 1] inputs; null with a backbone (which scales pixels itself)
+    input_scale: float | None = 1 / 255
     backbone: str | None = None  # a keras.applications network under the layers (BACKBONES)
     backbone_kwargs: dict[str, Any] = field(default_factory=dict)
     weights: str | None = None  # the backbone's: imagenet | null | a weights file
@@ -376,7 +378,12 @@ def _check_model(m: DictConfig) -> None:
     if m.backbone is not None and m.backbone not in BACKBONES:
         _fail("model.backbone", m.backbone, f"must be null or one of {', '.join(BACKBONES)}")
     if m.backbone is not None and m.input_scale is not None:
-        _fail("model.input_scale", m.input_scale, "must be null with a backbone (it scales pixels)")
+        _fail(
+            "model.input_scale",
+            m.input_scale,
+            "must be null with a backbone (the backbone scales pixels itself): add "
+            "`input_scale: null` to the model's YAML",
+        )
     if m.weights is not None and m.backbone is None:
         _fail("model.weights", m.weights, "needs model.backbone (the weights are the backbone's)")
     if not 0.0 <= m.label_smoothing < 1.0:

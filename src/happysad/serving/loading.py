@@ -8,7 +8,7 @@ with MLflow, and only `runtime="keras"` (or a model without a portable copy) imp
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,11 +35,29 @@ class LoadedModel:
     model: Any  # keras.Model or portable.OnnxModel
     metadata: ModelMetadata
     source: str
+    keras_path: Path | None = None  # the model's .keras file, for `keras_model`
+    safe_mode: bool = True
+    _keras: Any = field(default=None, repr=False)
 
     @property
     def runtime(self) -> str:
         """ "onnx" or "keras": which engine answers."""
         return getattr(self.model, "runtime", "keras")
+
+    @property
+    def keras_model(self) -> Any:
+        """The `keras.Model`, whichever engine answers predict: `model` may be the ONNX copy
+        (runtime="auto"), so a Keras user asks for this; loaded once, on first use."""
+        if self.runtime == "keras":
+            return self.model
+        if self._keras is None:
+            if self.keras_path is None:
+                raise ModelLoadError(f"{self.source}: no {KERAS_FILE} in this model (ONNX only)")
+            from happysad.serving.quiet import import_tensorflow
+
+            import_tensorflow()
+            self._keras = load_keras(self.keras_path, self.safe_mode)
+        return self._keras
 
     def predict_arrays(self, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
         # predict_on_batch, not predict: Keras' predict() builds and traces a new tf.data
@@ -101,7 +119,7 @@ def _from_dir(model_dir: Path, source: str, safe_mode: bool, runtime: str) -> Lo
         )
     model = _engine(keras_path, meta, meta_path, runtime, safe_mode)
     check_model_matches(model, meta, meta_path)
-    return LoadedModel(model, meta, source)
+    return LoadedModel(model, meta, source, keras_path, safe_mode)
 
 
 def _download(ref: str, tracking_uri: str | None) -> Path:
@@ -159,7 +177,7 @@ def load_model(
         meta = read_metadata(meta_path)
         model = _engine(path, meta, meta_path, runtime, safe_mode)
         check_model_matches(model, meta, meta_path)
-        return LoadedModel(model, meta, ref)
+        return LoadedModel(model, meta, ref, path, safe_mode)
     if (path / "model" / "MLmodel").is_file():  # a Hydra run dir
         path = path / "model"
     return _from_dir(path, ref, safe_mode, runtime)

@@ -53,12 +53,14 @@ from happysad.tracking.compare import (
     trial_runs,
     varying_override_keys,
 )
+from happysad.tracking.params import readable_overrides, run_name
 from happysad.tracking.tracker import (
     MAX_PARAM_LEN,
     TAG_BEST_RUN_ID,
     TAG_BEST_RUN_NAME,
     TAG_BEST_TRIAL,
     TAG_NOTE,
+    TAG_OVERRIDES,
     TAG_OVERRIDES_JSON,
     TAG_PARENT,
     TAG_ROLE,
@@ -95,7 +97,8 @@ def job_run_name(overrides: list[str]) -> str | None:
     info = read_sweep_info(hc.sweep.dir) or {}
     fixed = {_canonical(o) for o in info.get("fixed_overrides") or []}  # stored redacted
     own = [o for o in overrides if _canonical(redact_text(o)) not in fixed]
-    return " ".join([f"#{hc.job.num}", *own])[:250]
+    model = str(_select(hc, "runtime.choices.model", "") or "")
+    return run_name(own, model or "job", prefix=f"#{hc.job.num}")
 
 
 def _canonical(override: str) -> str:
@@ -168,7 +171,8 @@ def _sweep_params(config: DictConfig) -> dict[str, str]:
     sweeper, launcher = hydra.sweeper, hydra.launcher
     task = [str(o) for o in hydra.overrides.task]
     params: dict[str, Any] = {
-        "sweep.overrides": " ".join(task) or "(none)",
+        # Without paths (they differ per sweep); the full list is the TAG_OVERRIDES tag.
+        "sweep.overrides": " ".join(readable_overrides(task)) or "(none)",
         "sweep.sweeper": _short_target(sweeper),
         "sweep.launcher": _short_target(launcher),
         "objective": config.trainer.objective,
@@ -215,11 +219,12 @@ def start_sweep(config: DictConfig) -> dict[str, Any]:
         uri = str(config.tracking.uri)
         client = mlflow_client(uri)
         exp_id = ensure_experiment(client, state["experiment"], config.tracking.artifact_location)
-        name = " ".join(_sweep_overrides(task)) or "multirun"
+        name = " ".join(readable_overrides(_sweep_overrides(task))) or "multirun"
         run = client.create_run(
             exp_id,
             run_name=redact_text(f"sweep: {name}")[:250],
             tags={
+                TAG_OVERRIDES: redact_text(" ".join(task) or "(none)")[:MAX_PARAM_LEN],
                 TAG_ROLE: "sweep",
                 TAG_SWEEP_ID: sweep_id,
                 TAG_SWEEP_DIR: str(sweep_dir),

@@ -340,6 +340,24 @@ class Tracker:
         if Path(path).is_dir():
             self._safely("log_artifacts", self._mlflow().log_artifacts, str(path), artifact_path)
 
+    def log_datasets(self, datasets: list[tuple[Any, str]]) -> None:
+        """Log (MLflow dataset, context) pairs as the run's inputs, each once: a resumed run
+        skips those it already has (same name and digest)."""
+        try:
+            run = self._mlflow().MlflowClient().get_run(self.run_id)
+            have = {(i.dataset.name, i.dataset.digest) for i in run.inputs.dataset_inputs}
+        except Exception:
+            have = set()
+        new = [(d, c) for d, c in datasets if (d.name, d.digest) not in have]
+        if new:
+            self._safely(
+                "log_inputs",
+                self._mlflow().log_inputs,
+                datasets=[d for d, _ in new],
+                contexts=[c for _, c in new],
+                tags_list=[None] * len(new),
+            )
+
     def register_model(self, model_uri: str, name: str) -> str | None:
         """Register the logged model as a new version of `name` (models:/<name>/<version>)."""
         try:
@@ -414,6 +432,9 @@ class NullTracker(Tracker):
         pass
 
     def log_artifacts(self, path: str | Path, artifact_path: str | None = None) -> None:
+        pass
+
+    def log_datasets(self, datasets: list[tuple[Any, str]]) -> None:
         pass
 
     def register_model(self, model_uri: str, name: str) -> str | None:

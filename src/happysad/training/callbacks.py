@@ -30,8 +30,8 @@ log = logging.getLogger("happysad.training.resume")  # where these messages were
 
 
 class PhaseLogger(keras.callbacks.Callback):
-    """Adds `phase` (1: frozen backbone / single phase, 2: fine-tuning) to each epoch's logs,
-    so history.csv and MLflow tell the two phases of a fine-tuned run apart."""
+    """Adds `phase` (1: frozen backbone, 2: fine-tuning) to each epoch's logs, so history.csv
+    and MLflow tell the two phases of a fine-tuned run apart; a one-phase run goes without."""
 
     def __init__(self, phase: int) -> None:
         super().__init__()

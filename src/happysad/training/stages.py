@@ -146,6 +146,7 @@ def open_context(
 ) -> RunContext:
     """Check the tracking server, configure TensorFlow, decide who is the chief."""
     from happysad.paths import project_root
+    from happysad.tracking.params import run_name
     from happysad.tracking.tracker import (
         TAG_INIT_FROM,
         TAG_MODEL_NAME,
@@ -181,7 +182,7 @@ def open_context(
         **({TAG_INIT_FROM: str(cfg.model.init_from)} if cfg.model.init_from else {}),
         **(extra_tags or {}),
     }
-    name = str(cfg.tracking.run_name) if cfg.tracking.run_name else ",".join(overrides)
+    name = str(cfg.tracking.run_name or run_name(overrides, str(cfg.model.name)))
     return RunContext(
         cfg=cfg,
         run_dir=run_dir,
@@ -189,7 +190,7 @@ def open_context(
         strategy=strategy,
         chief=chief,
         resuming=bool(cfg.trainer.resume),
-        run_name=name or "default",
+        run_name=name,
         tags=tags,
     )
 
@@ -320,6 +321,7 @@ def ensure_demo_data(cfg: DictConfig) -> None:
 
 def log_run_config(ctx: RunContext) -> None:
     """The resolved config as params and artifacts, and the state file `trainer.resume` reads."""
+    from happysad.tracking.params import chosen_params
     from happysad.tracking.tracker import flatten
     from happysad.training.distribute import describe
     from happysad.training.resume import write_state
@@ -338,7 +340,10 @@ def log_run_config(ctx: RunContext) -> None:
     (ctx.run_dir / "config_resolved.yaml").write_text(OmegaConf.to_yaml(resolved))
     for hydra_file in sorted((ctx.run_dir / ".hydra").glob("*.yaml")):
         redact_file(hydra_file)  # resume puts the secrets back from the command line
-    tracker.log_params(flatten(resolved) | {f"distribute.{k}": v for k, v in dist.items()})
+    # Params are what the user chose; where the run wrote stays in config_resolved.yaml.
+    folders = [str(ctx.run_dir), str(cfg.paths.output_dir)]
+    params = chosen_params(flatten(resolved), folders)
+    tracker.log_params(params | {f"distribute.{k}": v for k, v in dist.items()})
     tracker.log_artifact(ctx.run_dir / "config_resolved.yaml", "config")
     tracker.log_artifacts(ctx.run_dir / ".hydra", "config/hydra")
 
@@ -389,6 +394,10 @@ def prepare_data(ctx: RunContext, class_names: list[str]) -> DataBundle:
     tracker.log_artifacts(data_dir, "data")  # before decoding: a failure there keeps them
     fingerprint = splits.fingerprint()
     tracker.set_tags({TAG_DATASET_FINGERPRINT: fingerprint, TAG_CLASS_NAMES: ",".join(class_names)})
+    if tracker.enabled:  # the runs table's Dataset column: one input per split
+        from happysad.tracking.datasets import split_datasets  # imports MLflow
+
+        tracker.log_datasets(split_datasets(d.root, fingerprint, splits.counts()))
     tracker.log_metrics(
         {f"n_{s}": float(len(splits[s])) for s in SPLITS}
         | {"n_rejected": float(len(scanned.rejected))}
@@ -473,13 +482,15 @@ def _fit_phase(
         if hasattr(cb, "set_span"):
             cb.set_span(start, end, peak)
     model._initial_epoch = None  # Keras keeps a restored epoch from the last fit: clear it
+    # `phase` tells the two phases of a fine-tuned run apart; one phase: no such metric.
+    phase_logger = [PhaseLogger(phase)] if cfg.model.fine_tune.epochs else []
     try:
         model.fit(
             data.dataset(cfg, "train", binary, augmenter),
             validation_data=data.dataset(cfg, "val", binary) if has_val else None,
             initial_epoch=start,
             epochs=end,
-            callbacks=[*callbacks, PhaseLogger(phase), bookkeeping, InterruptWatch()],
+            callbacks=[*callbacks, *phase_logger, bookkeeping, InterruptWatch()],
             verbose=_verbose(cfg.trainer.verbose),
             shuffle=False,  # the train dataset reshuffles itself each epoch
         )
