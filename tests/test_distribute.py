@@ -31,9 +31,9 @@ def test_mirrored_strategy_runs_on_cpu(tmp_path: Path, demo_data: Path) -> None:
     )
     assert res.returncode == 0, res.stderr[-3000:]
     (run,) = _runs(tmp_path)
-    assert run.data.params["distribute.strategy"] == "MirroredStrategy"
-    assert run.data.params["distribute.num_replicas"] == "1"
-    assert run.data.params["distribute.global_batch_size"] == "16"
+    assert run.data.tags["happysad.distribute.strategy"] == "MirroredStrategy"
+    assert run.data.tags["happysad.distribute.num_replicas"] == "1"
+    assert run.data.tags["happysad.distribute.global_batch_size"] == "16"
 
 
 def test_two_workers_train_one_run(tmp_path: Path, demo_data: Path) -> None:
@@ -73,8 +73,8 @@ def test_two_workers_train_one_run(tmp_path: Path, demo_data: Path) -> None:
     runs = _runs(tmp_path)
     assert len(runs) == 1  # only the chief (worker 0) tracked
     run = runs[0]
-    assert run.data.params["distribute.strategy"] == "MultiWorkerMirroredStrategy"
-    assert run.data.params["distribute.num_replicas"] == "2"
+    assert run.data.tags["happysad.distribute.strategy"] == "MultiWorkerMirroredStrategy"
+    assert run.data.tags["happysad.distribute.num_replicas"] == "2"
     client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
     assert [m.step for m in client.get_metric_history(run.info.run_id, "loss")] == [1, 2, 3]
     assert run.data.tags["happysad.run_dir"] == str(tmp_path / "hydra" / "worker0")

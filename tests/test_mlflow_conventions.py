@@ -81,6 +81,11 @@ def test_no_param_holds_a_per_run_path_and_the_name_has_no_slash(
     leaks = {k: v for k, v in params.items() if k != "data.root" and (run_dir in v or outputs in v)}
     assert not leaks
     assert not any(k.startswith("paths.") for k in params)
+    # Derived facts (replicas, batch per replica) are tags: as params they differed with
+    # data.batch_size and crowded the swept params out of the compare view's default plot.
+    assert not any(k.startswith("distribute.") for k in params)
+    assert run.data.tags["happysad.distribute.global_batch_size"] == "16"
+    assert run.data.tags["happysad.distribute.num_replicas"] == "1"
     assert "/" not in run.info.run_name and run.info.run_name
     assert "optimizer.lr=0.003" in run.info.run_name
     assert f"paths.output_dir={outputs}" in run.data.tags["happysad.overrides"]

@@ -322,7 +322,7 @@ def ensure_demo_data(cfg: DictConfig) -> None:
 def log_run_config(ctx: RunContext) -> None:
     """The resolved config as params and artifacts, and the state file `trainer.resume` reads."""
     from happysad.tracking.params import chosen_params
-    from happysad.tracking.tracker import flatten
+    from happysad.tracking.tracker import TAG_DISTRIBUTE, flatten
     from happysad.training.distribute import describe
     from happysad.training.resume import write_state
 
@@ -343,7 +343,8 @@ def log_run_config(ctx: RunContext) -> None:
     # Params are what the user chose; where the run wrote stays in config_resolved.yaml.
     folders = [str(ctx.run_dir), str(cfg.paths.output_dir)]
     params = chosen_params(flatten(resolved), folders)
-    tracker.log_params(params | {f"distribute.{k}": v for k, v in dist.items()})
+    tracker.log_params(params)
+    tracker.set_tags({f"{TAG_DISTRIBUTE}{k}": str(v) for k, v in dist.items()})
     tracker.log_artifact(ctx.run_dir / "config_resolved.yaml", "config")
     tracker.log_artifacts(ctx.run_dir / ".hydra", "config/hydra")
 
