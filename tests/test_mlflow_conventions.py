@@ -108,8 +108,8 @@ def test_a_one_phase_run_has_no_phase_metric(tracked_run: TrackedRun) -> None:
 
 @pytest.mark.slow
 def test_the_splits_are_the_runs_dataset_inputs(tracked_run: TrackedRun) -> None:
-    """The runs table's Dataset column: train, validation and test, with the split fingerprint
-    as digest, the data folder as source and the images per class as profile."""
+    """The runs table's Dataset column: train, validation and test, each with its own split's
+    fingerprint as digest, the data folder as source and the images per class as profile."""
     import json
 
     from happysad.tracking.datasets import digest
@@ -124,12 +124,14 @@ def test_the_splits_are_the_runs_dataset_inputs(tracked_run: TrackedRun) -> None
     summary = json.loads((tracked_run.run_dir / "data" / "summary.json").read_text())
     for split, context in (("train", "training"), ("val", "validation"), ("test", "test")):
         ds = contexts[context]
-        assert ds.digest == digest(fingerprint) and fingerprint.startswith(ds.digest)
+        profile = json.loads(ds.profile)
+        assert ds.digest == digest(profile["split_fingerprint"])
         assert ds.name == f"demo_faces-{split}"
         assert "demo_faces" in json.loads(ds.source)["uri"]
-        profile = json.loads(ds.profile)
         assert profile["classes"] == summary["counts"][split]
         assert profile["fingerprint"] == fingerprint
+    # The split assignment itself tells the three apart (one digest for all three did not).
+    assert len({ds.digest for ds in contexts.values()}) == 3
 
 
 def test_datasets_are_logged_once_per_run(tmp_path: Path) -> None:
@@ -144,17 +146,19 @@ def test_datasets_are_logged_once_per_run(tmp_path: Path) -> None:
         {"uri": uri, "experiment": "e", "artifact_location": str(tmp_path / "a"), "tags": {}}
     )
     counts = {"train": {"a": 3, "b": 2}, "val": {"a": 1, "b": 1}, "test": {"a": 0, "b": 0}}
-    datasets = split_datasets(tmp_path, "f" * 64, counts)
+    by_split = {"train": "1" * 64, "val": "2" * 64, "test": "3" * 64}
+    datasets = split_datasets(tmp_path, "f" * 64, counts, by_split)
     assert [c for _, c in datasets] == ["training", "validation"]  # an empty split: none
     tracker = Tracker(cfg)
     with tracker.run("first", {}):
         tracker.log_datasets(datasets)
     with tracker.run("resumed", {}, run_id=tracker.run_id):
-        tracker.log_datasets(split_datasets(tmp_path, "f" * 64, counts))
+        tracker.log_datasets(split_datasets(tmp_path, "f" * 64, counts, by_split))
     client = mlflow.MlflowClient(tracking_uri=uri)
     assert len(client.get_run(tracker.run_id).inputs.dataset_inputs) == 2
     with tracker.run("resumed on other data", {}, run_id=tracker.run_id):
-        tracker.log_datasets(split_datasets(tmp_path, "e" * 64, counts))
+        other = {"train": "4" * 64, "val": "5" * 64, "test": "6" * 64}
+        tracker.log_datasets(split_datasets(tmp_path, "e" * 64, counts, other))
     assert len(client.get_run(tracker.run_id).inputs.dataset_inputs) == 4  # new digest: logged
 
 

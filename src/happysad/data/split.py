@@ -57,10 +57,11 @@ class Splits:
             line += f", {len(conflicts)} with conflicting classes)"
         return line
 
-    def fingerprint(self) -> str:
-        """Hash of (file, class, split, content) for every used file: equal iff same data and split."""
+    def fingerprint(self, split: str | None = None) -> str:
+        """Hash of (file, class, split, content) for every used file: equal iff same data and
+        split. With `split`, of that split's files only (its MLflow dataset digest)."""
         h = hashlib.sha256()
-        for s in SPLITS:
+        for s in SPLITS if split is None else (split,):
             for r in sorted(self[s], key=lambda r: r.relpath):
                 h.update(
                     f"{s}\t{r.relpath}\t{r.class_name}\t{r.sha256}\n".encode("utf-8", NAME_ERRORS)

@@ -2,8 +2,9 @@
 
 MLflow's runs table shows a Dataset column and each run page its datasets, from
 `mlflow.log_input`. The images themselves stay where they are: each split is a metadata-only
-dataset whose source is the data folder, whose digest is the split fingerprint (the same
-folder split the same way gives the same digest) and whose profile counts its images per class.
+dataset whose source is the data folder, whose digest is that split's own fingerprint (the
+same files in the same split give the same digest; train, validation and test differ) and
+whose profile counts its images per class.
 """
 
 from __future__ import annotations
@@ -50,9 +51,13 @@ class SplitDataset(MetaDataset):
 
 
 def split_datasets(
-    root: str | Path, fingerprint: str, counts: dict[str, dict[str, int]]
+    root: str | Path,
+    fingerprint: str,
+    counts: dict[str, dict[str, int]],
+    split_fingerprints: dict[str, str],
 ) -> list[tuple[SplitDataset, str]]:
-    """(MLflow dataset, context) for every split that has images."""
+    """(MLflow dataset, context) for every split that has images: digest from the split's own
+    fingerprint, the whole data set's fingerprint in the profile."""
     with warnings.catch_warnings():  # "can be interpreted in multiple ways": both are local
         warnings.simplefilter("ignore", UserWarning)
         source = resolve_dataset_source(str(Path(str(root)).resolve()))
@@ -63,8 +68,12 @@ def split_datasets(
             continue
         profile = {"num_images": sum(per_class.values()), "classes": per_class}
         profile["fingerprint"] = fingerprint
+        profile["split_fingerprint"] = split_fingerprints[split]
         dataset = SplitDataset(
-            profile, source=source, name=dataset_name(root, split), digest=digest(fingerprint)
+            profile,
+            source=source,
+            name=dataset_name(root, split),
+            digest=digest(split_fingerprints[split]),
         )
         out.append((dataset, context))
     return out

@@ -398,7 +398,8 @@ def prepare_data(ctx: RunContext, class_names: list[str]) -> DataBundle:
     if tracker.enabled:  # the runs table's Dataset column: one input per split
         from happysad.tracking.datasets import split_datasets  # imports MLflow
 
-        tracker.log_datasets(split_datasets(d.root, fingerprint, splits.counts()))
+        by_split = {s: splits.fingerprint(s) for s in SPLITS}
+        tracker.log_datasets(split_datasets(d.root, fingerprint, splits.counts(), by_split))
     tracker.log_metrics(
         {f"n_{s}": float(len(splits[s])) for s in SPLITS}
         | {"n_rejected": float(len(scanned.rejected))}
