@@ -18,6 +18,8 @@ def _lines(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 def test_log_mode_writes_one_line_per_tenth(monkeypatch, caplog) -> None:
     monkeypatch.setenv("HAPPYSAD_PROGRESS", "log")
+    # One line per 10% when no time passes between them (the time throttle: test_cli_polish).
+    monkeypatch.setattr(progress, "MIN_INTERVAL", 0.0)
     caplog.set_level(logging.INFO, logger="happysad.progress")
     with Progress(1000, "decode") as p:
         for _ in range(1000):

@@ -273,19 +273,22 @@ def test_parallel_joblib_sweep_loses_nothing_and_isolates_a_failed_job(
     tmp_path: Path, demo_data: Path
 ) -> None:
     out = tmp_path / "par"
+    missing = tmp_path / "no_such_folder"
+    args = tiny_train_args(out, demo_data, "callbacks.tensorboard=null")
     res = run_cli(
         "happysad-train",
         "-m",
         "hydra/launcher=joblib",
         "hydra.launcher.n_jobs=3",
-        # Job 0 fails validation at once; its worker then takes job 3 (a reused process).
-        *tiny_train_args(out, demo_data, "callbacks.tensorboard=null"),
-        "optimizer.lr=-1,0.001,0.002,0.003",
+        # Job 0 fails at once (its data folder is missing: a bad config value would be refused
+        # by the precheck before the sweep starts); its worker then takes job 3 (reused).
+        *(a for a in args if not a.startswith("data.root=")),
+        f"data.root={missing},{demo_data},{demo_data},{demo_data}",
     )
     # One failed job fails the multirun (exit 1) but not the other jobs, and is named.
     assert res.returncode == 1, _output(res)
     text = res.stdout + res.stderr
-    assert "job 0 failed" in text and "optimizer.lr=-1: must be a positive number" in text
+    assert "job 0 failed" in text and "folder does not exist" in text, _output(res)
     client = _client(out)
     parent, trials = _sweep_runs(out)
     assert [t.data.tags["happysad.trial"] for t in trials] == ["1", "2", "3"]

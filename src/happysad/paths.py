@@ -108,9 +108,49 @@ def _threads_per_job() -> int:
     return threads_per_job()
 
 
+# Options every listing leaves out: the structured-config schemas (config.register_schemas)
+# that each YAML of their group starts from, never picked on the command line.
+INTERNAL_OPTIONS = frozenset({"schema"})
+
+
+def help_groups() -> str:
+    """`happysad-train --help`'s "Configuration groups" (`${happysad_help_groups:}` in
+    conf/config.yaml's hydra.help.template): Hydra's listing without the internal options,
+    generated from what Hydra finds, so it cannot drift from conf/.
+
+    Internal: the `schema` entries, and in a group whose default is `${data}` (augment,
+    schedule, init) the options named after a data source: each is that source's measured
+    default, picked through `data=`, not a choice of its own.
+    """
+    import yaml
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.object_type import ObjectType
+
+    loader = GlobalHydra.instance().config_loader()
+    primary = yaml.safe_load((config_dir() / "config.yaml").read_text(encoding="utf-8"))
+    by_data = {
+        group
+        for entry in primary.get("defaults", [])
+        if isinstance(entry, dict)
+        for group, option in entry.items()
+        if option == "${data}"
+    }
+    sources = set(loader.get_group_options("data", ObjectType.CONFIG))
+    lines = []
+    for group in sorted(loader.list_groups("")):
+        if group == "hydra":
+            continue
+        hidden = INTERNAL_OPTIONS | (sources if group in by_data else set())
+        options = sorted(set(loader.get_group_options(group, ObjectType.CONFIG)) - hidden)
+        if options:
+            lines.append(f"{group}: {', '.join(options)}")
+    return "\n".join(lines)
+
+
 def register_resolvers() -> None:
-    """Register `${happysad_root:}`, `${happysad_threads:}`, `${happysad_env:NAME,default}`
-    and `${happysad_artifacts:uri,folder}` for the configs (idempotent)."""
+    """Register `${happysad_root:}`, `${happysad_threads:}`, `${happysad_env:NAME,default}`,
+    `${happysad_artifacts:uri,folder}` and `${happysad_help_groups:}` for the configs
+    (idempotent)."""
     if not OmegaConf.has_resolver("happysad_root"):
         OmegaConf.register_new_resolver("happysad_root", lambda: str(project_root()))
     if not OmegaConf.has_resolver("happysad_env"):
@@ -119,6 +159,8 @@ def register_resolvers() -> None:
         OmegaConf.register_new_resolver("happysad_artifacts", local_artifacts)
     if not OmegaConf.has_resolver("happysad_threads"):
         OmegaConf.register_new_resolver("happysad_threads", _threads_per_job)
+    if not OmegaConf.has_resolver("happysad_help_groups"):
+        OmegaConf.register_new_resolver("happysad_help_groups", help_groups)
 
 
 register_resolvers()

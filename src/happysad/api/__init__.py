@@ -98,7 +98,16 @@ def explain_hydra_error(err: Exception, overrides: Sequence[str]) -> str:
     m = re.search(r"Could not find '([^'/]+)/([^']+)'", text)
     if m:
         group, option = m.groups()
-        avail = re.findall(r"^\t(\S+)$", text.split("Config search path")[0], flags=re.M)
+        # A nested group (hydra/launcher=nope): the override that names this path, not the
+        # first slash (an option may hold slashes, e.g. a URI given by mistake).
+        named = (o.lstrip("+~").split("=", 1) for o in overrides if "=" in o)
+        group, option = next(
+            ((k, v) for k, v in named if f"{k}/{v}" == f"{group}/{option}"), (group, option)
+        )
+        from happysad.paths import INTERNAL_OPTIONS
+
+        listed = re.findall(r"^\t(\S+)$", text.split("Config search path")[0], flags=re.M)
+        avail = [o for o in listed if o not in INTERNAL_OPTIONS]  # not the `schema` entries
         return f"{group}={option}: no such option in conf/{group}/ (available: {', '.join(avail) or 'none'})"
     return f"{' '.join(overrides)}: {first_line(err)}"
 

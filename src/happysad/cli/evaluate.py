@@ -26,7 +26,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         prog="happysad-eval", description="Evaluate a trained happysad model on a folder of images."
     )
     p.add_argument(
-        "model", help="model folder, run dir, runs:/<id>/model or models:/<name>/<version>"
+        "model",
+        help="model folder, run dir, runs:/<id>/model, models:/<name>/<version> "
+        "or models:/<name>@<alias>",
     )
     p.add_argument("data_root", help="folder with one sub-folder per class")
     p.add_argument(

@@ -28,7 +28,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description="Export a trained happysad model to ONNX, LiteRT (.tflite) or SavedModel.",
     )
     p.add_argument(
-        "model", help="model folder, run dir, runs:/<id>/model or models:/<name>/<version>"
+        "model",
+        help="model folder, run dir, runs:/<id>/model, models:/<name>/<version> "
+        "or models:/<name>@<alias>",
     )
     p.add_argument(
         "out", help="file to write (onnx, litert) or folder (saved_model); must not exist"

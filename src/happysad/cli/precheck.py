@@ -7,6 +7,10 @@ overrides, `--config-dir`, `-m`, and flags that leave the composed config as it 
 (--cfg/--package/--resolve). hydra.* overrides only shape Hydra's own config and are left
 out; any other flag (--config-name, --help, ...) skips the precheck and Hydra reports. A
 multirun composes each value of each sweep (before the sweep's parent MLflow run starts).
+Each composed variant is validated too (`happysad.config.validate`, no TensorFlow): inside
+a multirun a job's ConfigError would reach Hydra and print its traceback. A
+`hydra/launcher=` or `hydra/sweeper=` whose plugin is not installed is named with the
+extra to install.
 """
 
 from __future__ import annotations
@@ -102,16 +106,82 @@ def variants(argv: list[str]) -> tuple[list[list[str]], str | None] | None:
         return None
 
 
+def shows_config(argv: list[str]) -> bool:
+    """`--cfg`/`-c`: the user asked to see the composed config, valid or not."""
+    return any(a in ("--cfg", "-c") or a.startswith("--cfg=") for a in argv)
+
+
+def check_variant(variant: list[str], user_dir: str | None, validate_it: bool) -> None:
+    """Compose one variant and, unless it resumes a run (whose saved config is merged in the
+    job), validate it: in a multirun a job's ConfigError would reach Hydra as a traceback."""
+    from happysad.config import validate
+
+    cfg = api.compose(variant, config_dir=user_dir)
+    if validate_it and not cfg.get("trainer", {}).get("resume"):
+        validate(cfg)
+
+
+def plugin_packages() -> dict[str, str]:
+    """Installable name -> happysad extra (`ray`) that pulls it in, from the installed
+    metadata (pyproject's optional-dependencies), so the hint follows pyproject."""
+    import re
+    from importlib import metadata
+
+    try:
+        requires = metadata.requires("happysad") or []
+    except metadata.PackageNotFoundError:
+        return {}
+    out: dict[str, str] = {}
+    for req in requires:
+        extra = re.search(r"""extra\s*==\s*["']([^"']+)["']""", req)
+        name = re.match(r"[A-Za-z0-9_.-]+", req)
+        if extra and name:
+            out[name.group(0).lower().replace("_", "-")] = extra.group(1)
+    return out
+
+
+def plugin_error(argv: list[str], user_dir: str | None) -> str | None:
+    """`hydra/launcher=X` / `hydra/sweeper=X` whose plugin is not installed: one line naming
+    what to install, instead of Hydra's "Unknown plugin class" traceback."""
+    import importlib.util
+
+    picks = [a for a in argv if a.startswith(("hydra/launcher=", "hydra/sweeper="))]
+    if not picks:
+        return None
+    composed = api.compose(picks, config_dir=user_dir, return_hydra_config=True)
+    for pick in picks:
+        group = pick.split("=", 1)[0].split("/", 1)[1]
+        target = str(composed.hydra[group].get("_target_") or "")
+        module = target.rsplit(".", 1)[0]
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except ImportError:  # a parent package is missing too
+            found = False
+        if not module or found:
+            continue
+        parts = module.split(".")
+        dist = parts[1] if parts[0] == "hydra_plugins" and len(parts) > 1 else parts[0]
+        dist = dist.replace("_", "-")
+        extra = plugin_packages().get(dist)
+        hint = f"pip install 'happysad[{extra}]'" if extra else f"pip install {dist}"
+        return f"error: {pick}: its plugin ({dist}) is not installed: {hint}"
+    return None
+
+
 def first_error(argv: list[str]) -> str | None:
     """The one-line error (`error: ...`, secrets redacted) of the first variant that does
-    not compose, or None when all compose (or the precheck leaves argv to Hydra)."""
+    not compose or validate, or of a launcher/sweeper plugin that is missing; None when all
+    is well (or the precheck leaves argv to Hydra)."""
     planned = variants(argv)
     if planned is None:
         return None
     overrides, user_dir = planned
     try:
+        missing = plugin_error(argv, user_dir)
+        if missing:
+            return missing
         for variant in overrides:
-            api.compose(variant, config_dir=user_dir)
+            check_variant(variant, user_dir, validate_it=not shows_config(argv))
     except HappysadError as err:
         return f"error: {redact_text(str(err))}"
     return None

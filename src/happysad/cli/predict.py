@@ -1,7 +1,8 @@
 """`happysad-predict MODEL INPUT...`: print `path<TAB>class<TAB>probability` per image.
 
 MODEL is a local model folder (e.g. outputs/runs/<date>/<time>/model, or the run dir),
-`runs:/<run_id>/model`, or `models:/<name>/<version>`. INPUT is files, folders or globs.
+`runs:/<run_id>/model`, `models:/<name>/<version>` or `models:/<name>@<alias>`. INPUT is files,
+folders or globs.
 With `--explain DIR`, a Grad-CAM picture per image is written to DIR and its path is added as
 a fourth column (or an "explanation" key with --json).
 The model's portable ONNX copy answers when it has one (`--runtime auto`): no TensorFlow,
@@ -32,7 +33,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description="Predict class names with probabilities for images, using a trained happysad model.",
     )
     p.add_argument(
-        "model", help="model folder, run dir, runs:/<id>/model or models:/<name>/<version>"
+        "model",
+        help="model folder, run dir, runs:/<id>/model, models:/<name>/<version> "
+        "or models:/<name>@<alias>",
     )
     p.add_argument("inputs", nargs="+", help="image files, folders, or glob patterns")
     p.add_argument("--json", action="store_true", help="print one JSON object per line instead")

@@ -2,7 +2,9 @@
 generation, batch prediction), always on stderr: stdout carries predict's results.
 
 A tqdm bar when stderr is a terminal, else one log line (logger `happysad.progress`) every
-~10%, so a CI log or a Hydra train.log shows that 20k photos are moving, not hanging.
+~10%, so a CI log or a Hydra train.log shows that 20k photos are moving, not hanging. Like
+tqdm's `mininterval`, log lines come at most one per `MIN_INTERVAL` seconds (plus the final
+100% line): a step that takes 0.1 s writes one line, not ten.
 `HAPPYSAD_PROGRESS=bar|log|off` forces one behaviour. Small jobs (under `MIN_TOTAL` items)
 report nothing: they finish before anyone looks.
 """
@@ -18,6 +20,7 @@ from typing import Any
 log = logging.getLogger("happysad.progress")
 
 MIN_TOTAL = 200
+MIN_INTERVAL = 5.0  # seconds between two log lines (the final line always comes)
 
 
 def _mode() -> str:
@@ -37,6 +40,7 @@ class Progress:
         self._bar: Any = None
         self._next_log = 0.1
         self._t0 = time.monotonic()
+        self._last_log = self._t0
         if self.mode == "bar":
             try:
                 from tqdm import tqdm
@@ -50,8 +54,13 @@ class Progress:
         if self._bar is not None:
             self._bar.update(n)
         elif self.mode == "log" and self.done >= self._next_log * self.total:
+            now = time.monotonic()
+            final = self.done >= self.total
+            if not final and now - self._last_log < MIN_INTERVAL:
+                return  # too soon after the last line: the next 10% mark after the pause
+            self._last_log = now
             frac = self.done / self.total
-            rate = self.done / max(time.monotonic() - self._t0, 1e-9)
+            rate = self.done / max(now - self._t0, 1e-9)
             log.info("%s: %d%% (%d/%d, %.1f/s)", self.desc, frac * 100, self.done, self.total, rate)
             while self._next_log <= frac:  # one line per 10% crossed, even in big steps
                 self._next_log += 0.1
