@@ -268,15 +268,17 @@ def tiny_train_args(out: Path, data_root: Path, *extra: str) -> list[str]:
     ]
 
 
-def no_tensorflow_env(tmp_path: Path) -> tuple[dict[str, str], Path]:
-    """An environment in which importing tensorflow or keras leaves a marker file and fails.
+def poisoned_env(tmp_path: Path, names: tuple[str, ...]) -> tuple[dict[str, str], Path]:
+    """An environment in which importing any of the packages `names` leaves a marker file and
+    fails.
 
-    "Fails before TensorFlow loads" then becomes a fact a test can check (the marker does not
-    exist), instead of a wall-clock bound that a loaded machine can break.
+    "Fails before TensorFlow loads" or "predicts without MLflow" then becomes a fact a test can
+    check (the marker does not exist), instead of a wall-clock bound that a loaded machine can
+    break.
     """
-    poison = tmp_path / "no_tensorflow"
-    marker = tmp_path / "tensorflow_was_imported"
-    for name in ("tensorflow", "keras"):
+    poison = tmp_path / "poison"
+    marker = tmp_path / "imported"
+    for name in names:
         pkg = poison / name
         pkg.mkdir(parents=True, exist_ok=True)
         (pkg / "__init__.py").write_text(
@@ -285,8 +287,12 @@ def no_tensorflow_env(tmp_path: Path) -> tuple[dict[str, str], Path]:
         )
     # Keep an inherited PYTHONPATH (e.g. a worktree's src/ ahead of an editable install).
     inherited = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-    path = os.pathsep.join([str(poison), str(ROOT), *inherited])
-    return {"PYTHONPATH": path}, marker
+    return {"PYTHONPATH": os.pathsep.join([str(poison), str(ROOT), *inherited])}, marker
+
+
+def no_tensorflow_env(tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """`poisoned_env` for tensorflow and keras."""
+    return poisoned_env(tmp_path, ("tensorflow", "keras"))
 
 
 def free_port() -> int:

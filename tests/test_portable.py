@@ -9,7 +9,6 @@ on import (the marker-package technique of conftest.no_tensorflow_env, extended 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,25 +16,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from .conftest import CLI_ENV, ROOT, model_preset, run_cli, write_image
+from .conftest import CLI_ENV, ROOT, model_preset, poisoned_env, run_cli, write_image
 
 N_IMAGES = 36
 SIZE = 32
-
-
-def poisoned_env(tmp_path: Path, names: tuple[str, ...]) -> tuple[dict[str, str], Path]:
-    """PYTHONPATH whose `names` packages write a marker file and fail when imported."""
-    poison = tmp_path / "poison"
-    marker = tmp_path / "imported"
-    for name in names:
-        pkg = poison / name
-        pkg.mkdir(parents=True, exist_ok=True)
-        (pkg / "__init__.py").write_text(
-            f"open({str(marker)!r}, 'a').write({name!r} + '\\n')\n"
-            f"raise ImportError({name!r} + ' must not be imported here')\n"
-        )
-    inherited = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-    return {"PYTHONPATH": os.pathsep.join([str(poison), str(ROOT), *inherited])}, marker
 
 
 def _save(tmp: Path, n_classes: int, name: str) -> Path:
