@@ -819,3 +819,32 @@ def test_b15_a_read_only_output_dir_is_one_line_before_tensorflow(tmp_path: Path
         assert not tf_marker.exists()  # refused before TensorFlow loaded
     finally:
         subprocess.run(["umount", str(mnt)], check=False)
+
+
+def test_the_store_lock_lets_readers_of_a_read_only_store_through(tmp_path: Path) -> None:
+    """happysad-compare on a store in a read-only place: the lock file cannot be created
+    there, and nothing can migrate that store either; reading goes on without the lock."""
+    import subprocess
+
+    from happysad.tracking.store_lock import store_lock
+
+    mnt = tmp_path / "ro"
+    mnt.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(mnt)],
+        capture_output=True,
+        text=True,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a read-only tmpfs here: {mounted.stderr.strip()}")
+    try:
+        entered = False
+        with store_lock(f"sqlite:///{mnt / 'mlflow.db'}"):
+            entered = True
+        assert entered and not (mnt / "mlflow.db.lock").exists()
+    finally:
+        subprocess.run(["umount", str(mnt)], check=False)
+    # A writable store's lock file is made and stays (another process may be waiting on it).
+    with store_lock(f"sqlite:///{tmp_path / 'rw' / 'mlflow.db'}"):
+        pass
+    assert (tmp_path / "rw" / "mlflow.db.lock").is_file()

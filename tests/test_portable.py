@@ -380,3 +380,51 @@ def test_bench_portable_prints_one_json_line(tmp_path: Path) -> None:
     assert out["batch"]["portable_predict_files_img_s"] > 0
     for agreement in out["agreement"].values():
         assert agreement["n_images"] == 24 and agreement["class_mismatches"] == 0
+
+
+def test_the_export_command_offers_the_formats_export_writes() -> None:
+    from happysad.cli.export import FORMATS as offered
+    from happysad.serving.export import FORMATS as written
+
+    assert offered == written
+
+
+def test_auto_answers_with_keras_when_the_onnx_copy_cannot_load(
+    models: dict[str, Path], images: list[Path], tmp_path: Path
+) -> None:
+    """auto: the ONNX copy if it answers, else Keras (a damaged file, an opset too new for this
+    onnxruntime); portable still refuses in one line."""
+    import shutil
+
+    from happysad import api
+    from happysad.errors import ModelLoadError
+
+    damaged = tmp_path / "model"
+    shutil.copytree(models["sigmoid"], damaged)
+    (onnx_file,) = damaged.rglob("*.onnx")
+    onnx_file.write_bytes(b"not an onnx graph")
+    with pytest.warns(UserWarning, match="answering with the Keras model"):
+        loaded = api.load(damaged)
+    assert loaded.runtime == "keras"
+    want = api.load(models["sigmoid"], runtime="keras")
+    got = api.predict(loaded, images[:4])
+    for a, b in zip(got, api.predict(want, images[:4]), strict=True):
+        assert a.class_name == b.class_name and a.probability == pytest.approx(b.probability)
+    with pytest.raises(ModelLoadError, match="cannot load ONNX model"):
+        api.load(damaged, runtime="portable")
+
+
+def test_the_local_store_lookup_opens_a_path_with_uri_characters_read_only(
+    tmp_path: Path,
+) -> None:
+    """A store under a folder named `a#b`: SQLite read the '#' as a URI fragment, dropped
+    `?mode=ro` with it and created an empty file `a` beside the folder."""
+    import sqlite3
+
+    from happysad.serving.local_store import local_model_dir
+
+    store = tmp_path / "a#b" / "mlflow.db"
+    store.parent.mkdir()
+    sqlite3.connect(store).close()  # a database without MLflow's tables
+    assert local_model_dir("runs:/0123abcd/model", f"sqlite:///{store}") is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a#b"]

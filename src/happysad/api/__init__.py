@@ -394,6 +394,17 @@ def predict(
     return failures + predict_files(loaded, files, batch_size=batch_size, threshold=threshold)
 
 
+def _keras_or_none(loaded: Any) -> Any:
+    """The Keras model behind `loaded` (an ONNX-answering model loads it), or None when the
+    model has none: the figures are then drawn without Grad-CAM."""
+    from happysad.errors import ModelLoadError
+
+    try:
+        return loaded.keras_model
+    except ModelLoadError:
+        return None
+
+
 def evaluate(
     model: Any,
     data_root: PathLike,
@@ -463,7 +474,7 @@ def evaluate(
                 plot_dir=out_dir,
                 threshold=threshold,
                 eval_split="evaluated",
-                model=loaded.model if loaded.runtime == "keras" else None,  # Grad-CAM
+                model=_keras_or_none(loaded),  # Grad-CAM differentiates the Keras model
             )
         )
     result["headline"] = format_metrics(ev.metrics, prefix="")

@@ -17,8 +17,11 @@ import json
 import sys
 from pathlib import Path
 
-from happysad.errors import HappysadError, first_line
+from happysad.errors import HappysadError, first_line, redact_text
+from happysad.tracking import short_http_timeouts
 
+# serving.export.FORMATS, without importing TensorFlow to parse the command line
+# (tests/test_portable.py checks the two agree).
 FORMATS = ("onnx", "litert", "saved_model")
 
 
@@ -54,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     if out.exists() or out.is_symlink():
         print(f"error: {out}: already exists; export to a new path", file=sys.stderr)
         return 2
+    short_http_timeouts()  # an unreachable server: one line soon, not ~250 s of retries
     if args.verbose:
         from happysad.serving.quiet import set_verbose
 
@@ -66,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
             args.model, tracking_uri=args.tracking_uri, safe_mode=not args.unsafe, runtime="keras"
         )
     except HappysadError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {redact_text(str(err))}", file=sys.stderr)
         return err.exit_code
     model, meta = loaded.model, loaded.metadata
     out.parent.mkdir(parents=True, exist_ok=True)

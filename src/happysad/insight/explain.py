@@ -38,7 +38,7 @@ def explain_files(
         return {}
     images = np.stack([preprocess_file(p.path, loaded.metadata.preprocessing) for p in ok])
     cls = [names.index(p.class_name) for p in ok]
-    heat, _, _, layer = gradcam(loaded.model, images, cls, layer_name, batch_size=batch_size)
+    heat, _, _, layer = gradcam(loaded.keras_model, images, cls, layer_name, batch_size=batch_size)
     written: dict[str, str] = {}
     used: set[str] = set()
     for pred, img, hm in zip(ok, images, heat, strict=True):

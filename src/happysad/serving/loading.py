@@ -8,6 +8,7 @@ with MLflow, and only `runtime="keras"` (or a model without a portable copy) imp
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,7 +97,14 @@ def _engine(
             "(saved before portable copies, or its export failed); use --runtime keras"
         )
     if onnx_path is not None:
-        return OnnxModel(onnx_path)
+        try:
+            return OnnxModel(onnx_path)
+        except ModelLoadError as err:
+            if runtime != "auto" or keras_path is None:
+                raise
+            # auto means "the ONNX copy if it answers, else Keras" (e.g. an opset newer than
+            # this onnxruntime, or a damaged file): say so, and answer with the Keras model.
+            warnings.warn(f"{err}; answering with the Keras model instead", stacklevel=2)
     if keras_path is None:
         raise ModelLoadError(f"{meta_path.parent}: no {KERAS_FILE} beside {METADATA_FILE}")
     from happysad.serving.quiet import import_tensorflow

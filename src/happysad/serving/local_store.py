@@ -13,6 +13,7 @@ Tables read (MLflow 3 schema): `logged_models` (where a run's logged model lives
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sqlite3
 from pathlib import Path
@@ -81,7 +82,9 @@ def local_model_dir(ref: str, tracking_uri: str | None) -> Path | None:
     if db_path is None:
         return None
     try:
-        with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as db:
+        # As a file: URI (a '#', '?' or '%' in the path escaped), read-only, closed after.
+        uri = Path(db_path).resolve().as_uri() + "?mode=ro"
+        with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
             if m := _RUNS.match(ref):
                 return _run_model(db, m[1], m[2])
             if m := _VERSION.match(ref):

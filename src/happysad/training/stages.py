@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # names for the annotations only: TensorFlow loads after conf
 
     from happysad.data.scan import ScanResult
     from happysad.data.split import Splits
-    from happysad.serving.packaging import LoadedModel
+    from happysad.serving.loading import LoadedModel
     from happysad.tracking.tracker import Tracker
 
 log = logging.getLogger("happysad.training")
