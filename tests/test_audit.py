@@ -795,8 +795,9 @@ def test_a_tiff_with_tiles_far_larger_than_the_image_is_refused(tmp_path: Path) 
     assert decode(small).shape == (16, 16, 3)
 
 
-def test_b15_a_read_only_output_dir_is_one_line_before_tensorflow(tmp_path: Path) -> None:
-    """B15 on a real read-only filesystem: a tmpfs mounted read-only (for root, which the
+@pytest.fixture
+def read_only_dir(tmp_path: Path):
+    """A folder on a real read-only filesystem: a tmpfs mounted read-only (for root, which the
     tests run as here, every permission bit is writable, so chmod proves nothing)."""
     import subprocess
 
@@ -810,40 +811,35 @@ def test_b15_a_read_only_output_dir_is_one_line_before_tensorflow(tmp_path: Path
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a read-only tmpfs here: {mounted.stderr.strip()}")
     try:
-        env, tf_marker = no_tensorflow_env(tmp_path)
-        res = run_cli("happysad-train", f"paths.output_dir={mnt / 'out'}", env=env)
-        assert res.returncode == 2, res.stderr[-2000:]
-        lines = res.stderr.strip().splitlines()
-        assert len(lines) == 1 and "Traceback" not in res.stderr, res.stderr
-        assert lines[0].startswith("error: hydra.run.dir=") and "cannot be written" in lines[0]
-        assert not tf_marker.exists()  # refused before TensorFlow loaded
+        yield mnt
     finally:
         subprocess.run(["umount", str(mnt)], check=False)
 
 
-def test_the_store_lock_lets_readers_of_a_read_only_store_through(tmp_path: Path) -> None:
+def test_b15_a_read_only_output_dir_is_one_line_before_tensorflow(
+    tmp_path: Path, read_only_dir: Path
+) -> None:
+    """B15: a read-only paths.output_dir is one line, exit 2, before TensorFlow loads."""
+    env, tf_marker = no_tensorflow_env(tmp_path)
+    res = run_cli("happysad-train", f"paths.output_dir={read_only_dir / 'out'}", env=env)
+    assert res.returncode == 2, res.stderr[-2000:]
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in res.stderr, res.stderr
+    assert lines[0].startswith("error: hydra.run.dir=") and "cannot be written" in lines[0]
+    assert not tf_marker.exists()  # refused before TensorFlow loaded
+
+
+def test_the_store_lock_lets_readers_of_a_read_only_store_through(
+    tmp_path: Path, read_only_dir: Path
+) -> None:
     """happysad-compare on a store in a read-only place: the lock file cannot be created
     there, and nothing can migrate that store either; reading goes on without the lock."""
-    import subprocess
-
     from happysad.tracking.store_lock import store_lock
 
-    mnt = tmp_path / "ro"
-    mnt.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(mnt)],
-        capture_output=True,
-        text=True,
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a read-only tmpfs here: {mounted.stderr.strip()}")
-    try:
-        entered = False
-        with store_lock(f"sqlite:///{mnt / 'mlflow.db'}"):
-            entered = True
-        assert entered and not (mnt / "mlflow.db.lock").exists()
-    finally:
-        subprocess.run(["umount", str(mnt)], check=False)
+    entered = False
+    with store_lock(f"sqlite:///{read_only_dir / 'mlflow.db'}"):
+        entered = True
+    assert entered and not (read_only_dir / "mlflow.db.lock").exists()
     # A writable store's lock file is made and stays (another process may be waiting on it).
     with store_lock(f"sqlite:///{tmp_path / 'rw' / 'mlflow.db'}"):
         pass
