@@ -75,21 +75,33 @@ def _bin(name: str) -> str:
     return str(Path(sys.executable).parent / name)
 
 
-def make_sets(out: Path, per_class: int, image_size: int, seed: int) -> dict[str, Path]:
+SUBTLE_STYLE = {"cues": 0.0, "subtle": 1.0}  # the demo's drawing, every mouth barely curved
+ALL_SETS = ("in_dist", "shifted", "subtle", "alt", "pil", "sketch")
+
+
+def make_sets(
+    out: Path, per_class: int, image_size: int, seed: int, names: tuple[str, ...] = ALL_SETS
+) -> dict[str, Path]:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import alt_faces
     import pil_faces
     from happysad.data.demo import ensure_demo_dataset
 
     common = {"per_class": per_class, "image_size": image_size, "n_corrupt": 0}
-    return {
-        "in_dist": ensure_demo_dataset(out / "sets" / "in_dist", seed=seed, **common),
-        "shifted": ensure_demo_dataset(
-            out / "sets" / "shifted", seed=seed + 1, style=SHIFTED_STYLE, **common
-        ),
-        "alt": alt_faces.generate(out / "sets" / "alt", per_class, image_size, seed=seed + 2),
-        "pil": pil_faces.generate(out / "sets" / "pil", per_class, image_size, seed=seed + 3),
+    makers = {
+        "in_dist": lambda p: ensure_demo_dataset(p, seed=seed, **common),
+        "shifted": lambda p: ensure_demo_dataset(p, seed=seed + 1, style=SHIFTED_STYLE, **common),
+        "subtle": lambda p: ensure_demo_dataset(p, seed=seed + 4, style=SUBTLE_STYLE, **common),
+        "alt": lambda p: alt_faces.generate(p, per_class, image_size, seed=seed + 2),
+        "pil": lambda p: pil_faces.generate(p, per_class, image_size, seed=seed + 3),
     }
+    try:
+        import sketch_faces
+
+        makers["sketch"] = lambda p: sketch_faces.generate(p, per_class, image_size, seed + 5)
+    except ImportError:
+        pass
+    return {n: makers[n](out / "sets" / n) for n in names if n in makers}
 
 
 def train_variant(out: Path, name: str, overrides: list[str], seed: int) -> Path:
@@ -129,6 +141,9 @@ def evaluate(run_dir: Path, sets: dict[str, Path]) -> dict[str, float]:
         ev = evaluate_predictions(y, probs, names, loaded.metadata.threshold, prefix="")
         out[f"{key}_accuracy"] = ev.metrics["accuracy"]
         out[f"{key}_roc_auc"] = ev.metrics.get("roc_auc", float("nan"))
+        out[f"{key}_ece"] = ev.metrics.get("ece", float("nan"))
+        for name in names:
+            out[f"{key}_recall_{name}"] = ev.metrics[f"recall_{name}"]
         out[f"{key}_n"] = ev.metrics["n_images"]
     metrics = json.loads((run_dir / "metrics.json").read_text())
     out["test_accuracy"] = metrics["test_accuracy"]
@@ -137,30 +152,45 @@ def evaluate(run_dir: Path, sets: dict[str, Path]) -> dict[str, float]:
     return out
 
 
+def _recalls(r: dict, key: str) -> str:
+    rec = [v for k, v in r.items() if k.startswith(f"{key}_recall_")]
+    return "/".join(f"{v:.2f}" for v in rec)
+
+
 def table(results: list[dict]) -> str:
+    """Per run: accuracy (and per-class recall, class order) on every set; then per variant:
+    mean (min-max) over the seeds."""
+    keys = [k for k in ALL_SETS if any(f"{k}_accuracy" in r for r in results)]
     lines = [
-        "| variant | seed | test (split) | in-distribution | shifted | alt generator "
-        "| pil generator | epochs | fit s |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| variant | seed | test (split) | " + " | ".join(keys) + " | epochs | fit s |",
+        "|---|---|---|" + "---|" * len(keys) + "---|---|",
     ]
     for r in results:
+        cells = [
+            f"{r[f'{k}_accuracy']:.3f} ({_recalls(r, k)})" if f"{k}_accuracy" in r else "-"
+            for k in keys
+        ]
         lines.append(
             f"| {r['variant']} | {r['seed']} | {r['test_accuracy']:.3f} | "
-            f"{r['in_dist_accuracy']:.3f} | {r['shifted_accuracy']:.3f} | "
-            f"{r['alt_accuracy']:.3f} | {r['pil_accuracy']:.3f} | {r['epochs_run']} | "
-            f"{r['fit_seconds']:.0f} |"
+            + " | ".join(cells)
+            + f" | {r['epochs_run']} | {r['fit_seconds']:.0f} |"
         )
     by_variant: dict[str, list[dict]] = {}
     for r in results:
         by_variant.setdefault(r["variant"], []).append(r)
-    lines += ["", "| variant | seeds | in-distribution | shifted | alt generator | pil generator |"]
-    lines.append("|---|---|---|---|---|---|")
+    lines += ["", "| variant | seeds | " + " | ".join(keys) + " | fit s |"]
+    lines.append("|---|---|" + "---|" * len(keys) + "---|")
     for name, rs in by_variant.items():
         cells = []
-        for key in ("in_dist_accuracy", "shifted_accuracy", "alt_accuracy", "pil_accuracy"):
-            v = [r[key] for r in rs]
-            cell = f"{sum(v) / len(v):.3f}"
-            cells.append(cell + (f" ({min(v):.3f}-{max(v):.3f})" if len(v) > 1 else ""))
+        for key in [f"{k}_accuracy" for k in keys] + ["fit_seconds"]:
+            v = [r[key] for r in rs if key in r]
+            if not v:
+                cells.append("-")
+                continue
+            cell = f"{sum(v) / len(v):.3f}" if key != "fit_seconds" else f"{sum(v) / len(v):.0f}"
+            if len(v) > 1:
+                cell += f" ({min(v):.3f}-{max(v):.3f})" if key != "fit_seconds" else ""
+            cells.append(cell)
         lines.append(f"| {name} | {len(rs)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -170,25 +200,33 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", required=True, help="folder for the sets, runs and results.json")
     p.add_argument("--variants", nargs="+", default=["baseline", "augment"], choices=VARIANTS)
     p.add_argument("--seeds", nargs="+", type=int, default=[42])
+    p.add_argument("--eval-only", nargs="+", default=[], help="run dirs to evaluate, no training")
     p.add_argument("--per-class", type=int, default=200, help="images per class in each eval set")
     p.add_argument("--set-seed", type=int, default=1000, help="generator seed of the eval sets")
     p.add_argument("--tiny", action="store_true", help="tiny model and data: checks the mechanism")
     p.add_argument(
         "--vary-data", action="store_true", help="each seed trains on its own demo data set"
     )
+    p.add_argument("--sets", nargs="+", default=list(ALL_SETS), choices=ALL_SETS)
+    p.add_argument("--name", help="label the runs with this name instead of the variant's")
     p.add_argument("overrides", nargs="*", help="extra happysad-train overrides for every variant")
     args = p.parse_args(argv)
     out = Path(args.out).resolve()
     per_class = 10 if args.tiny else args.per_class
-    sets = make_sets(out, per_class, 64 if args.tiny else 128, args.set_seed)
+    sets = make_sets(out, per_class, 64 if args.tiny else 128, args.set_seed, tuple(args.sets))
     extra = (TINY if args.tiny else ["callbacks.tensorboard=null"]) + list(args.overrides)
-    results = []
-    for name in args.variants:
+    saved = out / "results.json"  # runs of earlier invocations into the same --out are kept
+    results = json.loads(saved.read_text()) if saved.exists() else []
+    for i, run in enumerate(args.eval_only):
+        results.append({"variant": args.name or "eval", "seed": i, "run_dir": run})
+        results[-1].update(evaluate(Path(run), sets))
+    for name in args.variants if not args.eval_only else []:
         for seed in args.seeds:
             data = [f"data.demo.seed={seed}"] if args.vary_data else []
-            run_dir = train_variant(out, name, [*extra, *VARIANTS[name], *data], seed)
-            r = {"variant": name, "seed": seed, "run_dir": str(run_dir), **evaluate(run_dir, sets)}
-            results.append(r)
+            label = args.name or name
+            run_dir = train_variant(out, label, [*extra, *VARIANTS[name], *data], seed)
+            r = {"variant": label, "seed": seed, "run_dir": str(run_dir), **evaluate(run_dir, sets)}
+            results = [o for o in results if (o["variant"], o["seed"]) != (label, seed)] + [r]
             (out / "results.json").write_text(json.dumps(results, indent=2))
     print(table(results))
     return 0

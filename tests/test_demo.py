@@ -167,16 +167,27 @@ def test_mouth_is_the_label_signal(variety: str) -> None:
         assert xs.min() >= mouth[:, 0].min() - 12 and xs.max() <= mouth[:, 0].max() + 12
 
 
-def test_cues_add_a_second_label_true_sign_outside_the_mouth() -> None:
-    """With cues on every face, some sad faces differ from their happy twin away from the
-    mouth (raised brows, a tear) and some happy ones too (closed eyes); all above it."""
-    above = 0
-    for seed in range(12):
-        (h_img, h_meta), (s_img, _) = _pair(seed, {"noise": 0.0, "cues": 1.0})
-        diff = np.abs(h_img.astype(int) - s_img.astype(int)).sum(axis=2) > 30
-        ys, _ = np.nonzero(diff)
-        above += int(ys.min() < h_meta["mouth"][:, 1].min() - 12)
-    assert above >= 8
+def _above_mouth(img: np.ndarray, other: np.ndarray, mouth: np.ndarray) -> bool:
+    diff = np.abs(img.astype(int) - other.astype(int)).sum(axis=2) > 30
+    ys, _ = np.nonzero(diff)
+    return bool(ys.size) and bool(ys.min() < mouth[:, 1].min() - 4)
+
+
+def test_cues_come_in_both_classes_alike() -> None:
+    """A cue is drawn on a happy face exactly when it is drawn on its sad twin (version 2 drew
+    brows and tears on sad faces only: a shortcut that made cue-less sad faces look happy),
+    and most cue kinds differ between the twins (eyes, brows) while a tear does not."""
+    with_cue = differs = 0
+    for seed in range(30):
+        (h1, h_meta), (s1, _) = _pair(seed, {"noise": 0.0, "cues": 1.0})
+        (h0, _), (s0, _) = _pair(seed, {"noise": 0.0, "cues": 0.0})
+        mouth = h_meta["mouth"]
+        h_cue, s_cue = _above_mouth(h1, h0, mouth), _above_mouth(s1, s0, mouth)
+        assert h_cue == s_cue, seed
+        with_cue += h_cue
+        differs += _above_mouth(h1, s1, mouth)
+    assert with_cue >= 25
+    assert 10 <= differs < with_cue
 
 
 def test_wide_variety_draws_more_kinds_of_faces() -> None:

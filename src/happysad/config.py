@@ -62,7 +62,8 @@ class DemoConf:
     # textured backgrounds, shading, thin or subtle mouths, grey and low-res images), so models
     # hold up on faces drawn by other code (docs/generalisation.md); classic: the version-1 look.
     variety: str = "wide"
-    cues: float = 0.3  # wide: share of faces with a second expression cue (brows, tear, eyes)
+    cues: float = 0.3  # wide: share of faces with a second cue (eyes, brows, tear; both classes)
+    subtle: float = 0.03  # share of barely curved mouths (both classes alike)
 
 
 @dataclass
@@ -331,8 +332,9 @@ def _check_data(d: DictConfig) -> None:
             _fail("data.demo.n_corrupt", d.demo.n_corrupt, "must be >= 0")
         if d.demo.variety not in ("wide", "classic"):
             _fail("data.demo.variety", d.demo.variety, "must be one of wide, classic")
-        if not 0.0 <= d.demo.cues <= 1.0:
-            _fail("data.demo.cues", d.demo.cues, "must be in [0, 1]")
+        for key in ("cues", "subtle"):
+            if not 0.0 <= d.demo[key] <= 1.0:
+                _fail(f"data.demo.{key}", d.demo[key], "must be in [0, 1]")
 
 
 def _check_root(d: DictConfig) -> None:

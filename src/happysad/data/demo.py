@@ -28,15 +28,17 @@ import numpy as np
 from happysad.config import DemoConf
 from happysad.data.progress import Progress
 
-VERSION = 2
+VERSION = 3
 """Bump whenever the drawing changes, so ``ensure_demo_dataset`` never reuses stale images.
 
-2: the ``wide`` variety (domain randomisation) became the default."""
+2: the ``wide`` variety (domain randomisation) became the default.
+3: cues drawn for both classes alike (each kind has a happy and a sad form, a tear is drawn on
+either), and the share of subtle mouths is ``data.demo.subtle``."""
 
 MARKER = "DEMO_DATASET.json"
 CLASSES: tuple[str, str] = ("happy", "sad")
 
-_HARD_FRACTION = 0.03  # near-neutral mouths: still correctly signed, just barely curved
+_SUBTLE_K = (0.04, 0.15)  # sag / half-width of a subtle mouth: correctly signed, barely curved
 _PNG_FRACTION = 0.3  # the rest are JPEG, so both decoders are exercised
 _TRUNCATE_FRACTION = 0.4
 _SHIFT = 4  # cv2 fixed-point bits: sub-pixel geometry keeps small faces smooth
@@ -53,6 +55,7 @@ _DEFAULT_STYLE: dict[str, Any] = {
     # share of wide faces with a second cue: data.demo.variety / cues (config.DemoConf)
     "variety": DemoConf.variety,
     "cues": DemoConf.cues,
+    "subtle": DemoConf.subtle,
 }
 # The default sizes are the config's (config.DemoConf, data.demo.*): written once, so
 # `make demo-data`, scripts/make_demo_data.py and `make train` generate the same set.
@@ -100,6 +103,7 @@ class _Style:
     rotation_deg: float
     variety: str
     cues: float
+    subtle: float
 
 
 def _range(key: str, value: Any, lo: float, hi: float) -> tuple[float, float]:
@@ -144,6 +148,7 @@ def _resolve_style(style: dict | None) -> _Style:
         rotation_deg=_scalar("rotation_deg", s["rotation_deg"], 0.0, 45.0),
         variety=str(s["variety"]),
         cues=_scalar("cues", s["cues"], 0.0, 1.0),
+        subtle=_scalar("subtle", s["subtle"], 0.0, 1.0),
     )
 
 
@@ -325,7 +330,7 @@ def _render_face(
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Draw one RGB face. All random draws are label-independent; the label only flips the sign
     of the mouth curvature, so nothing else can leak the class (in the wide variety, cues
-    on some faces add a second, label-true sign; ``style['cues']=0`` turns them off)."""
+    on some faces add a second sign for either class; ``style['cues']=0`` turns them off)."""
     if st.variety == "wide":
         return _render_wide(rng, happy, size, st)
     s = float(size)
@@ -349,9 +354,9 @@ def _render_face(
     # Mouth geometry is sampled before the nose so the nose can stay clear of it.
     hw = rx * rng.uniform(0.38, 0.62)
     my = ry * rng.uniform(0.38, 0.55)
-    hard = bool(rng.random() < _HARD_FRACTION)
+    hard = bool(rng.random() < st.subtle)
     open_mouth = bool(rng.random() < 0.25) and not hard
-    k = rng.uniform(0.05, 0.12) if hard else rng.uniform(0.3, 0.7)  # sag / half-width
+    k = rng.uniform(*_SUBTLE_K) if hard else rng.uniform(0.3, 0.7)  # sag / half-width
     if open_mouth:
         k = max(k, 0.45)
     mouth_thick = max(1, round(lw * rng.uniform(1.0, 1.6)))
@@ -477,13 +482,22 @@ def _wide_head(
 
 
 def _wide_mouth(
-    rng: np.random.Generator, cv: _Canvas, happy: bool, rx: float, ry: float, colour, lw: float
+    rng: np.random.Generator,
+    cv: _Canvas,
+    happy: bool,
+    rx: float,
+    ry: float,
+    colour,
+    lw: float,
+    subtle: float,
 ) -> tuple[np.ndarray, float, bool]:
-    """A smile or frown of any width, depth, thickness and profile: (curve, sag/hw, hard)."""
+    """A smile or frown of any width, depth, thickness and profile: (curve, sag/hw, hard).
+    A share ``subtle`` of mouths is barely curved: what separates a faint smile from a faint
+    frown is the model's hardest lesson, and both classes get the same share of it."""
     hw = rx * rng.uniform(0.25, 0.6)
     my = ry * rng.uniform(0.3, 0.6)
-    hard = bool(rng.random() < _HARD_FRACTION)
-    k = rng.uniform(0.05, 0.12) if hard else rng.uniform(0.15, 0.7)
+    hard = bool(rng.random() < subtle)
+    k = rng.uniform(*_SUBTLE_K) if hard else rng.uniform(0.15, 0.7)
     q = rng.uniform(1.6, 3.0)  # 2: a parabola; higher: a flatter bottom, like a "U"
     thick = max(1, round(lw * rng.uniform(0.5, 1.6)))
     open_mouth = bool(rng.random() < 0.25) and not hard
@@ -509,31 +523,41 @@ def _wide_mouth(
 def _wide_cues(
     rng: np.random.Generator, cv: _Canvas, happy: bool, geo: dict, ink, lw: float, share: float
 ) -> None:
-    """A second cue on some faces, as other face sets draw them: a sad face's brows rise at
-    their inner ends, or it sheds a tear; a happy face's eyes close into arcs. Every random
-    number is drawn whatever the label, so the label changes only what is drawn."""
+    """A second cue on a share of faces, drawn for both classes alike so that no cue is a
+    shortcut to one class (version 2 drew brows and tears on sad faces only, and a model
+    trained on it called cue-less sad faces happy). Each kind has a happy and a sad form:
+    closed eyes (arcs bulging up when happy, down when sad), brows (arched and raised when
+    happy, raised at their inner ends when sad); a tear (of joy or of grief) is the same on
+    either. Every random number is drawn whatever the label."""
     roll, kind, tilt = rng.random(), rng.integers(3), rng.uniform(14, 28)
     side_t = 1 if rng.random() < 0.5 else -1
     if roll >= share:
         return
     ex, ey, er, rx = geo["ex"], geo["ey"], geo["er"], geo["rx"]
     thick = max(1, round(lw))
-    if not happy and kind < 2:  # raised inner brows (the worried / sad brow)
-        by = ey - er * 1.3 - rx * 0.12
-        half = er * 1.2
-        t = math.radians(tilt)
-        for side in (-1, 1):
-            dx, dy = half * math.cos(t), half * math.sin(t) * side
-            cv.line(np.array([[side * ex - dx, by - dy], [side * ex + dx, by + dy]]), ink, thick)
-    elif not happy:  # a tear under one eye
-        c = cv.P(side_t * ex, ey + er * 2.2)
-        cv.ellipse(c, er * 0.45, er * 0.75, (90, 160, 255), -1)
-    elif kind == 0:  # closed, smiling eyes: arcs bulging upwards, over the eyes
+    if kind == 0:  # closed eyes: happy arcs bulge upwards, sad ones hang down
+        bulge = -0.6 if happy else 0.45
         for side in (-1, 1):
             cv.ellipse(cv.P(side * ex, ey), er * 1.4, er * 1.4, geo["skin"], -1)
             xs = np.linspace(-er * 1.1, er * 1.1, 12)
-            arc = np.stack([side * ex + xs, ey - er * 0.6 * (1 - (xs / (er * 1.1)) ** 2)], 1)
+            arc = np.stack([side * ex + xs, ey + er * bulge * (1 - (xs / (er * 1.1)) ** 2)], 1)
             cv.line(arc, ink, thick)
+    elif kind == 1:  # brows
+        by = ey - er * 1.3 - rx * 0.12
+        half = er * 1.2
+        for side in (-1, 1):
+            if happy:  # arched and raised
+                xs = np.linspace(-half, half, 10)
+                arc = np.stack([side * ex + xs, by - er * 0.3 - er * 0.4 * (1 - (xs / half) ** 2)])
+                cv.line(arc.T, ink, thick)
+            else:  # the worried brow: inner ends raised
+                t = math.radians(tilt)
+                dx, dy = half * math.cos(t), half * math.sin(t) * side
+                brow = np.array([[side * ex - dx, by - dy], [side * ex + dx, by + dy]])
+                cv.line(brow, ink, thick)
+    else:  # a tear under one eye, whichever the label
+        c = cv.P(side_t * ex, ey + er * 2.2)
+        cv.ellipse(c, er * 0.45, er * 0.75, (90, 160, 255), -1)
 
 
 def _render_wide(
@@ -573,7 +597,7 @@ def _render_wide(
     ey, ery, ex, er = _draw_eyes(eye_rng, cv, rx, ry, skin, ink, lw)
     geo = {"ex": ex, "ey": ey, "er": max(er, ery), "rx": rx, "skin": skin}
     _wide_cues(rng, cv, happy, geo, ink, lw, st.cues)
-    curve, curvature, hard = _wide_mouth(rng, cv, happy, rx, ry, mouth_col, lw)
+    curve, curvature, hard = _wide_mouth(rng, cv, happy, rx, ry, mouth_col, lw, st.subtle)
     out = _degrade(rng, cv.img, st)
     if rng.random() < 0.15:  # grey
         out = np.repeat(cv2.cvtColor(out, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)

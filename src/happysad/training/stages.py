@@ -313,7 +313,11 @@ def ensure_demo_data(cfg: DictConfig) -> None:
             image_size=int(d.demo.image_size),
             seed=int(d.demo.seed),
             n_corrupt=int(d.demo.n_corrupt),
-            style={"variety": str(d.demo.variety), "cues": float(d.demo.cues)},
+            style={
+                "variety": str(d.demo.variety),
+                "cues": float(d.demo.cues),
+                "subtle": float(d.demo.subtle),
+            },
         )
     except (ValueError, FileExistsError) as err:
         raise DataError(f"data.root={str(d.root)!r}: {err}") from None
