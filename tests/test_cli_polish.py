@@ -110,15 +110,21 @@ def _groups_section(text: str) -> dict[str, list[str]]:
 
 def _expected_groups() -> dict[str, list[str]]:
     """Every conf/ group and option a user picks, read from the files: schemas and the
-    per-data-source defaults (options of a `${data}` group named after a data source) left out."""
+    per-data-source defaults (options of a `${data}` group named after a data source that only
+    pick other options) left out."""
     conf = config_dir()
     defaults = yaml.safe_load((conf / "config.yaml").read_text())["defaults"]
     by_data = {g for d in defaults if isinstance(d, dict) for g, o in d.items() if o == "${data}"}
     sources = {p.stem for p in (conf / "data").glob("*.yaml")}
     out = {}
     for folder in sorted(p for p in conf.iterdir() if p.is_dir() and p.name != "hydra"):
+        pointers = {
+            p.stem
+            for p in folder.glob("*.yaml")
+            if "defaults" in (yaml.safe_load(p.read_text()) or {})
+        }
         options = {p.stem for p in folder.glob("*.yaml")} - (
-            sources if folder.name in by_data else set()
+            sources & pointers if folder.name in by_data else set()
         )
         out[folder.name] = sorted(options)
     return out
@@ -132,7 +138,8 @@ def test_help_lists_the_user_facing_options_only(tmp_path: Path) -> None:
     groups = _groups_section(res.stdout)
     assert groups == _expected_groups()
     assert groups["init"] == ["prior", "scratch"] and "demo" not in groups["augment"]
-    assert groups["data"] == ["demo", "folder"]  # the data sources themselves stay
+    assert "faces" in groups["augment"]  # a list of its own, and data=faces' default
+    assert groups["data"] == ["demo", "faces", "folder"]  # the data sources themselves stay
     listed = {o for options in groups.values() for o in options}
     assert not listed & INTERNAL_OPTIONS
     assert "trainer:\n  epochs:" in res.stdout  # the config section is still there

@@ -113,14 +113,26 @@ def _threads_per_job() -> int:
 INTERNAL_OPTIONS = frozenset({"schema"})
 
 
+def is_pointer(group: str, option: str) -> bool:
+    """Whether conf/<group>/<option>.yaml only picks other options (has a `defaults` list)."""
+    import yaml
+
+    path = config_dir() / group / f"{option}.yaml"
+    if not path.is_file():
+        return False
+    body = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return isinstance(body, dict) and "defaults" in body
+
+
 def help_groups() -> str:
     """`happysad-train --help`'s "Configuration groups" (`${happysad_help_groups:}` in
     conf/config.yaml's hydra.help.template): Hydra's listing without the internal options,
     generated from what Hydra finds, so it cannot drift from conf/.
 
     Internal: the `schema` entries, and in a group whose default is `${data}` (augment,
-    schedule, init) the options named after a data source: each is that source's measured
-    default, picked through `data=`, not a choice of its own.
+    schedule, init) the options named after a data source that only point at another option
+    (a `defaults` list): each is that source's measured default, picked through `data=`, not a
+    choice of its own (augment/faces.yaml, a list of its own, stays a choice).
     """
     import yaml
     from hydra.core.global_hydra import GlobalHydra
@@ -140,7 +152,9 @@ def help_groups() -> str:
     for group in sorted(loader.list_groups("")):
         if group == "hydra":
             continue
-        hidden = INTERNAL_OPTIONS | (sources if group in by_data else set())
+        hidden = INTERNAL_OPTIONS | (
+            {s for s in sources if is_pointer(group, s)} if group in by_data else set()
+        )
         options = sorted(set(loader.get_group_options(group, ObjectType.CONFIG)) - hidden)
         if options:
             lines.append(f"{group}: {', '.join(options)}")
