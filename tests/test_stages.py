@@ -55,6 +55,7 @@ def test_evaluate_reports_test_metrics_figures_and_the_report(stage_run) -> None
     for key in ("test_accuracy", "test_precision", "test_recall", "test_f1"):
         assert 0.0 <= summary[key] <= 1.0, key
     assert summary["test_n_images"] == n_test and summary["epochs_run"] == 1
+    assert summary["final_epoch"] == 1
     written = json.loads((stage_run.run_dir / "metrics.json").read_text())
     assert written["test_accuracy"] == pytest.approx(summary["test_accuracy"])
     # The accuracy is the model's own on the test arrays, at the configured threshold.
@@ -112,3 +113,23 @@ def test_fit_adds_the_jobs_own_callbacks(stage_run) -> None:
     rows = list(csv.DictReader((stage_run.run_dir / "history.csv").open()))
     assert len(rows) == 1 and "phase" not in rows[0]
     assert 0.0 < float(rows[0]["lr"]) <= float(stage_run.cfg.optimizer.lr)  # (a schedule's)
+
+
+def test_the_final_weights_are_early_stoppings_best_epoch_and_say_so() -> None:
+    """A run that swings does not end on its last epoch: EarlyStopping(restore_best_weights)
+    puts the best epoch's weights back even when it never stopped early, and fit reports which
+    epoch that was (final_epoch in metrics.json and MLflow)."""
+    import keras
+
+    from happysad.training.stages import _final_epoch
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(64, 4)).astype("float32"), rng.integers(0, 2, 64).astype("float32")
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer=keras.optimizers.SGD(5.0), loss="binary_crossentropy")
+    es = keras.callbacks.EarlyStopping(patience=50, restore_best_weights=True)
+    history = model.fit(x, y, validation_split=0.5, epochs=6, verbose=0, callbacks=[es])
+    val = history.history["val_loss"]
+    assert _final_epoch([es], len(val)) == int(np.argmin(val)) + 1
+    assert model.evaluate(x[32:], y[32:], verbose=0) == pytest.approx(min(val), rel=1e-4)
+    assert _final_epoch([keras.callbacks.EarlyStopping()], 6) == 6  # nothing restored: the last

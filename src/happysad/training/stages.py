@@ -102,6 +102,9 @@ class FitResult:
     epochs_run: int
     epochs_resumed: int  # epochs restored from the backup before this process trained
     seconds: float
+    # The epoch whose weights the model ends with (1-based): EarlyStopping's best epoch when it
+    # restores the best weights (callbacks.early_stopping.restore_best_weights), else the last.
+    final_epoch: int = 0
 
 
 # --- start ------------------------------------------------------------------------------
@@ -575,8 +578,27 @@ def fit(
     history = read_history(ctx.run_dir / HISTORY_FILE)
     epochs_run = len(history.get("loss", []))
     log.info("trained to epoch %d in %.1f s", epochs_run, seconds)
+    final = _final_epoch(callbacks, epochs_run)
+    if final != epochs_run:
+        log.info("final weights: epoch %d's (the best val_loss, restored by EarlyStopping)", final)
     ctx.tracker.log_artifact(ctx.run_dir / HISTORY_FILE)
-    return FitResult(history, epochs_run, restored, seconds)
+    return FitResult(history, epochs_run, restored, seconds, final)
+
+
+def _final_epoch(callbacks: list[keras.callbacks.Callback], epochs_run: int) -> int:
+    """Which epoch's weights the model holds after fit: a swinging run must not end on a bad
+    epoch, so EarlyStopping(restore_best_weights=True) puts back its best one (also when it
+    never stopped early); this says which, so the run records it."""
+    import keras
+
+    for cb in callbacks:
+        if (
+            isinstance(cb, keras.callbacks.EarlyStopping)
+            and cb.restore_best_weights
+            and cb.best_weights is not None
+        ):
+            return int(cb.best_epoch) + 1
+    return epochs_run
 
 
 # --- evaluate, draw, package --------------------------------------------------------------
@@ -609,6 +631,7 @@ def evaluate(
     summary: dict[str, Any] = dict(ev.metrics)
     trained = fitted.epochs_run - fitted.epochs_resumed
     summary["epochs_run"] = fitted.epochs_run
+    summary["final_epoch"] = fitted.final_epoch or fitted.epochs_run
     summary["fit_seconds"] = fitted.seconds
     summary["train_images_per_second"] = (
         len(data.splits.train) * trained / max(fitted.seconds, 1e-9)
