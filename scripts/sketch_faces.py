@@ -1406,13 +1406,12 @@ def generate(out: Path, per_class: int, image_size: int, seed: int) -> Path:
     args = _marker_args(int(per_class), int(image_size), int(seed))
     if _is_complete(out, args):
         return out
-    (out / MARKER).unlink(missing_ok=True)
+    if out.exists() and any(out.iterdir()):  # never delete or overwrite what is there
+        raise FileExistsError(f"{out} is not empty and holds no set made with these arguments")
     files: dict[str, list[str]] = {}
     for label, cls in enumerate(CLASSES):
         d = out / cls
         d.mkdir(parents=True, exist_ok=True)
-        for old in list(d.glob("*.png")) + list(d.glob("*.jpg")):
-            old.unlink()
         names = []
         for i in range(per_class):
             img, q = _render(label, image_size, seed, i)
