@@ -217,9 +217,12 @@ def main(argv: list[str] | None = None) -> int:
     extra = (TINY if args.tiny else ["callbacks.tensorboard=null"]) + list(args.overrides)
     saved = out / "results.json"  # runs of earlier invocations into the same --out are kept
     results = json.loads(saved.read_text()) if saved.exists() else []
-    for i, run in enumerate(args.eval_only):
-        results.append({"variant": args.name or "eval", "seed": i, "run_dir": run})
-        results[-1].update(evaluate(Path(run), sets))
+    for i, run in enumerate(args.eval_only):  # a run evaluated before gets the new sets added
+        same = [r for r in results if Path(r["run_dir"]) == Path(run)]
+        entry = same[0] if same else {"variant": args.name or "eval", "seed": i, "run_dir": run}
+        entry.update(evaluate(Path(run), sets))
+        results += [] if same else [entry]
+        saved.write_text(json.dumps(results, indent=2))
     for name in args.variants if not args.eval_only else []:
         for seed in args.seeds:
             data = [f"data.demo.seed={seed}"] if args.vary_data else []
