@@ -169,3 +169,293 @@ def test_the_reliability_diagram_is_drawn_with_its_ece_in_the_title(tmp_path) ->
     fig = plots.plot_calibration(y, p, ["happy", "sad"], uncalibrated=p**0.9)
     assert "was" in fig.axes[0].get_title() and len(fig.axes[0].lines) == 3
     assert plots.save_figure(fig, tmp_path / "calibration.png").stat().st_size > 5000
+
+
+# --------------------------------------------------------------------------- config, metadata
+
+
+def test_model_calibration_is_validated_naming_the_key() -> None:
+    from happysad import api
+    from happysad.config import validate
+    from happysad.errors import ConfigError
+
+    assert validate(api.compose([])).model.calibration == "none"  # the default, for now
+    assert validate(api.compose(["model.calibration=temperature"])).model.calibration
+    with pytest.raises(ConfigError) as info:
+        validate(api.compose(["model.calibration=platt"]))
+    msg = str(info.value)
+    assert msg.startswith("model.calibration='platt': ") and "none, temperature" in msg, msg
+
+
+def test_the_metadata_carries_a_checked_temperature_and_old_models_have_none(tmp_path) -> None:
+    import json
+
+    from happysad.data.image import Preprocessing
+    from happysad.errors import ModelLoadError
+    from happysad.serving.metadata import ModelMetadata, read_metadata
+
+    old = ModelMetadata(["happy", "sad"], Preprocessing(image_size=(8, 8)))
+    path = tmp_path / "happysad.json"
+    path.write_text(json.dumps(old.to_dict()))
+    assert "calibration" not in old.to_dict()
+    loaded = read_metadata(path)
+    p = np.array([0.3, 0.8], np.float32)
+    assert loaded.calibration is None and loaded.temperature == 1.0 and loaded.calibrate(p) is p
+
+    entry = {"method": "temperature", "temperature": 2.0, "fitted_on": "val"}
+    path.write_text(json.dumps({**old.to_dict(), "calibration": entry}))
+    loaded = read_metadata(path)
+    assert loaded.temperature == 2.0 and "calibration" not in loaded.extra
+    assert loaded.to_dict()["calibration"] == entry  # saved again as it was
+    np.testing.assert_allclose(loaded.calibrate(p), _sigmoid(np.log(p / (1 - p)) / 2), rtol=1e-6)
+    for bad, field in (
+        ({"method": "temperature", "temperature": 0}, "calibration.temperature"),
+        ({"method": "temperature", "temperature": "2"}, "calibration.temperature"),
+        ({"method": "platt", "a": 1.0}, "calibration.method"),
+        ([2.0], "calibration"),
+    ):
+        path.write_text(json.dumps({**old.to_dict(), "calibration": bad}))
+        with pytest.raises(ModelLoadError, match=rf"happysad.json: {field}="):
+            read_metadata(path)
+
+
+# --------------------------------------------------------------------------- packaged models
+
+SIZE = 16
+TEMPERATURES = {"sigmoid": 0.25, "softmax": 3.0}
+
+
+def _save_calibrated(tmp, kind: str):
+    import keras
+
+    from happysad.data.image import Preprocessing
+    from happysad.serving.packaging import ModelMetadata, save_model
+    from happysad.training.model import build_model
+
+    from .conftest import model_preset
+
+    n = 2 if kind == "sigmoid" else 3
+    keras.utils.set_random_seed(n)
+    model = build_model(model_preset("small_cnn"), (SIZE, SIZE, 3), n)
+    names = ["happy", "sad"] if n == 2 else ["red", "green", "blue"]
+    calibration = {"method": "temperature", "temperature": TEMPERATURES[kind]}
+    meta = ModelMetadata(names, Preprocessing(image_size=(SIZE, SIZE)), calibration=calibration)
+    return save_model(model, meta, tmp / kind, example=np.zeros((SIZE, SIZE, 3), np.uint8))
+
+
+@pytest.fixture(scope="module")
+def calibrated(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A sigmoid and a softmax model folder (untrained: the arithmetic is what is checked)
+    saved with a temperature, and images of varied content at the model's size."""
+    from .conftest import write_image
+
+    tmp = tmp_path_factory.mktemp("calibrated")
+    rng = np.random.default_rng(5)
+    images = []
+    for i in range(12):
+        img = np.clip(rng.integers(0, 256, 3) + rng.normal(0, 70, (SIZE, SIZE, 3)), 0, 255)
+        images.append(write_image(tmp / "img" / f"img_{i:02d}.png", img.astype(np.uint8)))
+    return {
+        "sigmoid": _save_calibrated(tmp, "sigmoid"),
+        "softmax": _save_calibrated(tmp, "softmax"),
+        "images": images,
+    }
+
+
+def _pixels(paths) -> np.ndarray:
+    from happysad.data.image import Preprocessing, preprocess_file
+
+    return np.stack(
+        [preprocess_file(str(p), Preprocessing(image_size=(SIZE, SIZE))) for p in paths]
+    )
+
+
+@pytest.mark.parametrize("kind", ["sigmoid", "softmax"])
+@pytest.mark.parametrize("runtime", ["portable", "keras"])
+def test_a_loaded_model_answers_its_calibrated_probabilities(
+    calibrated: dict, kind: str, runtime: str
+) -> None:
+    """LoadedModel (predict, eval, the API) divides the logits by the stored temperature,
+    whichever engine answers; `.model` stays the raw graph."""
+    from happysad import api
+    from happysad.evaluate import apply_temperature
+
+    loaded = api.load(str(calibrated[kind]), runtime=runtime)
+    assert loaded.runtime == ("onnx" if runtime == "portable" else "keras")
+    x = _pixels(calibrated["images"])
+    raw = np.asarray(loaded.model.predict_on_batch(x))
+    raw = raw[:, 0] if raw.shape[-1] == 1 else raw
+    want = apply_temperature(raw.astype(np.float64), TEMPERATURES[kind])
+    got = loaded.predict_arrays(x, batch_size=5)
+    np.testing.assert_allclose(got, want, atol=1e-6)
+    assert np.abs(got - raw).max() > 0.01  # the temperature changed something
+    preds = api.predict(loaded, [str(p) for p in calibrated["images"]])
+    names = loaded.metadata.class_names
+    for pred, p in zip(preds, got, strict=True):
+        full = [1 - p, p] if kind == "sigmoid" else list(p)
+        assert [pred.probabilities[n] for n in names] == pytest.approx(full, abs=1e-6)
+        assert pred.probability == pytest.approx(max(full), abs=1e-6)
+
+
+PYFUNC_PREDICT = """
+import sys, pandas as pd, mlflow
+frame = pd.read_json(sys.argv[2], orient="split")
+print(mlflow.pyfunc.load_model(sys.argv[1]).predict(frame).to_json(orient="records"))
+"""
+
+
+@pytest.mark.parametrize("kind", ["sigmoid", "softmax"])
+def test_the_served_model_answers_calibrated_probabilities_on_both_engines(
+    calibrated: dict, kind: str, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The MLflow pyfunc: its ONNX engine in a process where TensorFlow cannot be imported,
+    and its Keras engine (HAPPYSAD_RUNTIME=keras), both equal to calibrating the raw graph."""
+    import json
+    import subprocess
+    import sys
+
+    import cv2
+    import mlflow
+    import pandas as pd
+
+    from happysad import api
+    from happysad.evaluate import apply_temperature
+    from happysad.serving.packaging import encode_image_b64
+
+    from .conftest import CLI_ENV, poisoned_env
+
+    rgb = [cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB) for p in calibrated["images"]]
+    frame = pd.DataFrame({"image_b64": [encode_image_b64(x) for x in rgb]})
+    loaded = api.load(str(calibrated[kind]), runtime="keras")
+    names = loaded.metadata.class_names
+    raw = np.asarray(loaded.model.predict_on_batch(_pixels(calibrated["images"])))
+    raw = raw[:, 0] if kind == "sigmoid" else raw
+    want = apply_temperature(raw.astype(np.float64), TEMPERATURES[kind])
+    want = np.stack([1 - want, want], axis=1) if kind == "sigmoid" else want
+
+    request = tmp_path / "request.json"
+    request.write_text(frame.to_json(orient="split"))
+    env, marker = poisoned_env(tmp_path, ("tensorflow", "keras"))
+    res = subprocess.run(
+        [sys.executable, "-c", PYFUNC_PREDICT, str(calibrated[kind]), str(request)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**CLI_ENV, **env},
+    )
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert not marker.exists()
+    onnx_rows = json.loads(res.stdout)
+    monkeypatch.setenv("HAPPYSAD_RUNTIME", "keras")
+    keras_rows = mlflow.pyfunc.load_model(str(calibrated[kind])).predict(frame)
+    for rows in (pd.DataFrame(onnx_rows), keras_rows):
+        got = rows[[f"p_{n}" for n in names]].to_numpy(dtype=float)
+        np.testing.assert_allclose(got, want, atol=1e-5)
+        np.testing.assert_allclose(rows["probability"], want.max(axis=1), atol=1e-5)
+
+
+def test_predict_prints_calibrated_probabilities_without_tensorflow(
+    calibrated: dict, tmp_path
+) -> None:
+    import json
+
+    from happysad import api
+
+    from .conftest import poisoned_env, run_cli
+
+    env, marker = poisoned_env(tmp_path, ("tensorflow", "keras", "hydra", "mlflow"))
+    files = [str(p) for p in calibrated["images"][:6]]
+    res = run_cli("happysad-predict", calibrated["sigmoid"], *files, "--json", env=env)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert not marker.exists(), marker.read_text()
+    got = [json.loads(line)["probabilities"]["sad"] for line in res.stdout.splitlines()]
+    loaded = api.load(str(calibrated["sigmoid"]), runtime="keras")
+    np.testing.assert_allclose(got, loaded.predict_arrays(_pixels(files)), atol=1e-5)
+
+
+# --------------------------------------------------------------------------- training
+
+
+def test_a_temperature_calibrated_training_records_t_and_evaluates_with_it(
+    demo_data, tmp_path
+) -> None:
+    """model.calibration=temperature, in-process, tracked: T fitted on val is in the packaged
+    model's metadata and in MLflow with the val ECE before/after; test_ece is measured on
+    the probabilities predict answers (the calibrated ones)."""
+    import csv
+    import json
+
+    from mlflow.tracking import MlflowClient
+
+    from happysad import api
+    from happysad.evaluate import expected_calibration_error
+
+    from .conftest import tiny_train_args, train_in_process
+
+    out = tmp_path / "cal"
+    result = train_in_process(
+        *tiny_train_args(out, demo_data, "model.calibration=temperature", "trainer.verbose=0")
+    )
+    m = result.metrics
+    t = m["calibration_temperature"]
+    meta = json.loads((result.model_dir / "artifacts" / "happysad.json").read_text())
+    cal = meta["calibration"]
+    assert cal["method"] == "temperature" and cal["temperature"] == pytest.approx(t)
+    assert t > 0 and 0 <= m["test_ece"] <= 1
+    rows = list(csv.DictReader((result.run_dir / "data" / "split_manifest.csv").open()))
+    # Fitted (unless the 16 validation predictions separate the classes: then T = 1). On so
+    # few images the NLL's T need not lower the ECE: both are logged, not compared.
+    if cal["fitted_on"] == "val":
+        assert t != 1.0 and cal["n_images"] == sum(r["split"] == "val" for r in rows)
+    for key in ("calibration_val_ece_before", "calibration_val_ece_after"):
+        assert 0 <= m[key] <= 1 and cal[key.replace("calibration_", "")] == m[key]
+
+    client = MlflowClient(f"sqlite:///{out / 'mlflow.db'}")
+    logged = client.get_run(result.run_id).data.metrics
+    for key in ("test_ece", "calibration_temperature"):
+        assert logged[key] == pytest.approx(m[key]), key
+    assert json.loads((result.run_dir / "metrics.json").read_text())["test_ece"] == m["test_ece"]
+    arts = {a.path for a in client.list_artifacts(result.run_id, "plots")}
+    assert "plots/calibration.png" in arts
+    assert "calibration: temperature" in (result.run_dir / "report.html").read_text()
+
+    # What happysad-predict answers on the test files is what test_ece was measured on.
+    test = [r for r in rows if r["split"] == "test"]
+    preds = api.predict(result.model_dir, [str(demo_data / r["relpath"]) for r in test])
+    names = result.class_names
+    probs = np.array([[p.probabilities[n] for n in names] for p in preds])
+    labels = np.array([int(r["label"]) for r in test])
+    assert expected_calibration_error(labels, probs[:, 1]) == pytest.approx(m["test_ece"], abs=1e-5)
+
+
+def test_no_temperature_is_fitted_to_separable_or_chance_predictions() -> None:
+    """Both ends of the search: all right (NLL falls as T -> 0) and worse than chance (NLL
+    falls as T -> infinity). The training stage then warns and keeps T = 1."""
+    from happysad.evaluate import fit_temperature
+
+    with pytest.raises(ValueError, match="separate the classes"):
+        fit_temperature(np.array([0, 1, 1, 0]), np.array([0.2, 0.7, 0.9, 0.4]))
+    with pytest.raises(ValueError, match="no better than chance"):
+        fit_temperature(np.array([1, 0, 0, 1]), np.array([0.2, 0.7, 0.9, 0.4]))
+
+
+def test_without_a_validation_split_the_stage_warns_once_and_keeps_t_1(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from types import SimpleNamespace
+
+    from omegaconf import OmegaConf
+
+    from happysad.training.stages import Calibration, calibrate
+
+    cfg = OmegaConf.create({"model": {"calibration": "temperature"}, "data": {"batch_size": 4}})
+    empty = (np.zeros((0, 8, 8, 3), np.uint8), np.zeros(0, np.int64))
+    data = SimpleNamespace(arrays={"val": empty}, eval_split="test")
+    with caplog.at_level("WARNING", logger="happysad.training"):
+        got = calibrate(SimpleNamespace(cfg=cfg), model=None, data=data)
+    assert got.temperature == 1.0 and got.record()["fitted_on"] is None
+    assert [r.getMessage() for r in caplog.records] == [
+        "model.calibration=temperature: no validation split to fit on; T = 1"
+    ]
+    assert got.metrics() == {"calibration_temperature": 1.0}
+    assert Calibration().record() is None and Calibration().metrics() == {}  # none

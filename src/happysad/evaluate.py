@@ -108,6 +108,14 @@ def expected_calibration_error(
     return calibration_bins(conf, right, n_bins)[3]
 
 
+# What apply_temperature computes, for a reader elsewhere (happysad-export's contract, docs).
+TEMPERATURE_FORMULAS = {
+    "sigmoid": "p = 1 / (1 + exp(-log(q / (1 - q)) / T)), q = the output clipped to "
+    "[1e-7, 1 - 1e-7]",
+    "softmax": "p = softmax(log(q) / T), q = the outputs clipped to [1e-7, 1 - 1e-7]",
+}
+
+
 def _logits(probs: np.ndarray) -> np.ndarray:
     """What temperature divides: the logit of a sigmoid output, log p of a softmax."""
     p = np.clip(probs, _EPS, 1.0 - _EPS)
@@ -156,7 +164,8 @@ def fit_temperature(
     `apply_temperature(probs, T)` (Guo et al. 2017, section 4.2): a golden-section search
     over log T within `bounds` (NLL is unimodal there: convex in 1/T).
 
-    ValueError for no predictions, labels outside the outputs or non-finite probabilities.
+    ValueError for no predictions, labels outside the outputs, non-finite probabilities, or
+    a minimum at a bound (predictions that separate the classes: the NLL falls as T -> 0).
     """
     y = np.asarray(y_true, dtype=np.int64).reshape(-1)
     probs = _squeeze(probs)
@@ -181,10 +190,18 @@ def fit_temperature(
             lo, a, fa = a, b, fb
             b = lo + ratio * (hi - lo)
             fb = _nll(y, logits, np.exp(b))
-    best = float(np.exp((lo + hi) / 2.0))
-    if not np.isfinite(best) or best <= 0:
-        raise ValueError(f"the search gave T={best}")
-    return best
+    best = (lo + hi) / 2.0
+    if best - np.log(bounds[0]) < 2 * tol:
+        raise ValueError(
+            f"the NLL keeps falling towards T={bounds[0]:g}: the predictions separate the "
+            "classes (every one right), so no finite temperature fits"
+        )
+    if np.log(bounds[1]) - best < 2 * tol:
+        raise ValueError(
+            f"the NLL keeps falling towards T={bounds[1]:g}: the predictions are no better "
+            "than chance (the fit would answer 1/classes for everything)"
+        )
+    return float(np.exp(best))
 
 
 def evaluate_predictions(
@@ -248,8 +265,8 @@ def evaluate_predictions(
 
 
 def format_metrics(metrics: dict[str, float], prefix: str = "test_") -> str:
-    """The headline figures on one line: accuracy, precision, recall, F1, ROC AUC."""
-    keys = ["accuracy", "precision", "recall", "f1", "roc_auc"]
+    """The headline figures on one line: accuracy, precision, recall, F1, ROC AUC, ECE."""
+    keys = ["accuracy", "precision", "recall", "f1", "roc_auc", "ece"]
     parts = [f"{k} {metrics[prefix + k]:.4f}" for k in keys if prefix + k in metrics]
     return ", ".join(parts)
 

@@ -413,7 +413,7 @@ def plot_calibration(
     ax.set_xlim(low - 0.01, 1.01)
     ax.set_ylim(-0.01, 1.03)
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", fontsize="small")
+    ax.legend(loc="best", fontsize="small")  # clear of the points, wherever they lie
     ax.set_title(title, fontsize="medium")
     ax.tick_params(labelbottom=False)
     edges = np.linspace(0.0, 1.0, n_bins + 1)
