@@ -373,6 +373,28 @@ def test_predict_prints_calibrated_probabilities_without_tensorflow(
     np.testing.assert_allclose(got, loaded.predict_arrays(_pixels(files)), atol=1e-5)
 
 
+def test_export_says_the_graph_is_uncalibrated_and_gives_the_temperature(
+    calibrated: dict, tmp_path
+) -> None:
+    import json
+    import subprocess
+    import sys
+
+    from .conftest import CLI_ENV, ROOT
+
+    out = tmp_path / "faces.onnx"
+    cmd = [sys.executable, "-m", "happysad", "export", str(calibrated["sigmoid"]), str(out)]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=CLI_ENV, cwd=ROOT)
+    assert res.returncode == 0, res.stderr[-2000:]
+    contract = json.loads(res.stdout)
+    assert contract["output"]["calibrated"] is False
+    cal = contract["calibration"]
+    assert cal["method"] == "temperature" and cal["temperature"] == TEMPERATURES["sigmoid"]
+    assert "/ T" in cal["formula"] and "log(q / (1 - q))" in cal["formula"]
+    entry = json.loads((calibrated["sigmoid"] / "artifacts" / "happysad.json").read_text())
+    assert entry["portable"]["output"]["calibrated"] is False
+
+
 # --------------------------------------------------------------------------- training
 
 
