@@ -101,6 +101,7 @@ BAD = [
     (["model.head=maybe"], "model.head"),
     (["model.prior_lr_scale=0"], "model.prior_lr_scale"),
     (["model.layers=[]"], "model.layers"),
+    (["model.calibration=platt"], "model.calibration"),
     (["+data.colour=red"], "data.colour"),
     (["+trainer.epoch=3"], "trainer.epoch"),
 ]

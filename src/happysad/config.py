@@ -26,6 +26,7 @@ SOURCES = ("folder", "demo")
 HEADS = ("auto", "none")
 DIRECTIONS = ("maximize", "minimize")
 STRATEGIES = ("auto", "default", "mirrored", "multi_worker")  # trainer.strategy
+CALIBRATIONS = ("none", "temperature")  # model.calibration
 # model.backbone -> its keras.applications class; each scales raw [0, 255] pixels itself.
 BACKBONES = {
     "mobilenet_v3_small": "MobileNetV3Small",
@@ -169,6 +170,10 @@ class ModelConf:
     head: str = "auto"  # auto: sigmoid/softmax output sized to the classes; none: the last layer
     loss: Any = "auto"  # auto, a Keras loss name, or a {_target_: ...} spec
     label_smoothing: float = 0.0  # for the auto loss
+    # none | temperature: after fit, one temperature T fitted on the validation split
+    # (minimal NLL of softmax(logits / T)); saved with the model, applied by predict, eval
+    # and the served model, and the test split is evaluated with it
+    calibration: str = "none"
 
 
 @dataclass
@@ -390,6 +395,8 @@ def _check_model(m: DictConfig) -> None:
         _fail("model.weights", m.weights, "needs model.backbone (the weights are the backbone's)")
     if not 0.0 <= m.label_smoothing < 1.0:
         _fail("model.label_smoothing", m.label_smoothing, "must be in [0, 1)")
+    if m.calibration not in CALIBRATIONS:
+        _fail("model.calibration", m.calibration, f"must be one of {', '.join(CALIBRATIONS)}")
     if m.fine_tune.epochs < 0:
         _fail("model.fine_tune.epochs", m.fine_tune.epochs, "must be >= 0")
     if m.fine_tune.epochs and m.backbone is None and m.init_from in (None, "auto"):

@@ -4,8 +4,11 @@ For deploying where happysad is not: a phone or an edge box (LiteRT), another la
 runtime (ONNX), TensorFlow Serving (SavedModel). The exported graph is the whole Keras model:
 raw RGB pixels (0-255, float32, NHWC at the model's image size) in, probabilities out. On
 stdout, one JSON object with what a caller needs besides the file: input shape and dtype,
-class names, threshold and the preprocessing to reproduce (docs/serving.md shows plain
-onnxruntime and LiteRT code). Loads the Keras model, so this command imports TensorFlow.
+class names, threshold, the preprocessing to reproduce and the calibration (docs/serving.md
+shows plain onnxruntime and LiteRT code). The graph's outputs are **uncalibrated**: a model
+trained with model.calibration=temperature answers in happysad after dividing the logits by
+its temperature, and the contract's `calibration` gives T and the formula to do the same.
+Loads the Keras model, so this command imports TensorFlow.
 
 Exit status: 0 written, 2 usage (OUT exists), 4 the model cannot be loaded, 1 export failed.
 """
@@ -16,6 +19,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from happysad.errors import HappysadError, first_line, redact_text
 from happysad.tracking import short_http_timeouts
@@ -49,6 +53,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--verbose", action="store_true", help="show TensorFlow's start-up log lines on stderr"
     )
     return p.parse_args(argv)
+
+
+def _calibration(meta: Any, units: int) -> dict[str, Any] | None:
+    """The temperature the exported graph's outputs need (None: the model has none)."""
+    from happysad.evaluate import TEMPERATURE_FORMULAS
+
+    if meta.calibration is None:
+        return None
+    return {
+        "method": meta.calibration["method"],
+        "temperature": meta.temperature,
+        "formula": TEMPERATURE_FORMULAS["sigmoid" if units == 1 else "softmax"],
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,10 +108,12 @@ def main(argv: list[str] | None = None) -> int:
         "output": {
             "shape": [None, units],
             "meaning": "P(class_names[1])" if units == 1 else "softmax over class_names",
+            "calibrated": False,  # the raw graph: apply `calibration` to answer as happysad
         },
         "class_names": meta.class_names,
-        "threshold": meta.threshold,
+        "threshold": meta.threshold,  # applies to the calibrated P(class_names[1])
         "preprocessing": meta.preprocessing.to_dict(),
+        "calibration": _calibration(meta, units),
     }
     print(json.dumps(contract))
     return 0

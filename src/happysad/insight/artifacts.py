@@ -94,7 +94,9 @@ def _read_csv(path: Path) -> list[dict]:
         return list(csv.DictReader(fh))
 
 
-def _key_settings(cfg: DictConfig, model: Any, epochs_run: int) -> dict[str, Any]:
+def _key_settings(
+    cfg: DictConfig, model: Any, epochs_run: int, calibration: str = "none"
+) -> dict[str, Any]:
     """The settings a reader of the report needs first, in reading order."""
     d = cfg.data
     aug = [str(a.get("_target_", "?")).rsplit(".", 1)[-1] for a in d.augment]
@@ -111,6 +113,7 @@ def _key_settings(cfg: DictConfig, model: Any, epochs_run: int) -> dict[str, Any
         "epochs": f"{epochs_run} run of {cfg.trainer.epochs} max",
         "batch size": d.batch_size,
         "decision threshold": cfg.trainer.threshold,
+        "calibration": calibration,
         "callbacks": ", ".join(cbs) or "none",
         "seed": cfg.get("seed"),
     }
@@ -140,6 +143,8 @@ class EvalFigures:
     gradcam_layer: str | None = None
     gradcam_images: int = 16
     most_wrong: int = 12  # 0 skips most_wrong.png
+    # ev.probs before temperature scaling (model.calibration=temperature), drawn beside them
+    uncalibrated: np.ndarray | None = None
 
 
 def draw_evaluation(inp: EvalFigures) -> tuple[dict[str, Path], list[str]]:
@@ -175,7 +180,10 @@ def draw_evaluation(inp: EvalFigures) -> tuple[dict[str, Path], list[str]]:
             inp.images, ev.y_true, ev.y_pred, ev.confidence, names, paths=inp.paths
         ),
     )
-    draw("calibration", lambda: plots.plot_calibration(ev.y_true, ev.probs, names))
+    draw(
+        "calibration",
+        lambda: plots.plot_calibration(ev.y_true, ev.probs, names, uncalibrated=inp.uncalibrated),
+    )
     draw("threshold", lambda: plots.plot_threshold(ev.y_true, ev.probs, names, inp.threshold))
     if inp.gradcam and inp.model is not None and len(inp.images):
         try:
@@ -254,6 +262,7 @@ class ReportContext:
     run_name: str
     epochs_run: int
     notes: list[str]
+    calibration: str = "none"  # model.calibration, as the config summary shows it
 
 
 def write_run_report(ctx: ReportContext) -> Path:
@@ -278,7 +287,7 @@ def write_run_report(ctx: ReportContext) -> Path:
         run_id=ctx.run_id,
         run_name=redact_text(ctx.run_name),
         created=time.strftime("%Y-%m-%d %H:%M:%S"),
-        settings=redact(_key_settings(cfg, ctx.model, ctx.epochs_run)),
+        settings=redact(_key_settings(cfg, ctx.model, ctx.epochs_run, ctx.calibration)),
         config_yaml=OmegaConf.to_yaml(resolved),
         split_counts=ctx.splits.counts(),
         scan_summary=ctx.scan_summary,

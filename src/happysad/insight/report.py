@@ -33,7 +33,9 @@ _PLOT_SECTIONS: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
         "calibration",
         "Calibration",
         ("calibration",),
-        "Reliability diagram: on the diagonal, a predicted 0.8 is right 80% of the time.",
+        "Reliability diagram: accuracy against the confidence of the predicted class, in the "
+        "15 bins of the expected calibration error (ECE). On the diagonal, a confidence of 0.8 "
+        "is right 80% of the time; below it, the model is over-confident.",
     ),
     (
         "threshold",
@@ -145,6 +147,7 @@ def _cards(m: dict[str, float], prefix: str) -> str:
         ("f1", "F1"),
         ("roc_auc", "ROC AUC"),
         ("log_loss", "log loss"),
+        ("ece", "ECE"),
     ]
     out = []
     for key, label in keys:
@@ -257,6 +260,7 @@ def _metrics_section(r: ReportInputs) -> str:
         "roc_auc": "ROC AUC",
         "average_precision": "average precision",
         "log_loss": "log loss",
+        "ece": "expected calibration error (ECE, 15 bins)",
     }
     other = [[label, float(m[prefix + k])] for k, label in headline.items() if prefix + k in m]
     left += _table(["metric", "value"], other) if other else ""

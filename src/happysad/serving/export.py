@@ -95,6 +95,8 @@ def portable_entry(model: Any, file_name: str, input_name: str) -> dict[str, Any
         "output": {
             "shape": [None, units],
             "meaning": "P(class_names[1])" if units == 1 else "softmax over class_names",
+            # happysad.json's `calibration` (a temperature), if any, is applied after the graph
+            "calibrated": False,
         },
     }
 

@@ -61,6 +61,9 @@ class LoadedModel:
         return self._keras
 
     def predict_arrays(self, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
+        """The model's probabilities for uint8 images, calibrated as the model says
+        (`metadata.calibrate`: its temperature, if it has one), whichever engine answers:
+        what predict, eval and the API report. `.model` / `.keras_model` give the raw graph."""
         # predict_on_batch, not predict: Keras' predict() builds and traces a new tf.data
         # pipeline on every call (~0.2 s on a 2-core CPU), more than the forward pass of a
         # 64-image chunk; predict_files calls this once per chunk.
@@ -71,7 +74,7 @@ class LoadedModel:
         if not outs:
             return self.model.predict(images, batch_size=batch_size, verbose=0)
         probs = np.concatenate(outs)
-        return probs[:, 0] if probs.shape[-1] == 1 else probs
+        return self.metadata.calibrate(probs[:, 0] if probs.shape[-1] == 1 else probs)
 
     def label(
         self, probs: np.ndarray, threshold: float | None = None

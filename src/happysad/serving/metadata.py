@@ -1,4 +1,5 @@
-"""What a saved model carries besides its weights: class names, preprocessing, threshold.
+"""What a saved model carries besides its weights: class names, preprocessing, threshold,
+calibration.
 
 The metadata file may come from anywhere (a download, a registry), so it is validated on load
 (`read_metadata`) and matched to the model it describes (`check_model_matches`); either fails
@@ -7,23 +8,30 @@ with one line naming the file and the field.
 Part of the served model's own code (see `packaging.SERVED_CODE`): imports nothing beyond
 numpy, OpenCV and Pillow (through data/image.py) and, lazily, Keras, so it loads where
 happysad is not installed. A model's portable (ONNX) copy is recorded under `portable`
-(serving/portable.py).
+(serving/portable.py). Its `calibration` (model.calibration=temperature) is the temperature
+every predict path applies to the graph's probabilities (`ModelMetadata.calibrate`).
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from happysad.data.image import INTERPOLATIONS, Preprocessing
 from happysad.errors import ModelLoadError, first_line
+from happysad.evaluate import apply_temperature
 from happysad.serving.portable import PORTABLE_KEY, portable_problem
 
 METADATA_FILE = "happysad.json"
 KERAS_FILE = "model.keras"
 INPUT_COLUMN = "image_b64"
+CALIBRATION_KEY = "calibration"  # happysad.json: {"method": "temperature", "temperature": T}
+CALIBRATION_METHODS = ("temperature",)
 
 
 @dataclass
@@ -32,23 +40,42 @@ class ModelMetadata:
     preprocessing: Preprocessing
     threshold: float = 0.5
     extra: dict[str, Any] = field(default_factory=dict)
+    # {"method": "temperature", "temperature": T, ...}; None: the graph's probabilities as is
+    # (model.calibration=none, and every model saved before calibration existed)
+    calibration: dict[str, Any] | None = None
+
+    @property
+    def temperature(self) -> float:
+        """The temperature the graph's logits are divided by (1.0: uncalibrated)."""
+        return float(self.calibration["temperature"]) if self.calibration else 1.0
+
+    def calibrate(self, probs: np.ndarray) -> np.ndarray:
+        """The graph's probabilities as this model answers them: sigmoid(logit(p) / T) or
+        softmax(log p / T). Every path that predicts with a packaged model calls this
+        (LoadedModel.predict_arrays, the served pyfunc); T = 1 returns `probs` unchanged."""
+        return apply_temperature(probs, self.temperature)
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "class_names": self.class_names,
             "preprocessing": self.preprocessing.to_dict(),
             "threshold": self.threshold,
             **self.extra,
         }
+        if self.calibration is not None:
+            out[CALIBRATION_KEY] = self.calibration
+        return out
 
     @classmethod
     def from_dict(cls, d: dict) -> ModelMetadata:
-        known = {"class_names", "preprocessing", "threshold"}
+        known = {"class_names", "preprocessing", "threshold", CALIBRATION_KEY}
+        calibration = d.get(CALIBRATION_KEY)
         return cls(
             class_names=list(d["class_names"]),
             preprocessing=Preprocessing.from_dict(d["preprocessing"]),
             threshold=float(d.get("threshold", 0.5)),
             extra={k: v for k, v in d.items() if k not in known},
+            calibration=dict(calibration) if calibration is not None else None,
         )
 
 
@@ -57,6 +84,25 @@ MAX_MODEL_SIDE = 4096  # an image_size side beyond this is not a model of ours
 
 def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def calibration_problem(entry: Any) -> str | None:
+    """Why a happysad.json `calibration` entry is unusable as `field=value: why`, or None.
+
+    A method this version does not know is refused rather than ignored: its probabilities
+    would be silently uncalibrated."""
+    if not isinstance(entry, dict):
+        return f"{CALIBRATION_KEY}={entry!r}: must be an object"
+    method = entry.get("method")
+    if method not in CALIBRATION_METHODS:
+        return (
+            f"{CALIBRATION_KEY}.method={method!r}: must be one of "
+            f"{', '.join(CALIBRATION_METHODS)} (a newer happysad's model?)"
+        )
+    t = entry.get("temperature")
+    if not _number(t) or not math.isfinite(t) or t <= 0:
+        return f"{CALIBRATION_KEY}.temperature={t!r}: must be a positive number"
+    return None
 
 
 def _metadata_problem(d: Any) -> str | None:
@@ -122,6 +168,8 @@ def _metadata_problem(d: Any) -> str | None:
     for key, value, ok, why in checks:
         if not ok or (key == "channels" and isinstance(value, bool)):
             return f"preprocessing.{key}={value!r}: {why}"
+    if d.get(CALIBRATION_KEY) is not None and (problem := calibration_problem(d[CALIBRATION_KEY])):
+        return problem
     if PORTABLE_KEY in d:
         return portable_problem(d[PORTABLE_KEY])
     return None

@@ -3,7 +3,8 @@
 `packaging.save_model` writes `model.onnx` beside `model.keras` (serving/export.py) and
 records it in happysad.json under `portable`. Its contract is the Keras model's: raw pixels
 (0-255, float32, NHWC at the metadata's image size) in, probabilities out (one sigmoid unit
-or one softmax unit per class). Loading it costs ~0.2 s and ~70 MB, against ~8 s and ~800 MB
+or one softmax unit per class; uncalibrated: the model's temperature, if it has one, is
+applied after, by `ModelMetadata.calibrate`). Loading it costs ~0.2 s and ~70 MB, against ~8 s and ~800 MB
 for TensorFlow, so predict, evaluate and serve use it whenever it is there.
 
 Part of the served model's own code (see `packaging.SERVED_CODE`): imports numpy and,

@@ -9,7 +9,8 @@ Part of the served model's own code (see `packaging.SERVED_CODE`): it runs insid
 `mlflow.pyfunc.load_model` and `mlflow models serve`, where happysad may not be installed,
 so it imports only the few happysad modules that are copied into the model folder. With a
 portable copy logged beside the Keras file it answers through onnxruntime and never imports
-TensorFlow (HAPPYSAD_RUNTIME=keras asks for Keras).
+TensorFlow (HAPPYSAD_RUNTIME=keras asks for Keras). Either engine's probabilities get the
+model's calibration (its temperature, `ModelMetadata.calibrate`), as in happysad-predict.
 """
 
 from __future__ import annotations
@@ -199,7 +200,8 @@ class HappysadPyfunc(mlflow.pyfunc.PythonModel):
         ]
         if images:
             probs = np.asarray(self.model.predict(np.stack(images), verbose=0))
-            probs = probs[:, 0] if probs.shape[-1] == 1 else probs
+            # The model's temperature (model.calibration), as predict and eval apply it.
+            probs = self.metadata.calibrate(probs[:, 0] if probs.shape[-1] == 1 else probs)
             pred, conf = predict_labels(probs, self.metadata.threshold)
             full = np.stack([1 - probs, probs], axis=1) if probs.ndim == 1 else probs
             for j, i in enumerate(good):

@@ -59,9 +59,10 @@ def _train(
         interrupt.check()  # a Ctrl-C that a library swallowed is honoured between stages
         fitted = stages.fit(ctx, model, data, callbacks, augmenter)
         interrupt.check()
-        summary = stages.evaluate(ctx, model, data, fitted)
+        calibration = stages.calibrate(ctx, model, data)  # model.calibration: T on val
+        summary = stages.evaluate(ctx, model, data, fitted, calibration)
         interrupt.check()
-        model_dir = stages.package(ctx, model, data, summary)
+        model_dir = stages.package(ctx, model, data, summary, calibration)
     # Kept until the run is recorded: a kill during evaluation resumes from it.
     shutil.rmtree(ctx.run_dir / BACKUP_DIR, ignore_errors=True)
 

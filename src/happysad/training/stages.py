@@ -107,6 +107,56 @@ class FitResult:
     final_epoch: int = 0
 
 
+@dataclass
+class Calibration:
+    """What `model.calibration` gave: the temperature the logits are divided by (1: none)."""
+
+    method: str = "none"  # model.calibration
+    temperature: float = 1.0
+    val_ece_before: float | None = None
+    val_ece_after: float | None = None
+    n_val: int = 0  # the validation images T was fitted on (0: not fitted, T = 1)
+
+    def apply(self, probs: np.ndarray) -> np.ndarray:
+        from happysad.evaluate import apply_temperature
+
+        return apply_temperature(probs, self.temperature)
+
+    def record(self) -> dict[str, Any] | None:
+        """happysad.json's `calibration` (ModelMetadata.calibration); None for none."""
+        if self.method == "none":
+            return None
+        return {
+            "method": self.method,
+            "temperature": self.temperature,
+            "fitted_on": "val" if self.n_val else None,  # None: not fitted, T = 1
+            "n_images": self.n_val,
+            "val_ece_before": self.val_ece_before,
+            "val_ece_after": self.val_ece_after,
+        }
+
+    def metrics(self) -> dict[str, float]:
+        """calibration_temperature and the validation ECE before and after it (MLflow)."""
+        if self.method == "none":
+            return {}
+        out = {"calibration_temperature": self.temperature}
+        if self.val_ece_before is not None and self.val_ece_after is not None:
+            out["calibration_val_ece_before"] = self.val_ece_before
+            out["calibration_val_ece_after"] = self.val_ece_after
+        return out
+
+    def describe(self) -> str:
+        """One line for the run report's config summary."""
+        if self.method == "none":
+            return "none (model.calibration)"
+        if not self.n_val:
+            return f"{self.method}: not fitted, T = 1"
+        return (
+            f"{self.method}: T = {self.temperature:.3g} on {self.n_val} validation images "
+            f"(val ECE {self.val_ece_before:.3f} -> {self.val_ece_after:.3f})"
+        )
+
+
 # --- start ------------------------------------------------------------------------------
 
 
@@ -601,13 +651,65 @@ def _final_epoch(callbacks: list[keras.callbacks.Callback], epochs_run: int) -> 
     return epochs_run
 
 
+# --- calibrate ----------------------------------------------------------------------------
+
+
+def _predict(ctx: RunContext, model: keras.Model, images: np.ndarray) -> np.ndarray:
+    """The model's raw probabilities: (N,) for a sigmoid output, (N, C) for a softmax."""
+    from happysad.data.pipeline import make_dataset
+
+    # Batches gathered from the array (or the memory-mapped cache): Keras would copy a whole
+    # numpy array into a tensor first.
+    probs = model.predict(make_dataset(images, None, int(ctx.cfg.data.batch_size)), verbose=0)
+    return probs[:, 0] if probs.ndim == 2 and probs.shape[1] == 1 else probs
+
+
+def calibrate(ctx: RunContext, model: keras.Model, data: DataBundle) -> Calibration:
+    """`model.calibration=temperature`: one temperature T fitted on the validation split's
+    predictions (minimal NLL of softmax(logits / T); evaluate.fit_temperature), after fit and
+    before the test evaluation. No validation split, or no T to fit: one warning, T = 1."""
+    from happysad.evaluate import apply_temperature, expected_calibration_error, fit_temperature
+
+    method = str(ctx.cfg.model.calibration)
+    if method == "none":
+        return Calibration()
+    x_val, y_val = data.arrays["val"]
+    if not len(y_val):
+        log.warning("model.calibration=%s: no validation split to fit on; T = 1", method)
+        return Calibration(method)
+    probs = _predict(ctx, model, x_val)
+    before = expected_calibration_error(y_val, probs)
+    try:
+        t = fit_temperature(y_val, probs)
+    except ValueError as err:
+        log.warning("model.calibration=%s: %s; T = 1 (uncalibrated)", method, err)
+        return Calibration(method, 1.0, before, before)
+    after = expected_calibration_error(y_val, apply_temperature(probs, t))
+    log.info(
+        "model.calibration=%s: T = %.4g on %d validation images; val ECE %.4f -> %.4f",
+        method,
+        t,
+        len(y_val),
+        before,
+        after,
+    )
+    if data.eval_split == "val":
+        log.warning("no test split: the val metrics are measured on the images T was fitted on")
+    return Calibration(method, t, before, after, len(y_val))
+
+
 # --- evaluate, draw, package --------------------------------------------------------------
 
 
 def evaluate(
-    ctx: RunContext, model: keras.Model, data: DataBundle, fitted: FitResult
+    ctx: RunContext,
+    model: keras.Model,
+    data: DataBundle,
+    fitted: FitResult,
+    calibration: Calibration | None = None,
 ) -> dict[str, Any]:
-    """Metrics on the test split (else val, else train), the figures and the run report."""
+    """Metrics on the test split (else val, else train), the figures and the run report, on
+    the probabilities the packaged model will answer (`calibration` applied)."""
     from happysad.evaluate import evaluate_predictions, format_metrics, objective_value
     from happysad.insight.artifacts import (
         EvalFigures,
@@ -617,18 +719,16 @@ def evaluate(
     )
 
     cfg, tracker, split = ctx.cfg, ctx.tracker, data.eval_split
+    calibration = calibration or Calibration()
     if split != "test":
         log.warning("data.split.test=0: reporting metrics on the %s split instead", split)
-    from happysad.data.pipeline import make_dataset
-
     x_eval, y_eval = data.arrays[split]
-    # Batches gathered from the array (or the memory-mapped cache): Keras would copy a whole
-    # numpy array into a tensor first.
-    probs = model.predict(make_dataset(x_eval, None, int(cfg.data.batch_size)), verbose=0)
-    probs = probs[:, 0] if probs.ndim == 2 and probs.shape[1] == 1 else probs
+    raw = _predict(ctx, model, x_eval)
     threshold = float(cfg.trainer.threshold)
-    ev = evaluate_predictions(y_eval, probs, data.class_names, threshold, prefix=f"{split}_")
-    summary: dict[str, Any] = dict(ev.metrics)
+    ev = evaluate_predictions(
+        y_eval, calibration.apply(raw), data.class_names, threshold, prefix=f"{split}_"
+    )
+    summary: dict[str, Any] = dict(ev.metrics) | calibration.metrics()
     trained = fitted.epochs_run - fitted.epochs_resumed
     summary["epochs_run"] = fitted.epochs_run
     summary["final_epoch"] = fitted.final_epoch or fitted.epochs_run
@@ -671,6 +771,7 @@ def evaluate(
             gradcam_layer=ins.gradcam_layer,
             gradcam_images=int(ins.gradcam_images),
             most_wrong=int(ins.report_examples) if ins.report else 0,
+            uncalibrated=raw if calibration.temperature != 1.0 else None,
         )
     )
     tracker.log_artifacts(ctx.run_dir / "plots", "plots")
@@ -688,6 +789,7 @@ def evaluate(
             run_name=ctx.run_name,
             epochs_run=fitted.epochs_run,
             notes=notes,
+            calibration=calibration.describe(),
         )
         try:  # like the figures, the report never costs the run its model
             tracker.log_artifact(write_run_report(context))
@@ -699,8 +801,15 @@ def evaluate(
     return summary
 
 
-def package(ctx: RunContext, model: keras.Model, data: DataBundle, summary: dict[str, Any]) -> Path:
-    """Save the model with its class names and preprocessing; log (and register) it."""
+def package(
+    ctx: RunContext,
+    model: keras.Model,
+    data: DataBundle,
+    summary: dict[str, Any],
+    calibration: Calibration | None = None,
+) -> Path:
+    """Save the model with its class names, preprocessing and calibration (the temperature
+    predict, eval and serving apply); log (and register) it."""
     from happysad import __version__
     from happysad.serving import packaging
 
@@ -715,6 +824,7 @@ def package(ctx: RunContext, model: keras.Model, data: DataBundle, summary: dict
             "dataset_fingerprint": data.fingerprint,
             "happysad_version": __version__,
         },
+        calibration=calibration.record() if calibration else None,
     )
     x_eval = data.arrays[data.eval_split][0]
     example = x_eval[0] if len(x_eval) else None

@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
+from happysad.evaluate import ECE_BINS, calibration_bins, top_label
 from happysad.insight.figures.common import (
     _RIGHT_COLOR,
     _WRONG_COLOR,
@@ -356,90 +357,79 @@ def plot_sample_grid(
 # --------------------------------------------------------------------------- calibration
 
 
-def _binary_or_top_label(
-    y_true: np.ndarray, probs: np.ndarray, class_names: list[str]
-) -> tuple[np.ndarray, np.ndarray, str, str]:
-    """(score, outcome, x label, y label) for a reliability diagram.
-
-    Binary: score = P(class_names[1]), outcome = (y == 1). Multiclass: score = confidence of
-    the predicted class, outcome = prediction correct (top-label calibration).
-    """
-    y_true = np.asarray(y_true).astype(int).ravel()
-    probs = np.asarray(probs, dtype=float)
-    if probs.ndim == 2 and probs.shape[1] == 2 and len(class_names) == 2:
-        probs = probs[:, 1]
-    if probs.ndim == 1:
-        pos = class_names[1]
-        return (
-            probs,
-            (y_true == 1).astype(float),
-            f"predicted P({pos})",
-            f"observed fraction {pos}",
-        )
-    pred = probs.argmax(axis=1)
-    return (
-        probs.max(axis=1),
-        (pred == y_true).astype(float),
-        "confidence of the predicted class",
-        "observed accuracy",
-    )
-
-
-def calibration_bins(
-    score: np.ndarray, outcome: np.ndarray, n_bins: int = 10
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """Equal-width bins over [0, 1]: (mean score, observed rate, count) per bin, and the ECE.
-
-    Empty bins are NaN (count 0). ECE = sum over bins of count/N * |observed - mean score|.
-    """
-    score = np.clip(np.asarray(score, dtype=float), 0.0, 1.0)
-    outcome = np.asarray(outcome, dtype=float)
-    which = np.minimum((score * n_bins).astype(int), n_bins - 1)
-    counts = np.bincount(which, minlength=n_bins).astype(float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean_score = np.bincount(which, weights=score, minlength=n_bins) / counts
-        observed = np.bincount(which, weights=outcome, minlength=n_bins) / counts
-    total = counts.sum()
-    gaps = np.where(counts > 0, np.abs(observed - mean_score), 0.0)
-    ece = float((counts * gaps).sum() / total) if total else float("nan")
-    return mean_score, observed, counts, ece
-
-
 def plot_calibration(
-    y_true: np.ndarray, probs: np.ndarray, class_names: list[str], n_bins: int = 10
+    y_true: np.ndarray,
+    probs: np.ndarray,
+    class_names: list[str],
+    n_bins: int = ECE_BINS,
+    uncalibrated: np.ndarray | None = None,
 ) -> Figure:
-    """Reliability diagram: do predicted probabilities match observed frequencies?
+    """Reliability diagram: is a prediction made with confidence 0.8 right 80% of the time?
 
-    Points on the diagonal are perfectly calibrated; below it the model is over-confident.
-    The lower panel shows how many predictions fall in each bin (where the diagram is trustworthy).
+    Accuracy against the confidence of the predicted class (``evaluate.top_label``: binary
+    max(p, 1-p), multiclass the top probability) in ``n_bins`` equal-width bins, the bins the
+    expected calibration error (ECE, in the title) is computed over. On the diagonal the model
+    is calibrated; below it, over-confident. The lower panel counts the predictions per bin
+    (where the diagram is trustworthy). ``uncalibrated``: the same predictions before
+    temperature scaling, drawn grey for comparison.
     """
-    score, outcome, xlabel, ylabel = _binary_or_top_label(y_true, probs, class_names)
-    mean_score, observed, counts, ece = calibration_bins(score, outcome, n_bins)
+    conf, right = top_label(y_true, probs)
+    mean_conf, accuracy, counts, ece = calibration_bins(conf, right, n_bins)
     fig = Figure(figsize=(6.2, 6.4), constrained_layout=True)
     grid = fig.add_gridspec(2, 1, height_ratios=[3.2, 1.1])
     ax = fig.add_subplot(grid[0])
     hist = fig.add_subplot(grid[1], sharex=ax)
     ax.plot([0, 1], [0, 1], linestyle="--", color="0.6", linewidth=1, label="perfectly calibrated")
+    title = f"Reliability diagram: ECE {ece:.3f} ({n_bins} bins, n={len(conf)})"
+    label = f"model (ECE {ece:.3f})"
+    if uncalibrated is not None:
+        raw_conf, raw_right = top_label(y_true, uncalibrated)
+        raw_mean, raw_acc, _, raw_ece = calibration_bins(raw_conf, raw_right, n_bins)
+        ok = ~np.isnan(raw_mean)
+        ax.plot(
+            raw_mean[ok],
+            raw_acc[ok],
+            marker="s",
+            color="0.55",
+            linewidth=1.2,
+            label=f"before temperature scaling (ECE {raw_ece:.3f})",
+        )
+        title = (
+            f"Reliability diagram: ECE {ece:.3f} (was {raw_ece:.3f}; {n_bins} bins, n={len(conf)})"
+        )
+        label = f"temperature-scaled (ECE {ece:.3f})"
     ok = counts > 0
     ax.plot(
-        mean_score[ok],
-        observed[ok],
+        mean_conf[ok],
+        accuracy[ok],
         marker="o",
         color="tab:blue",
         linewidth=1.8,
-        label=f"model (ECE {ece:.3f})",
+        label=label,
     )
-    ax.set_ylabel(ylabel)
-    ax.set_xlim(-0.01, 1.01)
+    # The top class of C classes has confidence >= 1/C: start at the bin holding 1/C.
+    low = math.floor(n_bins / max(len(class_names), 2)) / n_bins
+    ax.set_ylabel("accuracy (fraction right)")
+    ax.set_xlim(low - 0.01, 1.01)
     ax.set_ylim(-0.01, 1.03)
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", fontsize="small")
-    ax.set_title(f"Calibration (reliability diagram, {n_bins} bins, n={len(score)})")
+    ax.legend(loc="best", fontsize="small")  # clear of the points, wherever they lie
+    ax.set_title(title, fontsize="medium")
     ax.tick_params(labelbottom=False)
     edges = np.linspace(0.0, 1.0, n_bins + 1)
     hist.bar(edges[:-1], counts, width=1.0 / n_bins, align="edge", color="tab:blue", alpha=0.5)
+    for left, n in zip(edges[:-1], counts, strict=True):
+        if n:
+            hist.annotate(
+                f"{int(n)}",
+                (left + 0.5 / n_bins, n),
+                ha="center",
+                va="bottom",
+                fontsize="x-small",
+            )
+    hist.set_ylim(0, max(float(counts.max()), 1.0) * 1.25)
     hist.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
-    hist.set_xlabel(xlabel)
+    hist.set_xlabel("confidence of the predicted class")
     hist.set_ylabel("count")
     hist.grid(alpha=0.3)
     return _literal_text(fig)
