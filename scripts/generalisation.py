@@ -139,6 +139,12 @@ def evaluate(run_dir: Path, sets: dict[str, Path]) -> dict[str, float]:
         x, y = load_images(scanned.records, loaded.metadata.preprocessing)
         probs = loaded.predict_arrays(x)
         ev = evaluate_predictions(y, probs, names, loaded.metadata.threshold, prefix="")
+        if loaded.metadata.calibration:  # the same model's ECE without its temperature
+            saved, loaded.metadata.calibration = loaded.metadata.calibration, None
+            raw = loaded.predict_arrays(x)
+            loaded.metadata.calibration = saved
+            raw_ev = evaluate_predictions(y, raw, names, loaded.metadata.threshold, prefix="")
+            out[f"{key}_ece_raw"] = raw_ev.metrics["ece"]
         out[f"{key}_accuracy"] = ev.metrics["accuracy"]
         out[f"{key}_roc_auc"] = ev.metrics.get("roc_auc", float("nan"))
         out[f"{key}_ece"] = ev.metrics.get("ece", float("nan"))
@@ -149,6 +155,9 @@ def evaluate(run_dir: Path, sets: dict[str, Path]) -> dict[str, float]:
     out["test_accuracy"] = metrics["test_accuracy"]
     out["epochs_run"] = metrics["epochs_run"]
     out["fit_seconds"] = metrics["fit_seconds"]
+    for k in ("test_ece", "final_epoch", "calibration_temperature"):
+        if k in metrics:
+            out[k] = metrics[k]
     return out
 
 
