@@ -17,7 +17,7 @@ from omegaconf import II, MISSING, SI, DictConfig, ListConfig, OmegaConf, open_d
 from omegaconf.errors import OmegaConfBaseException
 
 from happysad import IMAGE_EXTENSIONS
-from happysad.errors import ConfigError, check_threshold, first_line
+from happysad.errors import UNKNOWN_KEY, ConfigError, check_threshold, first_line
 
 INTERPOLATIONS = ("area", "bilinear", "nearest", "cubic", "lanczos")
 BAD_FILE_POLICIES = ("skip", "quarantine")
@@ -232,7 +232,7 @@ def _merge_schema(cfg: DictConfig, group: str) -> DictConfig:
         msg = first_line(err)
         if "not in struct" in msg or ("Key '" in msg and "not in" in msg):
             known = ", ".join(sorted(OmegaConf.structured(_SCHEMAS[group]).keys()))
-            msg = f"unknown key (did you mistype it? known keys of {group}: {known})"
+            msg = f"{UNKNOWN_KEY} (did you mistype it? known keys of {group}: {known})"
         raise ConfigError(f"{key}: {msg}") from None
 
 
