@@ -635,3 +635,21 @@ def test_compare_table_shows_what_differs_best_first() -> None:
     assert header[-3:] == ["model.name", "seed", "objective"]
     assert rows[3][-2] == "2"  # seed differs though no override set it
     assert compare.best_run(runs, "objective", "maximize") is runs[1]
+
+
+def test_compare_reads_an_older_runs_paths_without_its_run_dir() -> None:
+    """Runs logged before params left per-run paths out hold their run dir in some params:
+    with the run dir (the `happysad.run_dir` tag) taken out, those values do not differ."""
+    from happysad.tracking.tracker import TAG_RUN_DIR
+
+    runs = []
+    for i, lr in enumerate(("0.001", "0.003")):
+        run = _run(i, 0.5, [f"optimizer.lr={lr}"], **{"optimizer.lr": lr})
+        run_dir = f"/x/outputs/runs/2024-01-0{i + 1}/12-00-00"
+        run.tags[TAG_RUN_DIR] = run_dir
+        run.params["callbacks.model_checkpoint.filepath"] = f"{run_dir}/checkpoints/best.keras"
+        run.params["paths.run_dir"] = run_dir
+        runs.append(run)
+    assert compare.varying_params(runs) == ["optimizer.lr"]
+    runs[1].tags.pop(TAG_RUN_DIR)  # without the tag, the paths differ
+    assert compare.varying_params(runs) == ["callbacks.model_checkpoint.filepath", "optimizer.lr"]
