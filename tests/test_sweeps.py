@@ -653,3 +653,30 @@ def test_compare_reads_an_older_runs_paths_without_its_run_dir() -> None:
     assert compare.varying_params(runs) == ["optimizer.lr"]
     runs[1].tags.pop(TAG_RUN_DIR)  # without the tag, the paths differ
     assert compare.varying_params(runs) == ["callbacks.model_checkpoint.filepath", "optimizer.lr"]
+
+
+def test_a_tracking_yaml_without_the_schema_still_gets_the_sweeps_parent_run(
+    compose, tmp_path: Path
+) -> None:
+    """A user's tracking (and trainer) YAML that does not start from `schema` lacks keys
+    (enabled, tags, artifact_location, objective...): the sweep reads their defaults from the
+    schemas, as each job does, and still opens the parent run."""
+    from happysad.sweeps.runs import SWEEP_FILE, finish_sweep, start_sweep
+    from happysad.tracking.tracker import TAG_ROLE
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    cfg = compose([f"paths.output_dir={tmp_path}"], hydra_cfg=True)
+    with open_dict(cfg):
+        cfg.tracking = OmegaConf.create({"uri": uri, "experiment": "mine"})  # no schema
+        cfg.trainer = OmegaConf.create({"epochs": 1})
+        cfg.hydra.sweep.dir = str(tmp_path / "sweep")
+        cfg.hydra.overrides.task = ["optimizer.lr=0.001,0.003"]
+    OmegaConf.set_readonly(cfg.hydra, True)  # as Hydra hands it to callbacks
+    state = start_sweep(cfg)
+    assert state["parent_run_id"] and state["experiment"] == "mine"
+    run = _client(tmp_path).get_run(state["parent_run_id"])
+    assert run.data.tags[TAG_ROLE] == "sweep"
+    assert run.data.params["objective"] == "val_accuracy"  # the schema's default
+    assert json.loads((tmp_path / "sweep" / SWEEP_FILE).read_text())["direction"] == "maximize"
+    finish_sweep(state, completed=True)  # no trial ran: the parent ends FAILED, not RUNNING
+    assert _client(tmp_path).get_run(state["parent_run_id"]).info.status == "FAILED"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -244,6 +245,18 @@ def with_defaults(group: str, node: DictConfig | dict) -> DictConfig:
     return _merge_schema(OmegaConf.create({group: node}), group)
 
 
+def with_schemas(cfg: DictConfig, groups: Iterable[str] = tuple(_SCHEMAS)) -> DictConfig:
+    """A copy of a whole config with each of `groups` merged onto its schema: every key there,
+    defaults filled in, types checked (a ConfigError names the key), interpolations still
+    resolved against the whole config. No other check: `validate` is that plus the checks;
+    code that reads a config it did not validate (the sweep callback) reads this."""
+    out = cfg.copy()
+    with open_dict(out):
+        for group in groups:
+            out[group] = _merge_schema(cfg, group)
+    return out
+
+
 def _positive_int(key: str, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         _fail(key, value, "must be a positive integer")
@@ -475,10 +488,7 @@ def validate(cfg: DictConfig) -> DictConfig:
     for key in _TOP_LEVEL:
         if key not in cfg or cfg[key] is None:
             _fail(key, None, f"is missing: pick one with {key}=<option>")
-    out = cfg.copy()
-    with open_dict(out):
-        for group in _SCHEMAS:
-            out[group] = _merge_schema(cfg, group)
+    out = with_schemas(cfg)
     _check_data(out.data)
     _check_model(out.model)
     _check_optimizer(out.optimizer)

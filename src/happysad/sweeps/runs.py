@@ -37,6 +37,7 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
+from happysad.config import with_schemas
 from happysad.errors import (
     csv_row,
     redact,
@@ -198,6 +199,9 @@ def _sweep_params(config: DictConfig) -> dict[str, str]:
 
 def start_sweep(config: DictConfig) -> dict[str, Any]:
     """Prepare the store, open the parent run, write the sweep file; return the sweep state."""
+    # The sweep's config as composed, not validated: a user's tracking or trainer YAML without
+    # `defaults: [schema]` lacks keys. Read through the schemas, as every job does.
+    composed, config = config, with_schemas(config, ("tracking", "trainer"))
     sweep_dir = Path(str(config.hydra.sweep.dir))
     sweep_dir.mkdir(parents=True, exist_ok=True)
     sweep_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
@@ -208,7 +212,7 @@ def start_sweep(config: DictConfig) -> dict[str, Any]:
         "sweep_dir": str(sweep_dir),
         "parent_run_id": None,
         "tracking_uri": None,
-        # Every tracking/trainer option starts from its schema (config.py): the keys exist.
+        # Every tracking/trainer key exists: with_schemas filled in the schemas' defaults.
         "experiment": str(config.tracking.experiment),
         "objective": str(config.trainer.objective),
         "direction": str(config.trainer.objective_direction),
@@ -236,7 +240,7 @@ def start_sweep(config: DictConfig) -> dict[str, Any]:
         for k, v in params.items():
             client.log_param(run.info.run_id, k, v)
         with tempfile.TemporaryDirectory() as tmp:
-            OmegaConf.save(config, Path(tmp) / "multirun.yaml")  # unresolved: as composed
+            OmegaConf.save(composed, Path(tmp) / "multirun.yaml")  # unresolved: as composed
             redact_file(Path(tmp) / "multirun.yaml")
             client.log_artifact(run.info.run_id, str(Path(tmp) / "multirun.yaml"), "sweep")
         log.info(
