@@ -169,12 +169,15 @@ def test_datasets_are_logged_once_per_run(tmp_path: Path) -> None:
 def test_keras_model_from_a_runs_uri_predicts_as_the_pyfunc(
     tracked_run: TrackedRun, demo_data: Path
 ) -> None:
-    """`api.load(uri).keras_model` is the documented one call; its probabilities are the
-    served pyfunc's (which answers through the ONNX copy) on a few images."""
+    """`api.load(uri).keras_model` and `mlflow.tensorflow.load_model(uri)` give the Keras
+    model; its probabilities are the served pyfunc's (which answers through the ONNX copy) on
+    a few images."""
     import base64
 
     import keras
     import mlflow
+    import mlflow.artifacts
+    import mlflow.tensorflow
     import numpy as np
     import pandas as pd
 
@@ -203,6 +206,19 @@ def test_keras_model_from_a_runs_uri_predicts_as_the_pyfunc(
     )
     np.testing.assert_allclose(served["p_sad"].to_numpy(float), p_sad, atol=1e-4)
     assert len(set(np.round(p_sad, 3))) > 1  # four different answers, not one constant
+
+    # MLflow's own call: the logged model's tensorflow flavor (beside pyfunc) is Keras 3's,
+    # on the same .keras file the pyfunc carries (one copy), TensorFlow not required to serve.
+    flavored = mlflow.tensorflow.load_model(uri)
+    assert isinstance(flavored, keras.Model)
+    p_flavor = np.asarray(flavored.predict(x, verbose=0))[:, 0]
+    np.testing.assert_allclose(served["p_sad"].to_numpy(float), p_flavor, atol=1e-4)
+    local = Path(mlflow.artifacts.download_artifacts(uri))
+    assert [p.relative_to(local).as_posix() for p in local.rglob("*.keras")] == [
+        "artifacts/model.keras"
+    ]
+    reqs = {r.split("==")[0] for r in (local / "requirements.txt").read_text().split()}
+    assert "onnxruntime" in reqs and not reqs & {"tensorflow", "keras"}, reqs
 
 
 # --- a model of your own, from the docs ------------------------------------------------------------
