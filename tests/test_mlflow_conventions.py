@@ -103,6 +103,32 @@ def test_a_one_phase_run_has_no_phase_metric(tracked_run: TrackedRun) -> None:
     assert "phase" not in header.split(",")
 
 
+@pytest.mark.slow
+def test_the_compare_views_default_metric_is_a_test_metric(tracked_run: TrackedRun) -> None:
+    """MLflow's compare view preselects the first metric the compared runs share, in the order
+    the store returns them (first logged, first): test_accuracy, logged first as NaN at step -1
+    and measured at step 0; the split sizes are tags (facts of the data), not metrics."""
+    import json
+    import math
+
+    client, run = _tracked(tracked_run)
+    assert next(iter(run.data.metrics)) == "test_accuracy"
+    assert 0 <= run.data.metrics["test_accuracy"] <= 1  # the latest: the measured value
+    history = client.get_metric_history(run.info.run_id, "test_accuracy")
+    assert [h.step for h in history] == [-1, 0] and math.isnan(history[0].value)
+    assert not [k for k in run.data.metrics if k.startswith("n_")]
+    summary = json.loads((tracked_run.run_dir / "data" / "summary.json").read_text())
+    for split in ("train", "val", "test"):
+        n = sum(summary["counts"][split].values())
+        assert run.data.tags[f"happysad.data.n_{split}"] == str(n)
+    assert run.data.tags["happysad.data.n_rejected"] == str(summary["rejected"])
+    # The logged model carries the run's step-0 metrics: the measured test_accuracy only.
+    (output,) = run.outputs.model_outputs
+    model_metrics = client.get_logged_model(output.model_id).metrics or []
+    values = [m.value for m in model_metrics if m.key == "test_accuracy"]
+    assert values == [run.data.metrics["test_accuracy"]]
+
+
 # --- datasets ------------------------------------------------------------------------------------
 
 
