@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import math
+import time
 from pathlib import Path
 from typing import Any
 
@@ -669,7 +670,7 @@ def test_a_tracking_yaml_without_the_schema_still_gets_the_sweeps_parent_run(
     with open_dict(cfg):
         cfg.tracking = OmegaConf.create({"uri": uri, "experiment": "mine"})  # no schema
         cfg.trainer = OmegaConf.create({"epochs": 1})
-        cfg.hydra.sweep.dir = str(tmp_path / "sweep")
+        cfg.hydra.sweep.dir = str(tmp_path / "sweep" / "${now:%H-%M-%S-%f}")  # as conf/ has it
         cfg.hydra.overrides.task = ["optimizer.lr=0.001,0.003"]
     OmegaConf.set_readonly(cfg.hydra, True)  # as Hydra hands it to callbacks
     state = start_sweep(cfg)
@@ -677,6 +678,11 @@ def test_a_tracking_yaml_without_the_schema_still_gets_the_sweeps_parent_run(
     run = _client(tmp_path).get_run(state["parent_run_id"])
     assert run.data.tags[TAG_ROLE] == "sweep"
     assert run.data.params["objective"] == "val_accuracy"  # the schema's default
-    assert json.loads((tmp_path / "sweep" / SWEEP_FILE).read_text())["direction"] == "maximize"
+    # The launcher reads the jobs' folder from the same config object later: the same folder,
+    # where the jobs find the sweep file (`${now:}` resolves once per config object).
+    time.sleep(0.01)
+    assert str(cfg.hydra.sweep.dir) == state["sweep_dir"]
+    sweep_file = Path(str(cfg.hydra.sweep.dir)) / SWEEP_FILE
+    assert json.loads(sweep_file.read_text())["direction"] == "maximize"
     finish_sweep(state, completed=True)  # no trial ran: the parent ends FAILED, not RUNNING
     assert _client(tmp_path).get_run(state["parent_run_id"]).info.status == "FAILED"
