@@ -451,6 +451,17 @@ def test_a_metric_mlflow_refuses_is_named_and_the_rest_are_logged(
         ("cloning http://ghp_T0KEN@github.com/me/x.git", "cloning http://***@github.com/me/x.git"),
         ("db_password=hunter2 and api_token=xyz", "db_password=*** and api_token=***"),
         ('{"api_key": "abc def", "n": 1}', '{"api_key": "***", "n": 1}'),
+        # A dotted key in `key: value` form (a log line, an error echoing a config)
+        ("tracking.password: x", "tracking.password: ***"),
+        ("error: tracking.tags.api_token: hunter2 more", "error: tracking.tags.api_token: ***"),
+        # A `/` in a URI's password (SQLAlchemy takes it unencoded)
+        ("https://u:pa/ss@h/x", "https://u:***@h/x"),
+        ("postgresql://u:a/b/c@db:5432/optuna", "postgresql://u:***@db:5432/optuna"),
+        ("uri: https://u:p/w@host:5000/path tail", "uri: https://u:***@host:5000/path tail"),
+        (
+            "http://127.0.0.1:5000/x and git@github.com",
+            "http://127.0.0.1:5000/x and git@github.com",
+        ),
     ],
 )
 def test_redaction_takes_the_whole_secret(text: str, clean: str) -> None:
@@ -465,6 +476,7 @@ def test_an_error_about_a_secret_key_keeps_its_explanation() -> None:
 
     text = "trainer.api_key: unknown key (did you mistype it?)"
     assert redact_text(text) == text  # was "trainer.api_key: *** key (...)"
+    assert redact_text("trainer.api_key: unknown") == "trainer.api_key: ***"  # a value
 
 
 def test_hydra_files_lose_a_quoted_passphrase_whole(tmp_path: Path) -> None:

@@ -103,6 +103,32 @@ def test_a_one_phase_run_has_no_phase_metric(tracked_run: TrackedRun) -> None:
     assert "phase" not in header.split(",")
 
 
+@pytest.mark.slow
+def test_the_compare_views_default_metric_is_a_test_metric(tracked_run: TrackedRun) -> None:
+    """MLflow's compare view preselects the first metric the compared runs share, in the order
+    the store returns them (first logged, first): test_accuracy, logged first as NaN at step -1
+    and measured at step 0; the split sizes are tags (facts of the data), not metrics."""
+    import json
+    import math
+
+    client, run = _tracked(tracked_run)
+    assert next(iter(run.data.metrics)) == "test_accuracy"
+    assert 0 <= run.data.metrics["test_accuracy"] <= 1  # the latest: the measured value
+    history = client.get_metric_history(run.info.run_id, "test_accuracy")
+    assert [h.step for h in history] == [-1, 0] and math.isnan(history[0].value)
+    assert not [k for k in run.data.metrics if k.startswith("n_")]
+    summary = json.loads((tracked_run.run_dir / "data" / "summary.json").read_text())
+    for split in ("train", "val", "test"):
+        n = sum(summary["counts"][split].values())
+        assert run.data.tags[f"happysad.data.n_{split}"] == str(n)
+    assert run.data.tags["happysad.data.n_rejected"] == str(summary["rejected"])
+    # The logged model carries the run's step-0 metrics: the measured test_accuracy only.
+    (output,) = run.outputs.model_outputs
+    model_metrics = client.get_logged_model(output.model_id).metrics or []
+    values = [m.value for m in model_metrics if m.key == "test_accuracy"]
+    assert values == [run.data.metrics["test_accuracy"]]
+
+
 # --- datasets ------------------------------------------------------------------------------------
 
 
@@ -169,12 +195,15 @@ def test_datasets_are_logged_once_per_run(tmp_path: Path) -> None:
 def test_keras_model_from_a_runs_uri_predicts_as_the_pyfunc(
     tracked_run: TrackedRun, demo_data: Path
 ) -> None:
-    """`api.load(uri).keras_model` is the documented one call; its probabilities are the
-    served pyfunc's (which answers through the ONNX copy) on a few images."""
+    """`api.load(uri).keras_model` and `mlflow.tensorflow.load_model(uri)` give the Keras
+    model; its probabilities are the served pyfunc's (which answers through the ONNX copy) on
+    a few images."""
     import base64
 
     import keras
     import mlflow
+    import mlflow.artifacts
+    import mlflow.tensorflow
     import numpy as np
     import pandas as pd
 
@@ -203,6 +232,19 @@ def test_keras_model_from_a_runs_uri_predicts_as_the_pyfunc(
     )
     np.testing.assert_allclose(served["p_sad"].to_numpy(float), p_sad, atol=1e-4)
     assert len(set(np.round(p_sad, 3))) > 1  # four different answers, not one constant
+
+    # MLflow's own call: the logged model's tensorflow flavor (beside pyfunc) is Keras 3's,
+    # on the same .keras file the pyfunc carries (one copy), TensorFlow not required to serve.
+    flavored = mlflow.tensorflow.load_model(uri)
+    assert isinstance(flavored, keras.Model)
+    p_flavor = np.asarray(flavored.predict(x, verbose=0))[:, 0]
+    np.testing.assert_allclose(served["p_sad"].to_numpy(float), p_flavor, atol=1e-4)
+    local = Path(mlflow.artifacts.download_artifacts(uri))
+    assert [p.relative_to(local).as_posix() for p in local.rglob("*.keras")] == [
+        "artifacts/model.keras"
+    ]
+    reqs = {r.split("==")[0] for r in (local / "requirements.txt").read_text().split()}
+    assert "onnxruntime" in reqs and not reqs & {"tensorflow", "keras"}, reqs
 
 
 # --- a model of your own, from the docs ------------------------------------------------------------

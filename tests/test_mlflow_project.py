@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -69,4 +70,10 @@ def test_mlflow_run_trains_into_the_project_run(demo_data: Path, tmp_path: Path)
     assert run.data.params["data.image_size"] == "[32, 32]"
     assert "test_accuracy" in run.data.metrics
     assert run.data.tags.get("mlflow.project.entryPoint") == "main"  # the project's own run
+    # MLflow logs each -P value as it put it into the shell command: shlex-quoted once, by
+    # itself (mlflow/projects: compute_parameters). The MLproject adds no quoting of its own,
+    # so one shell-unquoting gives back what was typed; the training's tag holds it as typed.
+    assert run.data.params["overrides"] == shlex.quote(overrides)
+    assert shlex.split(run.data.params["overrides"]) == [overrides]
+    assert run.data.tags["happysad.overrides"] == overrides
     assert not (tmp_path / "out" / "mlflow.db").exists()  # nothing went to the config's store

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import math
+import time
 from pathlib import Path
 from typing import Any
 
@@ -635,3 +636,53 @@ def test_compare_table_shows_what_differs_best_first() -> None:
     assert header[-3:] == ["model.name", "seed", "objective"]
     assert rows[3][-2] == "2"  # seed differs though no override set it
     assert compare.best_run(runs, "objective", "maximize") is runs[1]
+
+
+def test_compare_reads_an_older_runs_paths_without_its_run_dir() -> None:
+    """Runs logged before params left per-run paths out hold their run dir in some params:
+    with the run dir (the `happysad.run_dir` tag) taken out, those values do not differ."""
+    from happysad.tracking.tracker import TAG_RUN_DIR
+
+    runs = []
+    for i, lr in enumerate(("0.001", "0.003")):
+        run = _run(i, 0.5, [f"optimizer.lr={lr}"], **{"optimizer.lr": lr})
+        run_dir = f"/x/outputs/runs/2024-01-0{i + 1}/12-00-00"
+        run.tags[TAG_RUN_DIR] = run_dir
+        run.params["callbacks.model_checkpoint.filepath"] = f"{run_dir}/checkpoints/best.keras"
+        run.params["paths.run_dir"] = run_dir
+        runs.append(run)
+    assert compare.varying_params(runs) == ["optimizer.lr"]
+    runs[1].tags.pop(TAG_RUN_DIR)  # without the tag, the paths differ
+    assert compare.varying_params(runs) == ["callbacks.model_checkpoint.filepath", "optimizer.lr"]
+
+
+def test_a_tracking_yaml_without_the_schema_still_gets_the_sweeps_parent_run(
+    compose, tmp_path: Path
+) -> None:
+    """A user's tracking (and trainer) YAML that does not start from `schema` lacks keys
+    (enabled, tags, artifact_location, objective...): the sweep reads their defaults from the
+    schemas, as each job does, and still opens the parent run."""
+    from happysad.sweeps.runs import SWEEP_FILE, finish_sweep, start_sweep
+    from happysad.tracking.tracker import TAG_ROLE
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    cfg = compose([f"paths.output_dir={tmp_path}"], hydra_cfg=True)
+    with open_dict(cfg):
+        cfg.tracking = OmegaConf.create({"uri": uri, "experiment": "mine"})  # no schema
+        cfg.trainer = OmegaConf.create({"epochs": 1})
+        cfg.hydra.sweep.dir = str(tmp_path / "sweep" / "${now:%H-%M-%S-%f}")  # as conf/ has it
+        cfg.hydra.overrides.task = ["optimizer.lr=0.001,0.003"]
+    OmegaConf.set_readonly(cfg.hydra, True)  # as Hydra hands it to callbacks
+    state = start_sweep(cfg)
+    assert state["parent_run_id"] and state["experiment"] == "mine"
+    run = _client(tmp_path).get_run(state["parent_run_id"])
+    assert run.data.tags[TAG_ROLE] == "sweep"
+    assert run.data.params["objective"] == "val_accuracy"  # the schema's default
+    # The launcher reads the jobs' folder from the same config object later: the same folder,
+    # where the jobs find the sweep file (`${now:}` resolves once per config object).
+    time.sleep(0.01)
+    assert str(cfg.hydra.sweep.dir) == state["sweep_dir"]
+    sweep_file = Path(str(cfg.hydra.sweep.dir)) / SWEEP_FILE
+    assert json.loads(sweep_file.read_text())["direction"] == "maximize"
+    finish_sweep(state, completed=True)  # no trial ran: the parent ends FAILED, not RUNNING
+    assert _client(tmp_path).get_run(state["parent_run_id"]).info.status == "FAILED"

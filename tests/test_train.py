@@ -63,8 +63,10 @@ def test_run_records_params_metrics_and_status(trained) -> None:
     m = run.data.metrics
     for key in ("test_accuracy", "test_precision", "test_recall", "test_f1", "test_roc_auc"):
         assert 0.0 <= m[key] <= 1.0, key
-    assert m["n_train"] + m["n_val"] + m["n_test"] == 80
-    assert m["n_rejected"] == 4
+    # Split sizes and refused files are facts of the data: tags, not metrics.
+    tags = run.data.tags
+    assert sum(int(tags[f"happysad.data.n_{s}"]) for s in ("train", "val", "test")) == 80
+    assert tags["happysad.data.n_rejected"] == "4"
     assert run.data.tags["dataset_fingerprint"]
     assert run.data.tags["class_names"] == "happy,sad"
     assert "trainer.epochs=2" in run.data.tags["happysad.overrides"]

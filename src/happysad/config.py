@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +18,7 @@ from omegaconf import II, MISSING, SI, DictConfig, ListConfig, OmegaConf, open_d
 from omegaconf.errors import OmegaConfBaseException
 
 from happysad import IMAGE_EXTENSIONS
-from happysad.errors import ConfigError, check_threshold, first_line
+from happysad.errors import UNKNOWN_KEY, ConfigError, check_threshold, first_line
 
 INTERPOLATIONS = ("area", "bilinear", "nearest", "cubic", "lanczos")
 BAD_FILE_POLICIES = ("skip", "quarantine")
@@ -238,7 +239,7 @@ def _merge_schema(cfg: DictConfig, group: str) -> DictConfig:
         msg = first_line(err)
         if "not in struct" in msg or ("Key '" in msg and "not in" in msg):
             known = ", ".join(sorted(OmegaConf.structured(_SCHEMAS[group]).keys()))
-            msg = f"unknown key (did you mistype it? known keys of {group}: {known})"
+            msg = f"{UNKNOWN_KEY} (did you mistype it? known keys of {group}: {known})"
         raise ConfigError(f"{key}: {msg}") from None
 
 
@@ -248,6 +249,18 @@ def with_defaults(group: str, node: DictConfig | dict) -> DictConfig:
     node = OmegaConf.create(node)
     node.pop("defaults", None)  # Hydra's defaults list, when the YAML file is loaded as is
     return _merge_schema(OmegaConf.create({group: node}), group)
+
+
+def with_schemas(cfg: DictConfig, groups: Iterable[str] = tuple(_SCHEMAS)) -> DictConfig:
+    """A copy of a whole config with each of `groups` merged onto its schema: every key there,
+    defaults filled in, types checked (a ConfigError names the key), interpolations still
+    resolved against the whole config. No other check: `validate` is that plus the checks;
+    code that reads a config it did not validate (the sweep callback) reads this."""
+    out = cfg.copy()
+    with open_dict(out):
+        for group in groups:
+            out[group] = _merge_schema(cfg, group)
+    return out
 
 
 def _positive_int(key: str, value: Any) -> None:
@@ -484,10 +497,7 @@ def validate(cfg: DictConfig) -> DictConfig:
     for key in _TOP_LEVEL:
         if key not in cfg or cfg[key] is None:
             _fail(key, None, f"is missing: pick one with {key}=<option>")
-    out = cfg.copy()
-    with open_dict(out):
-        for group in _SCHEMAS:
-            out[group] = _merge_schema(cfg, group)
+    out = with_schemas(cfg)
     _check_data(out.data)
     _check_model(out.model)
     _check_optimizer(out.optimizer)

@@ -98,18 +98,27 @@ _SECRET_WORD = (
 )
 _SECRET_KEY = re.compile(rf"^[\w.-]*{_SECRET_WORD}[\w-]*$", re.IGNORECASE)
 # scheme://user:password@host -> scheme://user:***@host (any scheme: https, postgresql+psycopg2...).
-# The password is anything up to the last @ before the host: quotes, @ and : included.
-_URI_PASSWORD = re.compile(r"(?P<head>\b[a-z][a-z0-9+.-]*://[^:@/\s'\"]*):(?P<pw>[^\s/]+)@", re.I)
+# The password is anything up to the last @ before the host: quotes, @, : and / included (a `/`
+# should be percent-encoded, but SQLAlchemy, hence MLflow's and Optuna's stores, take
+# `postgresql://u:a/b@db/x` as is). A `/` counts as part of it only when an @ follows, so
+# `https://u:p@h/x` stops at the host; `http://h:5000/a@b` (an @ in a path) loses more than
+# its password: too much hidden, never a secret shown.
+_URI_PASSWORD = re.compile(
+    r"(?P<head>\b[a-z][a-z0-9+.-]*://[^:@/\s'\"]*):(?P<pw>(?:[^\s/]|/(?=\S*@))+)@", re.I
+)
 # scheme://TOKEN@host (a token as the whole userinfo, as GitHub and others take it) -> ***@host
 _URI_TOKEN = re.compile(r"(?P<head>\b[a-z][a-z0-9+.-]*://)(?P<user>[^:@/\s'\"]+)@", re.I)
 # `Bearer <token>` / `Basic <credentials>`, wherever it appears (a header echoed in an error)
 _AUTH_SCHEME = re.compile(r"\b(?P<scheme>Bearer|Basic|Token)(?P<sp>\s+)(?P<cred>[\w.~+/=-]+)", re.I)
-# YAML / header lines: `passphrase: correct horse battery staple`: the whole rest of the line.
-# Not after a dot: `trainer.api_key: unknown key` is happysad's own "key: why" error form.
+# YAML / header lines: `passphrase: correct horse battery staple`, `tracking.password: x`: the
+# whole rest of the line, except happysad's own error about such a key (`trainer.api_key:
+# unknown key (...)`, config.py), which holds no value.
 _SECRET_LINE = re.compile(
-    rf"(?P<key>(?<![\w.-])[\w-]*{_SECRET_WORD}[\w-]*)(?P<sep>:[ \t]+)(?P<value>[^'\"\s][^\n]*)",
+    rf"(?P<key>(?<![\w.-])[\w.-]*{_SECRET_WORD}[\w-]*)(?P<sep>:[ \t]+)(?P<value>[^'\"\s][^\n]*)",
     re.IGNORECASE,
 )
+# How config.py words a key that is not in the schema: `<key>: unknown key (did you ...)`.
+UNKNOWN_KEY = "unknown key"
 # key=value, key: 'value', "key": "value", ?key=value in free text (overrides, JSON, query
 # strings, logs); a quoted value is taken whole, to its closing quote.
 _SECRET_PAIR = re.compile(
@@ -130,11 +139,20 @@ def _redact_pair(m: re.Match) -> str:
     quote = value[0] if value[0] in "'\"" else ""
     closed = quote and len(value) > 1 and value.endswith(quote)
     inner = value[len(quote) : len(value) - (1 if closed else 0)]
-    if inner == REDACTED:
+    if inner == REDACTED or _is_unknown_key_error(m, "value"):
         return m[0]
-    if not quote and ":" in sep and "." in key:
-        return m[0]  # `trainer.api_key: unknown key`: an error about the key, no value
     return f"{key}{sep}{quote}{REDACTED}{quote if closed else ''}"
+
+
+def _is_unknown_key_error(m: re.Match, value: str) -> bool:
+    """`trainer.api_key: unknown key (...)`: config.py's error about a key, with no value."""
+    return ":" in m["sep"] and m.string.startswith(f"{UNKNOWN_KEY} (", m.start(value))
+
+
+def _redact_line(m: re.Match) -> str:
+    if m["value"].rstrip() == REDACTED or _is_unknown_key_error(m, "value"):
+        return m[0]
+    return f"{m['key']}{m['sep']}{REDACTED}"
 
 
 def redact_text(text: str) -> str:
@@ -149,10 +167,7 @@ def redact_text(text: str) -> str:
     text = _AUTH_SCHEME.sub(
         lambda m: m[0] if m["cred"] == REDACTED else f"{m['scheme']}{m['sp']}{REDACTED}", text
     )
-    text = _SECRET_LINE.sub(
-        lambda m: m[0] if m["value"].rstrip() == REDACTED else f"{m['key']}{m['sep']}{REDACTED}",
-        text,
-    )
+    text = _SECRET_LINE.sub(_redact_line, text)
     return _SECRET_PAIR.sub(_redact_pair, text)
 
 

@@ -4,7 +4,9 @@ One format everywhere: an MLflow pyfunc model directory holding the `.keras` fil
 portable ONNX copy (`model.onnx`, serving/export.py; predict and serve use it without
 TensorFlow) and a `happysad.json` metadata file. The same directory is saved into the run dir (usable with
 no tracking server) and logged to MLflow (`runs:/<id>/model`, `models:/<name>/<v>`), and
-`mlflow models serve` answers base64 images with class names and probabilities.
+`mlflow models serve` answers base64 images with class names and probabilities. Beside
+the pyfunc flavor, MLflow's `tensorflow` flavor points at the same `.keras` file, so
+`mlflow.tensorflow.load_model(uri)` gives the Keras model back.
 
 The MLflow model is self-contained: it is logged from code (serving/model_code.py, no pickled
 object), carries the few happysad modules its pyfunc imports (SERVED_CODE, in its `code/`
@@ -24,6 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import mlflow
@@ -193,6 +196,41 @@ def _model_kwargs(
     return kwargs
 
 
+# MLflow's own TensorFlow flavor, as mlflow.tensorflow.load_model reads it for a Keras 3 model
+# (model_type keras, the `keras` module, the .keras format), pointing at the .keras file the
+# pyfunc already carries in artifacts/: one copy of the weights, and no TensorFlow in the
+# requirements (they are the served pyfunc's: see PORTABLE_SERVING_REQUIREMENTS).
+KERAS_FLAVOR = "tensorflow"
+
+
+def _add_keras_flavor(mlflow_model: Any) -> None:
+    """`mlflow.tensorflow.load_model(uri)` gives the keras.Model back from the same MLmodel."""
+    from importlib.metadata import version
+
+    mlflow_model.add_flavor(
+        KERAS_FLAVOR,
+        code=None,
+        data=f"artifacts/{KERAS_FILE}",
+        model_type="keras",
+        keras_module="keras",
+        keras_version=version("keras"),
+        save_format="keras",
+    )
+
+
+def _save_pyfunc_with_keras(path: str, mlflow_model: Any = None, **kwargs: Any) -> None:
+    """mlflow.pyfunc.save_model, with the Keras flavor in the same MLmodel."""
+    from mlflow.models import Model
+
+    mlflow_model = mlflow_model if mlflow_model is not None else Model()
+    _add_keras_flavor(mlflow_model)
+    mlflow.pyfunc.save_model(path=path, mlflow_model=mlflow_model, **kwargs)
+
+
+# What Model.log saves a logged model with (a "flavor": anything with save_model).
+_PYFUNC_WITH_KERAS = SimpleNamespace(__name__="mlflow.pyfunc", save_model=_save_pyfunc_with_keras)
+
+
 def _check_replaceable(out_dir: Path) -> None:
     """Refuse (one line, naming the path) to replace a folder that is not a model of ours."""
     if not out_dir.exists() and not out_dir.is_symlink():
@@ -240,8 +278,8 @@ def save_model(
             _check_replaceable(out_dir)
             shutil.rmtree(out_dir)
         with _served_code() as code:
-            mlflow.pyfunc.save_model(
-                path=str(out_dir), **_model_kwargs(keras_path, meta_path, meta, example, code)
+            _save_pyfunc_with_keras(
+                str(out_dir), **_model_kwargs(keras_path, meta_path, meta, example, code)
             )
     return out_dir
 
@@ -252,12 +290,19 @@ def log_model(
     example: np.ndarray | None = None,
     name: str = "model",
 ) -> Any:
-    """Log an already-saved model directory to the active MLflow run as `name`."""
+    """Log an already-saved model directory to the active MLflow run as `name` (what
+    mlflow.pyfunc.log_model does, with the Keras flavor beside pyfunc)."""
+    from mlflow.models import Model
+
     model_dir = Path(model_dir)
     art = model_dir / "artifacts"
     with _served_code() as code:
         # The metadata as saved (it records the portable copy), not the caller's.
         saved = read_metadata(art / METADATA_FILE)
-        return mlflow.pyfunc.log_model(
-            name=name, **_model_kwargs(art / KERAS_FILE, art / METADATA_FILE, saved, example, code)
+        return Model.log(
+            artifact_path=None,
+            name=name,
+            flavor=_PYFUNC_WITH_KERAS,
+            flavor_name="pyfunc.ModelFromCode",  # what mlflow.pyfunc.log_model records
+            **_model_kwargs(art / KERAS_FILE, art / METADATA_FILE, saved, example, code),
         )

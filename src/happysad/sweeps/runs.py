@@ -37,6 +37,7 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
+from happysad.config import with_schemas
 from happysad.errors import (
     csv_row,
     redact,
@@ -165,7 +166,7 @@ def _sweep_overrides(task_overrides: list[str], with_preset: bool = True) -> lis
     return [o for o in out if o]
 
 
-def _sweep_params(config: DictConfig) -> dict[str, str]:
+def _sweep_params(config: DictConfig, trainer: DictConfig) -> dict[str, str]:
     """What defines the sweep: overrides, sweeper, launcher, search space, objective."""
     hydra = config.hydra
     sweeper, launcher = hydra.sweeper, hydra.launcher
@@ -175,8 +176,8 @@ def _sweep_params(config: DictConfig) -> dict[str, str]:
         "sweep.overrides": " ".join(readable_overrides(task)) or "(none)",
         "sweep.sweeper": _short_target(sweeper),
         "sweep.launcher": _short_target(launcher),
-        "objective": config.trainer.objective,
-        "objective_direction": config.trainer.objective_direction,
+        "objective": trainer.objective,
+        "objective_direction": trainer.objective_direction,
     }
     for key in ("n_jobs", "cpus_per_task", "timeout_min", "partition"):
         v = _select(launcher, key)
@@ -196,8 +197,19 @@ def _sweep_params(config: DictConfig) -> dict[str, str]:
     return {k: str(v)[:MAX_PARAM_LEN] for k, v in redact(params).items()}
 
 
+def _tracking_and_trainer(config: DictConfig) -> tuple[DictConfig, DictConfig]:
+    """The sweep's tracking and trainer settings, every key there: the config Hydra gives the
+    callback is as composed, not validated, and a user's YAML without `defaults: [schema]`
+    lacks keys. Read through the schemas, as every job reads them (config.validate)."""
+    filled = with_schemas(config, ("tracking", "trainer"))
+    return filled.tracking, filled.trainer
+
+
 def start_sweep(config: DictConfig) -> dict[str, Any]:
     """Prepare the store, open the parent run, write the sweep file; return the sweep state."""
+    tracking, trainer = _tracking_and_trainer(config)
+    # Read from Hydra's own config object: `${now:}` in the sweep dir resolves once per object
+    # (a cached resolver), and the launcher reads the same object for the jobs' folders.
     sweep_dir = Path(str(config.hydra.sweep.dir))
     sweep_dir.mkdir(parents=True, exist_ok=True)
     sweep_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
@@ -208,17 +220,16 @@ def start_sweep(config: DictConfig) -> dict[str, Any]:
         "sweep_dir": str(sweep_dir),
         "parent_run_id": None,
         "tracking_uri": None,
-        # Every tracking/trainer option starts from its schema (config.py): the keys exist.
-        "experiment": str(config.tracking.experiment),
-        "objective": str(config.trainer.objective),
-        "direction": str(config.trainer.objective_direction),
+        "experiment": str(tracking.experiment),
+        "objective": str(trainer.objective),
+        "direction": str(trainer.objective_direction),
         "started": time.time(),
         "fixed_overrides": [o for o in task if o not in swept],
     }
-    if config.tracking.enabled:
-        uri = str(config.tracking.uri)
+    if tracking.enabled:
+        uri = str(tracking.uri)
         client = mlflow_client(uri)
-        exp_id = ensure_experiment(client, state["experiment"], config.tracking.artifact_location)
+        exp_id = ensure_experiment(client, state["experiment"], tracking.artifact_location)
         name = " ".join(readable_overrides(_sweep_overrides(task))) or "multirun"
         run = client.create_run(
             exp_id,
@@ -228,11 +239,11 @@ def start_sweep(config: DictConfig) -> dict[str, Any]:
                 TAG_ROLE: "sweep",
                 TAG_SWEEP_ID: sweep_id,
                 TAG_SWEEP_DIR: str(sweep_dir),
-                **{str(k): str(v) for k, v in redact(dict(config.tracking.tags)).items()},
+                **{str(k): str(v) for k, v in redact(dict(tracking.tags)).items()},
             },
         )
         state.update(tracking_uri=uri, experiment_id=exp_id, parent_run_id=run.info.run_id)
-        params = _sweep_params(config)
+        params = _sweep_params(config, trainer)
         for k, v in params.items():
             client.log_param(run.info.run_id, k, v)
         with tempfile.TemporaryDirectory() as tmp:

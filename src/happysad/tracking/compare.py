@@ -23,6 +23,7 @@ from happysad.tracking.tracker import (  # noqa: F401  (compare reads what the t
     TAG_OVERRIDES_JSON,
     TAG_PARENT,
     TAG_ROLE,
+    TAG_RUN_DIR,
     TAG_RUN_NAME,
     TAG_SWEEP_ID,
     TAG_TRIAL,
@@ -40,7 +41,9 @@ DEFAULT_METRICS = (
     "fit_seconds",
 )
 _COUNT_METRICS = ("epochs_run",)
-# Params that only say where a run wrote its files: never a difference worth a column.
+# Params that only say where a run wrote its files: never a difference worth a column. Runs
+# logged since params leave out per-run paths (tracking/params.py) have none of them; runs in
+# older stores do, and their values that hold the run dir are compared without it.
 _RUN_SPECIFIC_KEYS = ("paths.run_dir", "tracking.run_name")
 
 
@@ -138,7 +141,8 @@ def varying_override_keys(runs: Sequence[RunInfo]) -> list[str]:
 
 
 def varying_params(runs: Sequence[RunInfo], exclude_prefixes: Iterable[str] = ()) -> list[str]:
-    """Params whose value differs between runs, except those that only name a run's folder."""
+    """Params whose value differs between runs, except those that only name a run's folder
+    (a value holding the run's own folder, its `happysad.run_dir` tag, is read without it)."""
     if len(runs) < 2:
         return []
     prefixes = tuple(f"{p}." for p in exclude_prefixes) + tuple(exclude_prefixes)
@@ -150,7 +154,7 @@ def varying_params(runs: Sequence[RunInfo], exclude_prefixes: Iterable[str] = ()
         values = []
         for r in runs:
             v = r.params.get(k)
-            run_dir = r.params.get("paths.run_dir")
+            run_dir = r.tags.get(TAG_RUN_DIR)
             if v is not None and run_dir and run_dir in v:
                 v = v.replace(run_dir, "<run_dir>")
             values.append(v)

@@ -45,6 +45,9 @@ TAG_INIT_FROM = "happysad.init_from"  # the model a warm start began from
 # config and the cluster, not choices; as params they would differ with data.batch_size and
 # take the compare view's parallel coordinates from the swept params.
 TAG_DISTRIBUTE = "happysad.distribute."
+# + n_train, n_val, n_test, n_rejected: facts of the data (images per split, files refused),
+# not measurements; as metrics the first of them took the compare view's default metric.
+TAG_DATA = "happysad.data."
 TAG_MODEL_NAME = "model_name"
 TAG_DATASET_FINGERPRINT = "dataset_fingerprint"
 TAG_CLASS_NAMES = "class_names"  # comma-separated, in label order
@@ -66,6 +69,15 @@ TAG_GIT_COMMIT = "mlflow.source.git.commit"
 # ?workflowType=machine_learning in the URL): its browser-wide setting wins over this tag.
 TAG_EXPERIMENT_KIND = "mlflow.experimentKind"
 EXPERIMENT_KIND = "custom_model_development"
+
+
+# MLflow's compare view (3.17) preselects, for its parallel coordinates, the first metric the
+# compared runs share, in the order the store returns them: the order in which each was first
+# logged (a SQLite store returns a run's metrics in insertion order). Each run logs this one
+# first, as NaN at step -1 ("not measured yet"), so that default is a test metric: its value at
+# step 0, when the run ends, is the latest (what tables, charts and the logged model show).
+COMPARE_METRIC = "test_accuracy"
+PENDING_STEP = -1
 
 
 def client(uri: str) -> Any:

@@ -379,7 +379,7 @@ def ensure_demo_data(cfg: DictConfig) -> None:
 def log_run_config(ctx: RunContext) -> None:
     """The resolved config as params and artifacts, and the state file `trainer.resume` reads."""
     from happysad.tracking.params import chosen_params
-    from happysad.tracking.tracker import TAG_DISTRIBUTE, flatten
+    from happysad.tracking.tracker import COMPARE_METRIC, PENDING_STEP, TAG_DISTRIBUTE, flatten
     from happysad.training.distribute import describe
     from happysad.training.resume import write_state
 
@@ -402,6 +402,8 @@ def log_run_config(ctx: RunContext) -> None:
     params = chosen_params(flatten(resolved), folders)
     tracker.log_params(params)
     tracker.set_tags({f"{TAG_DISTRIBUTE}{k}": str(v) for k, v in dist.items()})
+    if float(cfg.data.split.test) > 0:  # the first metric: the compare view's default (tracker.py)
+        tracker.log_metrics({COMPARE_METRIC: float("nan")}, step=PENDING_STEP)
     tracker.log_artifact(ctx.run_dir / "config_resolved.yaml", "config")
     tracker.log_artifacts(ctx.run_dir / ".hydra", "config/hydra")
 
@@ -413,7 +415,7 @@ def prepare_data(ctx: RunContext, class_names: list[str]) -> DataBundle:
     """Scan -> split -> decode (cached) -> arrays; the cleaning, split and face reports."""
     from happysad.data import scan, split
     from happysad.insight.artifacts import face_crop_notes
-    from happysad.tracking.tracker import TAG_CLASS_NAMES, TAG_DATASET_FINGERPRINT
+    from happysad.tracking.tracker import TAG_CLASS_NAMES, TAG_DATA, TAG_DATASET_FINGERPRINT
 
     cfg, tracker, d = ctx.cfg, ctx.tracker, ctx.cfg.data
     scanned = scan.scan_folder(
@@ -457,10 +459,8 @@ def prepare_data(ctx: RunContext, class_names: list[str]) -> DataBundle:
 
         by_split = {s: splits.fingerprint(s) for s in SPLITS}
         tracker.log_datasets(split_datasets(d.root, fingerprint, splits.counts(), by_split))
-    tracker.log_metrics(
-        {f"n_{s}": float(len(splits[s])) for s in SPLITS}
-        | {"n_rejected": float(len(scanned.rejected))}
-    )
+    counts = {f"n_{s}": len(splits[s]) for s in SPLITS} | {"n_rejected": len(scanned.rejected)}
+    tracker.set_tags({f"{TAG_DATA}{k}": str(v) for k, v in counts.items()})  # facts, not metrics
 
     prep = Preprocessing.from_data_config(d)
     loaded = _decode_splits(cfg, splits, prep)
