@@ -69,25 +69,33 @@ def test_a_model_the_prior_does_not_fit_is_left_as_built(name: str, shape: tuple
         np.testing.assert_array_equal(w.numpy(), b)
 
 
-def test_folders_default_to_the_prior_and_the_demo_to_scratch(compose) -> None:
+def test_faces_default_to_the_prior_folders_and_the_demo_to_scratch(compose) -> None:
+    """The face prior belongs to face tasks: data=faces starts from it (with the face crop and
+    face augmentation); a generic folder starts from random weights at the full rate."""
+    faces = compose(["data=faces", "data.root=/tmp"])
+    assert faces.model.init_from == "auto" and faces.model.prior_lr_scale == 0.3
+    assert faces.data.face_crop and faces.data.augment and faces.data.source == "folder"
     folder = compose(["data=folder", "data.root=/tmp"])
-    assert folder.model.init_from == "auto" and folder.model.prior_lr_scale == 0.3
+    assert folder.model.init_from is None and folder.model.prior_lr_scale == 1.0
+    assert not folder.data.face_crop and not folder.data.augment
     assert compose([]).model.init_from is None
-    assert compose(["data=folder", "data.root=/tmp", "init=scratch"]).model.init_from is None
+    assert compose(["data=faces", "data.root=/tmp", "init=scratch"]).model.init_from is None
+    assert compose(["data=folder", "data.root=/tmp", "init=prior"]).model.init_from == "auto"
     cfg = compose(["data=folder", "data.root=/tmp", "model.init_from=/some/run"])
     assert cfg.model.init_from == "/some/run"  # the command line wins over the group
 
 
 @pytest.mark.slow
 def test_a_folder_run_records_where_its_weights_started(demo_data: Path, tmp_path: Path) -> None:
-    """small_cnn on a folder starts from the prior: validation accuracy is high after one
-    epoch, and the run's tag says where the weights came from (models the prior does not fit
-    are covered above, without training)."""
+    """small_cnn on a folder with init=prior (data=faces' start) starts from the prior:
+    validation accuracy is high after one epoch, and the run's tag says where the weights came
+    from (models the prior does not fit are covered above, without training)."""
     out = tmp_path / "prior"
     res = run_cli(
         "happysad-train",
         *tiny_train_args(out, demo_data, "model=small_cnn", "data.image_size=[64,64]"),
         "trainer.epochs=1",
+        "init=prior",
     )
     assert res.returncode == 0, res.stderr[-3000:]
     client = MlflowClient(f"sqlite:///{out / 'mlflow.db'}")
