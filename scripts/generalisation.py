@@ -76,7 +76,7 @@ def _bin(name: str) -> str:
 
 
 SUBTLE_STYLE = {"cues": 0.0, "subtle": 1.0}  # the demo's drawing, every mouth barely curved
-ALL_SETS = ("in_dist", "shifted", "subtle", "alt", "pil", "sketch")
+ALL_SETS = ("in_dist", "shifted", "subtle", "alt", "pil", "sketch", "blind")
 
 
 def make_sets(
@@ -96,9 +96,11 @@ def make_sets(
         "pil": lambda p: pil_faces.generate(p, per_class, image_size, seed=seed + 3),
     }
     try:
+        import blind_faces  # held out: written after the demo defaults were frozen
         import sketch_faces
 
         makers["sketch"] = lambda p: sketch_faces.generate(p, per_class, image_size, seed + 5)
+        makers["blind"] = lambda p: blind_faces.generate(p, per_class, image_size, seed + 6)
     except ImportError:
         pass
     return {n: makers[n](out / "sets" / n) for n in names if n in makers}
