@@ -602,7 +602,8 @@ def test_predict_and_serving_crop_faces_and_explain(trained_insight: Path, tmp_p
     loaded = load_model(str(model_dir))
     prep = loaded.metadata.preprocessing
     assert prep.face_crop
-    p_cropped = float(loaded.model.predict(preprocess_file(str(face), prep)[None], verbose=0)[0, 0])
+    raw = loaded.model.predict(preprocess_file(str(face), prep)[None], verbose=0)[:, 0]
+    p_cropped = float(loaded.metadata.calibrate(raw)[0])  # with the model's temperature
     assert rows[0]["probabilities"]["sad"] == pytest.approx(p_cropped, abs=1e-5)
     served = mlflow.pyfunc.load_model(str(model_dir)).predict(
         pd.DataFrame({"image_b64": [base64.b64encode(face.read_bytes()).decode()]})

@@ -657,13 +657,16 @@ def test_compare_reads_an_older_runs_paths_without_its_run_dir() -> None:
 
 
 def test_a_tracking_yaml_without_the_schema_still_gets_the_sweeps_parent_run(
-    compose, tmp_path: Path
+    compose, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A user's tracking (and trainer) YAML that does not start from `schema` lacks keys
     (enabled, tags, artifact_location, objective...): the sweep reads their defaults from the
     schemas, as each job does, and still opens the parent run."""
     from happysad.sweeps.runs import SWEEP_FILE, finish_sweep, start_sweep
     from happysad.tracking.tracker import TAG_ROLE
+
+    # artifact_location null: MLflow's own default, ./mlruns of the working directory
+    monkeypatch.chdir(tmp_path)
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     cfg = compose([f"paths.output_dir={tmp_path}"], hydra_cfg=True)
