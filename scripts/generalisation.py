@@ -9,8 +9,15 @@ CLI, then evaluates it on two fresh sets the training never saw:
 - ``alt``: faces from an independent generator (scripts/alt_faces.py) that shares no drawing
   code or geometry with the demo's, so the check cannot pass by memorising one routine;
 - ``pil``: faces from a third generator (scripts/pil_faces.py: Pillow emoji, doodles and
-  avatars), written after the demo's wide variety and never used to choose anything but the
-  final report: the held-out check.
+  avatars), written after the demo's wide variety;
+- ``subtle``: the demo's drawing with every mouth barely curved and no cues (the hard cases);
+- ``sketch``: scripts/sketch_faces.py, written from a description of happy and sad faces
+  without reading any other generator (used while choosing the version-3 defaults);
+- ``blind``: scripts/blind_faces.py, written the same way *after* those defaults were frozen:
+  report only, never to choose anything.
+
+Every set reports accuracy, per-class recall and ECE (and the ECE without the model's
+temperature when it has one).
 
 ``--vary-data`` trains each seed on its own demo data set (``data.demo.seed`` = the seed), so
 the spread covers independently made training sets, not only initialisations.

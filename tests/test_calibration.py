@@ -179,8 +179,8 @@ def test_model_calibration_is_validated_naming_the_key() -> None:
     from happysad.config import validate
     from happysad.errors import ConfigError
 
-    assert validate(api.compose([])).model.calibration == "temperature"  # the default
-    assert validate(api.compose(["model.calibration=none"])).model.calibration == "none"
+    assert validate(api.compose([])).model.calibration == "none"  # the default
+    assert validate(api.compose(["model.calibration=temperature"])).model.calibration
     with pytest.raises(ConfigError) as info:
         validate(api.compose(["model.calibration=platt"]))
     msg = str(info.value)
