@@ -10,6 +10,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import cv2
 import numpy as np
@@ -288,6 +289,34 @@ def poisoned_env(tmp_path: Path, names: tuple[str, ...]) -> tuple[dict[str, str]
     # Keep an inherited PYTHONPATH (e.g. a worktree's src/ ahead of an editable install).
     inherited = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     return {"PYTHONPATH": os.pathsep.join([str(poison), str(ROOT), *inherited])}, marker
+
+
+# Runs in the subprocess: MLflow loads the model folder and predicts a JSON request.
+PYFUNC_PREDICT = """
+import sys, pandas as pd, mlflow
+frame = pd.read_json(sys.argv[2], orient="split")
+print(mlflow.pyfunc.load_model(sys.argv[1]).predict(frame).to_json(orient="records"))
+"""
+
+
+def pyfunc_rows_without_tensorflow(model_dir: Path, frame: Any, tmp_path: Path) -> list[dict]:
+    """The served model's answer to `frame` (a DataFrame) in a process where importing
+    TensorFlow or Keras fails (and would leave a marker): the portable path, proven TF-free."""
+    import json
+
+    request = tmp_path / "request.json"
+    request.write_text(frame.to_json(orient="split"))
+    env, marker = poisoned_env(tmp_path, ("tensorflow", "keras"))
+    res = subprocess.run(
+        [sys.executable, "-c", PYFUNC_PREDICT, str(model_dir), str(request)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**CLI_ENV, **env},
+    )
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert not marker.exists()
+    return json.loads(res.stdout)
 
 
 def no_tensorflow_env(tmp_path: Path) -> tuple[dict[str, str], Path]:

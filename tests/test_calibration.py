@@ -297,22 +297,12 @@ def test_a_loaded_model_answers_its_calibrated_probabilities(
         assert pred.probability == pytest.approx(max(full), abs=1e-6)
 
 
-PYFUNC_PREDICT = """
-import sys, pandas as pd, mlflow
-frame = pd.read_json(sys.argv[2], orient="split")
-print(mlflow.pyfunc.load_model(sys.argv[1]).predict(frame).to_json(orient="records"))
-"""
-
-
 @pytest.mark.parametrize("kind", ["sigmoid", "softmax"])
 def test_the_served_model_answers_calibrated_probabilities_on_both_engines(
     calibrated: dict, kind: str, tmp_path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The MLflow pyfunc: its ONNX engine in a process where TensorFlow cannot be imported,
     and its Keras engine (HAPPYSAD_RUNTIME=keras), both equal to calibrating the raw graph."""
-    import json
-    import subprocess
-    import sys
 
     import cv2
     import mlflow
@@ -322,7 +312,7 @@ def test_the_served_model_answers_calibrated_probabilities_on_both_engines(
     from happysad.evaluate import apply_temperature
     from happysad.serving.packaging import encode_image_b64
 
-    from .conftest import CLI_ENV, poisoned_env
+    from .conftest import pyfunc_rows_without_tensorflow
 
     rgb = [cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB) for p in calibrated["images"]]
     frame = pd.DataFrame({"image_b64": [encode_image_b64(x) for x in rgb]})
@@ -333,19 +323,7 @@ def test_the_served_model_answers_calibrated_probabilities_on_both_engines(
     want = apply_temperature(raw.astype(np.float64), TEMPERATURES[kind])
     want = np.stack([1 - want, want], axis=1) if kind == "sigmoid" else want
 
-    request = tmp_path / "request.json"
-    request.write_text(frame.to_json(orient="split"))
-    env, marker = poisoned_env(tmp_path, ("tensorflow", "keras"))
-    res = subprocess.run(
-        [sys.executable, "-c", PYFUNC_PREDICT, str(calibrated[kind]), str(request)],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env={**CLI_ENV, **env},
-    )
-    assert res.returncode == 0, res.stderr[-2000:]
-    assert not marker.exists()
-    onnx_rows = json.loads(res.stdout)
+    onnx_rows = pyfunc_rows_without_tensorflow(calibrated[kind], frame, tmp_path)
     monkeypatch.setenv("HAPPYSAD_RUNTIME", "keras")
     keras_rows = mlflow.pyfunc.load_model(str(calibrated[kind])).predict(frame)
     for rows in (pd.DataFrame(onnx_rows), keras_rows):

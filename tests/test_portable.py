@@ -16,7 +16,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from .conftest import CLI_ENV, ROOT, model_preset, poisoned_env, run_cli, write_image
+from .conftest import (
+    CLI_ENV,
+    ROOT,
+    model_preset,
+    poisoned_env,
+    pyfunc_rows_without_tensorflow,
+    run_cli,
+    write_image,
+)
 
 N_IMAGES = 36
 SIZE = 32
@@ -203,16 +211,6 @@ def test_a_portable_entry_pointing_outside_the_model_is_refused(
         api.load(str(bad))
 
 
-# Runs in the subprocess: MLflow loads the model folder and predicts; TF cannot be imported.
-PYFUNC_PREDICT = """
-import json, sys
-import mlflow, pandas as pd
-frame = pd.read_json(sys.argv[2], orient="split")
-out = mlflow.pyfunc.load_model(sys.argv[1]).predict(frame)
-print(out.to_json(orient="records"))
-"""
-
-
 def test_the_pyfunc_answers_where_tensorflow_cannot_be_imported(
     models: dict[str, Path], images: list[Path], tmp_path: Path
 ) -> None:
@@ -223,19 +221,7 @@ def test_the_pyfunc_answers_where_tensorflow_cannot_be_imported(
 
     rgb = cv2.cvtColor(cv2.imread(str(images[0])), cv2.COLOR_BGR2RGB)
     frame = pd.DataFrame({"image_b64": [encode_image_b64(rgb), "not base64!"]})
-    request = tmp_path / "request.json"
-    request.write_text(frame.to_json(orient="split"))
-    env, marker = poisoned_env(tmp_path, ("tensorflow", "keras"))
-    res = subprocess.run(
-        [sys.executable, "-c", PYFUNC_PREDICT, str(models["softmax"]), str(request)],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env={**CLI_ENV, **env},
-    )
-    assert res.returncode == 0, res.stderr[-2000:]
-    assert not marker.exists()
-    rows = json.loads(res.stdout)
+    rows = pyfunc_rows_without_tensorflow(models["softmax"], frame, tmp_path)
     assert rows[0]["class_name"] in {"red", "green", "blue"} and rows[0]["error"] == ""
     assert rows[1]["class_name"] == "" and "base64" in rows[1]["error"]
 
