@@ -51,6 +51,8 @@ def make_digits(out: Path, size: int = 64) -> Path:
     marker = out / "DIGITS.json"
     if marker.exists():
         return out
+    if out.exists() and any(out.iterdir()):  # never write over what is there
+        raise FileExistsError(f"{out} is not empty and holds no digits set of this script")
     digits = load_digits()
     for i, (img, label) in enumerate(zip(digits.images, digits.target, strict=True)):
         grey = np.clip(img * (255.0 / 16.0), 0, 255).astype(np.uint8)

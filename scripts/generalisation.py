@@ -131,7 +131,8 @@ def train_variant(out: Path, name: str, overrides: list[str], seed: int) -> Path
         sys.stderr.write(res.stdout[-3000:] + res.stderr[-5000:])
         raise SystemExit(f"training {name} failed (exit {res.returncode})")
     print(f"trained {name} seed {seed} in {time.time() - t0:.0f} s", file=sys.stderr)
-    return next(run_root.rglob("model/MLmodel")).parent.parent
+    newest = max(run_root.rglob("model/MLmodel"), key=lambda p: p.stat().st_mtime)
+    return newest.parent.parent  # this run's, when an earlier one trained into the same --out
 
 
 def evaluate(run_dir: Path, sets: dict[str, Path]) -> dict[str, float]:

@@ -459,3 +459,14 @@ def test_without_a_validation_split_the_stage_warns_once_and_keeps_t_1(
     ]
     assert got.metrics() == {"calibration_temperature": 1.0}
     assert Calibration().record() is None and Calibration().metrics() == {}  # none
+
+
+def test_constant_or_non_finite_predictions_have_no_temperature_to_fit() -> None:
+    """Nothing to fit is said as such (one ValueError the calibrate stage turns into a warning
+    and T = 1), not as 'every prediction right'."""
+    from happysad.evaluate import fit_temperature
+
+    with pytest.raises(ValueError, match="every prediction is the same"):
+        fit_temperature(np.array([0, 1, 0, 1]), np.full(4, 0.5))
+    with pytest.raises(ValueError, match="non-finite"):
+        fit_temperature(np.array([0, 1]), np.array([np.nan, 0.3]))

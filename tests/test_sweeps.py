@@ -689,3 +689,11 @@ def test_a_tracking_yaml_without_the_schema_still_gets_the_sweeps_parent_run(
     assert json.loads(sweep_file.read_text())["direction"] == "maximize"
     finish_sweep(state, completed=True)  # no trial ran: the parent ends FAILED, not RUNNING
     assert _client(tmp_path).get_run(state["parent_run_id"]).info.status == "FAILED"
+
+
+def test_compare_prints_a_metric_not_measured_yet_as_a_dash() -> None:
+    """test_accuracy is NaN until a run is evaluated (the compare view's placeholder, step -1):
+    happysad-compare shows '-' for it, as for a metric never logged."""
+    assert compare._fmt_metric(float("nan"), "test_accuracy") == "-"
+    assert compare._fmt_metric(None) == "-"
+    assert compare._fmt_metric(0.5, "test_accuracy") == "0.5000"

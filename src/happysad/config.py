@@ -62,7 +62,8 @@ class DemoConf:
     n_corrupt: int = 4  # corrupt files planted to exercise the cleaning report
     # wide: every nuisance drawn from a broad family (head shapes, line drawings, cluttered and
     # textured backgrounds, shading, thin or subtle mouths, grey and low-res images), so models
-    # hold up on faces drawn by other code (docs/generalisation.md); classic: the version-1 look.
+    # hold up on faces drawn by other code (docs/generalisation.md); classic: the version-1
+    # drawing (with data.demo.subtle's share of barely curved mouths, as the wide one).
     variety: str = "wide"
     cues: float = 0.3  # wide: share of faces with a second cue (eyes, brows, tear; both classes)
     # share of barely curved mouths (both classes alike): 0.12 gave the most balanced errors

@@ -178,6 +178,8 @@ def fit_temperature(
         raise ValueError(f"labels outside 0..{n_out - 1}")
     logits = _logits(probs)
     lo, hi = np.log(bounds[0]), np.log(bounds[1])
+    if np.ptp([_nll(y, logits, t) for t in (bounds[0], 1.0, bounds[1])]) < 1e-12:
+        raise ValueError("every prediction is the same: the NLL does not depend on T")
     ratio = (np.sqrt(5.0) - 1.0) / 2.0
     a, b = lo + (1 - ratio) * (hi - lo), lo + ratio * (hi - lo)
     fa, fb = _nll(y, logits, np.exp(a)), _nll(y, logits, np.exp(b))

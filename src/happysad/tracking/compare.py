@@ -201,8 +201,8 @@ def best_run(runs: Sequence[RunInfo], metric: str, direction: str) -> RunInfo | 
 
 
 def _fmt_metric(v: float | None, name: str = "") -> str:
-    if v is None or not isinstance(v, int | float):
-        return "-"
+    if v is None or not isinstance(v, int | float) or not math.isfinite(v):
+        return "-"  # not logged, or not measured yet (test_accuracy's NaN placeholder)
     if float(v).is_integer() and (name in _COUNT_METRICS or name.startswith("n_")):
         return str(int(v))
     return f"{v:.4f}"

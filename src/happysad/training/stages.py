@@ -379,7 +379,7 @@ def ensure_demo_data(cfg: DictConfig) -> None:
 def log_run_config(ctx: RunContext) -> None:
     """The resolved config as params and artifacts, and the state file `trainer.resume` reads."""
     from happysad.tracking.params import chosen_params
-    from happysad.tracking.tracker import COMPARE_METRIC, PENDING_STEP, TAG_DISTRIBUTE, flatten
+    from happysad.tracking.tracker import TAG_DISTRIBUTE, flatten
     from happysad.training.distribute import describe
     from happysad.training.resume import write_state
 
@@ -402,8 +402,6 @@ def log_run_config(ctx: RunContext) -> None:
     params = chosen_params(flatten(resolved), folders)
     tracker.log_params(params)
     tracker.set_tags({f"{TAG_DISTRIBUTE}{k}": str(v) for k, v in dist.items()})
-    if float(cfg.data.split.test) > 0:  # the first metric: the compare view's default (tracker.py)
-        tracker.log_metrics({COMPARE_METRIC: float("nan")}, step=PENDING_STEP)
     tracker.log_artifact(ctx.run_dir / "config_resolved.yaml", "config")
     tracker.log_artifacts(ctx.run_dir / ".hydra", "config/hydra")
 
@@ -415,7 +413,13 @@ def prepare_data(ctx: RunContext, class_names: list[str]) -> DataBundle:
     """Scan -> split -> decode (cached) -> arrays; the cleaning, split and face reports."""
     from happysad.data import scan, split
     from happysad.insight.artifacts import face_crop_notes
-    from happysad.tracking.tracker import TAG_CLASS_NAMES, TAG_DATA, TAG_DATASET_FINGERPRINT
+    from happysad.tracking.tracker import (
+        COMPARE_METRIC,
+        PENDING_STEP,
+        TAG_CLASS_NAMES,
+        TAG_DATA,
+        TAG_DATASET_FINGERPRINT,
+    )
 
     cfg, tracker, d = ctx.cfg, ctx.tracker, ctx.cfg.data
     scanned = scan.scan_folder(
@@ -461,6 +465,8 @@ def prepare_data(ctx: RunContext, class_names: list[str]) -> DataBundle:
         tracker.log_datasets(split_datasets(d.root, fingerprint, splits.counts(), by_split))
     counts = {f"n_{s}": len(splits[s]) for s in SPLITS} | {"n_rejected": len(scanned.rejected)}
     tracker.set_tags({f"{TAG_DATA}{k}": str(v) for k, v in counts.items()})  # facts, not metrics
+    if len(splits.test) and not ctx.resuming:  # the first metric: the compare view's default
+        tracker.log_metrics({COMPARE_METRIC: float("nan")}, step=PENDING_STEP)  # (tracker.py)
 
     prep = Preprocessing.from_data_config(d)
     loaded = _decode_splits(cfg, splits, prep)
@@ -630,7 +636,12 @@ def fit(
     log.info("trained to epoch %d in %.1f s", epochs_run, seconds)
     final = _final_epoch(callbacks, epochs_run)
     if final != epochs_run:
-        log.info("final weights: epoch %d's (the best val_loss, restored by EarlyStopping)", final)
+        monitor = next(
+            (c.monitor for c in callbacks if isinstance(c, keras.callbacks.EarlyStopping)), "?"
+        )
+        log.info(
+            "final weights: epoch %d's (the best %s, restored by EarlyStopping)", final, monitor
+        )
     ctx.tracker.log_artifact(ctx.run_dir / HISTORY_FILE)
     return FitResult(history, epochs_run, restored, seconds, final)
 
@@ -678,6 +689,9 @@ def calibrate(ctx: RunContext, model: keras.Model, data: DataBundle) -> Calibrat
         log.warning("model.calibration=%s: no validation split to fit on; T = 1", method)
         return Calibration(method)
     probs = _predict(ctx, model, x_val)
+    if not np.isfinite(probs).all():
+        log.warning("model.calibration=%s: non-finite validation probabilities; T = 1", method)
+        return Calibration(method)
     before = expected_calibration_error(y_val, probs)
     try:
         t = fit_temperature(y_val, probs)
