@@ -9,6 +9,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # MLflow's artifact progress bars flood logs and CI output.
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
+# The `model` argument of happysad-predict, -eval and -export: every source loading accepts.
+MODEL_HELP = (
+    "model folder, run dir, runs:/<id>/model, models:/<name>/<version> or models:/<name>@<alias>"
+)
+
 
 def model_command_start(threshold: float | None, batch_size: int, verbose: bool) -> int | None:
     """What happysad-predict and happysad-eval do before any work: check --threshold and

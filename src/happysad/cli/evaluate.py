@@ -13,7 +13,7 @@ import argparse
 import json
 import sys
 
-from happysad.cli import model_command_start
+from happysad.cli import MODEL_HELP, model_command_start
 from happysad.errors import (
     HappysadError,
     redact_text,
@@ -27,8 +27,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument(
         "model",
-        help="model folder, run dir, runs:/<id>/model, models:/<name>/<version> "
-        "or models:/<name>@<alias>",
+        help=MODEL_HELP,
     )
     p.add_argument("data_root", help="folder with one sub-folder per class")
     p.add_argument(

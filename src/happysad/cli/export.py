@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from happysad.cli import MODEL_HELP
 from happysad.errors import HappysadError, first_line, redact_text
 from happysad.tracking import short_http_timeouts
 
@@ -36,8 +37,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument(
         "model",
-        help="model folder, run dir, runs:/<id>/model, models:/<name>/<version> "
-        "or models:/<name>@<alias>",
+        help=MODEL_HELP,
     )
     p.add_argument(
         "out", help="file to write (onnx, litert) or folder (saved_model); must not exist"

@@ -19,7 +19,7 @@ import json
 import sys
 from typing import Any
 
-from happysad.cli import model_command_start
+from happysad.cli import MODEL_HELP, model_command_start
 from happysad.errors import (
     HappysadError,
     redact_text,
@@ -34,8 +34,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument(
         "model",
-        help="model folder, run dir, runs:/<id>/model, models:/<name>/<version> "
-        "or models:/<name>@<alias>",
+        help=MODEL_HELP,
     )
     p.add_argument("inputs", nargs="+", help="image files, folders, or glob patterns")
     p.add_argument("--json", action="store_true", help="print one JSON object per line instead")
