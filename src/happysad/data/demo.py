@@ -28,17 +28,19 @@ import numpy as np
 from happysad.config import DemoConf
 from happysad.data.progress import Progress
 
-VERSION = 3
+VERSION = 4
 """Bump whenever the drawing changes, so ``ensure_demo_dataset`` never reuses stale images.
 
 2: the ``wide`` variety (domain randomisation) became the default.
 3: cues drawn for both classes alike (each kind has a happy and a sad form, a tear is drawn on
-either), and the share of subtle mouths is ``data.demo.subtle``."""
+either), and the share of subtle mouths is ``data.demo.subtle``.
+4: a share ``data.demo.faint`` of wide mouths is drawn close to the skin's tone."""
 
 MARKER = "DEMO_DATASET.json"
 CLASSES: tuple[str, str] = ("happy", "sad")
 
 _SUBTLE_K = (0.04, 0.15)  # sag / half-width of a subtle mouth: correctly signed, barely curved
+_FAINT_ALPHA = (0.35, 0.7)  # a faint mouth's colour: this far from the skin towards the ink
 _PNG_FRACTION = 0.3  # the rest are JPEG, so both decoders are exercised
 _TRUNCATE_FRACTION = 0.4
 _SHIFT = 4  # cv2 fixed-point bits: sub-pixel geometry keeps small faces smooth
@@ -56,6 +58,7 @@ _DEFAULT_STYLE: dict[str, Any] = {
     "variety": DemoConf.variety,
     "cues": DemoConf.cues,
     "subtle": DemoConf.subtle,
+    "faint": DemoConf.faint,
 }
 # The default sizes are the config's (config.DemoConf, data.demo.*): written once, so
 # `make demo-data`, scripts/make_demo_data.py and `make train` generate the same set.
@@ -104,6 +107,7 @@ class _Style:
     variety: str
     cues: float
     subtle: float
+    faint: float
 
 
 def _range(key: str, value: Any, lo: float, hi: float) -> tuple[float, float]:
@@ -149,6 +153,7 @@ def _resolve_style(style: dict | None) -> _Style:
         variety=str(s["variety"]),
         cues=_scalar("cues", s["cues"], 0.0, 1.0),
         subtle=_scalar("subtle", s["subtle"], 0.0, 1.0),
+        faint=_scalar("faint", s["faint"], 0.0, 1.0),
     )
 
 
@@ -389,6 +394,7 @@ def _render_face(
         "hard": hard,
         "curvature": float(sag / hw),  # > 0 smile, < 0 frown (image y points down)
         "mouth": curve,  # (25, 2) pixel coordinates of the mouth curve
+        "faint": False,  # the classic variety draws no faint mouths
     }
     return _degrade(rng, img, st), meta
 
@@ -490,10 +496,13 @@ def _wide_mouth(
     colour,
     lw: float,
     subtle: float,
-) -> tuple[np.ndarray, float, bool]:
-    """A smile or frown of any width, depth, thickness and profile: (curve, sag/hw, hard).
-    A share ``subtle`` of mouths is barely curved: what separates a faint smile from a faint
-    frown is the model's hardest lesson, and both classes get the same share of it."""
+    faint_colour: tuple[int, int, int] | None,
+) -> tuple[np.ndarray, float, bool, bool]:
+    """A smile or frown of any width, depth, thickness and profile: (curve, sag/hw, hard,
+    faint). A share ``subtle`` of mouths is barely curved: what separates a slight smile from
+    a slight frown is the model's hardest lesson, and both classes get the same share of it.
+    ``faint_colour`` (when given) replaces ``colour`` unless the mouth is barely curved: a
+    mouth both faint and flat is one a person could not call either."""
     hw = rx * rng.uniform(0.25, 0.6)
     my = ry * rng.uniform(0.3, 0.6)
     hard = bool(rng.random() < subtle)
@@ -504,6 +513,9 @@ def _wide_mouth(
     teeth = rng.random() < 0.5
     if open_mouth:
         k = max(k, 0.45)
+    faint = faint_colour is not None and not hard
+    if faint:
+        colour = faint_colour
     sag = (1.0 if happy else -1.0) * k * hw
     xs = np.linspace(-hw, hw, 25)
     ys = my + sag * (1 - np.abs(xs / hw) ** q) - sag / 2
@@ -517,7 +529,7 @@ def _wide_mouth(
         cv2.polylines(cv.img, [_pts(curve)], True, colour, max(1, thick // 2), aa, _SHIFT)
     else:
         cv2.polylines(cv.img, [_pts(curve)], False, colour, thick, aa, _SHIFT)
-    return curve, float(sag / hw), hard
+    return curve, float(sag / hw), hard, faint
 
 
 def _wide_cues(
@@ -592,12 +604,21 @@ def _render_wide(
         if line or rng.random() < 0.3
         else _pick(rng, _LIGHT_MOUTH if dark_face else _DARK_MOUTH, jitter=10)
     )
+    # Faint: the mouth's colour pulled towards the skin (low contrast), either class. Faces
+    # drawn elsewhere often have dark mouths on dark skin or pale ones on pale skin; a model
+    # that never saw one reads the missing frown as a smile (version 3: sad recall 0.87 on
+    # scripts/alt_faces.py, happy 0.98; docs/generalisation.md).
+    faint, alpha = rng.random() < st.faint, rng.uniform(*_FAINT_ALPHA)
+    skin_a = np.asarray(skin, np.float64)
+    faint_colour = _col(skin_a + alpha * (np.asarray(mouth_col, np.float64) - skin_a))
     _wide_head(rng, cv, rx, ry, skin, ink, lw, line)
     eye_rng = np.random.default_rng(rng.integers(1 << 32))  # eyes: as many draws as they like
     ey, ery, ex, er = _draw_eyes(eye_rng, cv, rx, ry, skin, ink, lw)
     geo = {"ex": ex, "ey": ey, "er": max(er, ery), "rx": rx, "skin": skin}
     _wide_cues(rng, cv, happy, geo, ink, lw, st.cues)
-    curve, curvature, hard = _wide_mouth(rng, cv, happy, rx, ry, mouth_col, lw, st.subtle)
+    curve, curvature, hard, faint = _wide_mouth(
+        rng, cv, happy, rx, ry, mouth_col, lw, st.subtle, faint_colour if faint else None
+    )
     out = _degrade(rng, cv.img, st)
     if rng.random() < 0.15:  # grey
         out = np.repeat(cv2.cvtColor(out, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
@@ -606,7 +627,7 @@ def _render_wide(
         out = cv2.resize(
             cv2.resize(out, (small, small), interpolation=cv2.INTER_AREA), (size, size)
         )
-    return out, {"hard": hard, "curvature": curvature, "mouth": curve}
+    return out, {"hard": hard, "curvature": curvature, "mouth": curve, "faint": faint}
 
 
 def _encode(rng: np.random.Generator, rgb: np.ndarray, ext: str) -> bytes:

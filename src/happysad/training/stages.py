@@ -370,6 +370,7 @@ def ensure_demo_data(cfg: DictConfig) -> None:
                 "variety": str(d.demo.variety),
                 "cues": float(d.demo.cues),
                 "subtle": float(d.demo.subtle),
+                "faint": float(d.demo.faint),
             },
         )
     except (ValueError, FileExistsError) as err:
