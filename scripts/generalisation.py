@@ -14,7 +14,9 @@ CLI, then evaluates it on two fresh sets the training never saw:
 - ``sketch``: scripts/sketch_faces.py, written from a description of happy and sad faces
   without reading any other generator (used while choosing the version-3 defaults);
 - ``blind``: scripts/blind_faces.py, written the same way *after* those defaults were frozen:
-  report only, never to choose anything.
+  report only, never to choose anything (its version-3 results were then seen);
+- ``holdout``: scripts/holdout_faces.py, written the same way while the version-4 defaults
+  were chosen and first run after they were frozen: report only.
 
 Every set reports accuracy, per-class recall and ECE (and the ECE without the model's
 temperature when it has one).
@@ -83,7 +85,7 @@ def _bin(name: str) -> str:
 
 
 SUBTLE_STYLE = {"cues": 0.0, "subtle": 1.0}  # the demo's drawing, every mouth barely curved
-ALL_SETS = ("in_dist", "shifted", "subtle", "alt", "pil", "sketch", "blind")
+ALL_SETS = ("in_dist", "shifted", "subtle", "alt", "pil", "sketch", "blind", "holdout")
 
 
 def make_sets(
@@ -103,11 +105,13 @@ def make_sets(
         "pil": lambda p: pil_faces.generate(p, per_class, image_size, seed=seed + 3),
     }
     try:
-        import blind_faces  # held out: written after the demo defaults were frozen
+        import blind_faces  # held out: written after the version-3 defaults were frozen
+        import holdout_faces  # held out: first run after the version-4 defaults were frozen
         import sketch_faces
 
         makers["sketch"] = lambda p: sketch_faces.generate(p, per_class, image_size, seed + 5)
         makers["blind"] = lambda p: blind_faces.generate(p, per_class, image_size, seed + 6)
+        makers["holdout"] = lambda p: holdout_faces.generate(p, per_class, image_size, seed + 7)
     except ImportError:
         pass
     return {n: makers[n](out / "sets" / n) for n in names if n in makers}

@@ -203,7 +203,7 @@ def test_faint_mouths_come_in_both_classes_alike_with_less_contrast() -> None:
     faint = lower = 0
     for seed in range(40):
         plain = {"noise": 0.0, "faint": 0.0}
-        (h1, h_meta), (s1, s_meta) = _pair(seed, {"noise": 0.0, "faint": 1.0}, size=128)
+        (h1, h_meta), (_, s_meta) = _pair(seed, {"noise": 0.0, "faint": 1.0}, size=128)
         (h0, h0_meta), _ = _pair(seed, plain, size=128)
         assert h_meta["faint"] == s_meta["faint"] == (not h_meta["hard"]), seed
         assert not h0_meta["faint"]

@@ -639,6 +639,12 @@ def test_generalisation_check_reports_both_accuracies(tmp_path: Path) -> None:
     # The third set comes from the independent generator, not the demo's.
     assert (tmp_path / "sets" / "alt" / ".alt_faces").is_file()
     assert not (tmp_path / "sets" / "alt" / "DEMO_DATASET.json").exists()
+    for held_out, marker_file in (
+        ("blind", ".blind_faces.json"),
+        ("holdout", "HOLDOUT_FACES.json"),
+    ):
+        assert all(r[f"{held_out}_n"] == 20 for r in results)
+        assert (tmp_path / "sets" / held_out / marker_file).is_file()
     marker = json.loads((tmp_path / "sets" / "shifted" / "DEMO_DATASET.json").read_text())
     assert marker["args"]["style"]["palette"] == "alt"  # drawn differently, other seed
     assert (
