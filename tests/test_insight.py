@@ -196,6 +196,31 @@ def test_generalisation_script_variants_are_valid_configs(compose) -> None:
         validate(compose(overrides))
 
 
+def test_emoji_set_copies_the_listed_faces_and_refuses_what_it_should(tmp_path: Path) -> None:
+    """scripts/emoji_set.py on a stand-in for the npm packages: every listed face lands in its
+    class folder, a missing image or a non-empty output folder is a one-line error (exit 2)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import emoji_set
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    modules = tmp_path / "node_modules"
+    for vendor in emoji_set.VENDORS:
+        src = modules / f"emoji-datasource-{vendor}" / "img" / vendor / "64"
+        for code in emoji_set.HAPPY + emoji_set.SAD:
+            write_image(src / f"{code}.png", np.full((8, 8, 3), 200, np.uint8))
+    out = tmp_path / "emoji"
+    assert emoji_set.main([str(modules), str(out)]) == 0
+    happy, sad = sorted((out / "happy").iterdir()), sorted((out / "sad").iterdir())
+    assert len(happy) == 4 * len(emoji_set.HAPPY) and len(sad) == 4 * len(emoji_set.SAD)
+    assert (out / "sad" / "apple_1f641.png").is_file()  # slightly frowning face
+    assert not set(emoji_set.HAPPY) & set(emoji_set.SAD)
+    assert emoji_set.main([str(modules), str(out)]) == 2  # not empty: nothing overwritten
+    (modules / "emoji-datasource-google" / "img" / "google" / "64" / "1f622.png").unlink()
+    assert emoji_set.main([str(modules), str(tmp_path / "partial")]) == 2
+    assert not (tmp_path / "partial").exists()  # checked before anything is copied
+
+
 # --------------------------------------------------------------------------- augmentation
 
 
