@@ -404,7 +404,7 @@ def test_optuna_preset_composes_with_the_objective_direction(compose) -> None:
     assert sw.direction == "minimize"  # follows trainer.objective_direction
     assert cfg.model.name == "small_cnn"
     keys = set(sw.params)
-    assert {"optimizer.lr", "model.layers.16.rate", "data.batch_size", "data.image_size"} <= keys
+    assert {"optimizer.lr", "model.layers.20.rate", "data.batch_size", "data.image_size"} <= keys
     # Every searched layer index exists in the model and holds the field it searches.
     for key in keys:
         if key.startswith("model.layers."):
@@ -449,7 +449,7 @@ def test_search_space_expressions_map_to_optuna_distributions() -> None:
     space, fixed = parse_search_space(
         [
             "optimizer.lr=tag(log, interval(1e-4, 1e-2))",
-            "model.layers.16.rate=interval(0.0, 0.5)",
+            "model.layers.20.rate=interval(0.0, 0.5)",
             "data.batch_size=choice(16, 32)",
             "data.image_size=choice([48,48], [64,64])",
             "trainer.epochs=range(2, 11, 4)",
@@ -459,7 +459,7 @@ def test_search_space_expressions_map_to_optuna_distributions() -> None:
         ]
     )
     assert space["optimizer.lr"] == FloatDistribution(1e-4, 1e-2, log=True)
-    assert space["model.layers.16.rate"] == FloatDistribution(0.0, 0.5)
+    assert space["model.layers.20.rate"] == FloatDistribution(0.0, 0.5)
     assert space["data.image_size"] == CategoricalDistribution(["[48,48]", "[64,64]"])
     assert space["trainer.epochs"] == IntDistribution(2, 10, step=4)  # range excludes 11
     assert space["model.layers.0.filters"] == IntDistribution(8, 32)
