@@ -16,7 +16,9 @@ CLI, then evaluates it on two fresh sets the training never saw:
 - ``blind``: scripts/blind_faces.py, written the same way *after* those defaults were frozen:
   report only, never to choose anything (its version-3 results were then seen);
 - ``holdout``: scripts/holdout_faces.py, written the same way while the version-4 defaults
-  were chosen and first run after they were frozen: report only.
+  were chosen and first run after they were frozen: report only;
+- ``unseen``: scripts/unseen_faces.py, written the same way while the five-block small_cnn
+  was chosen and first run after it was frozen: report only.
 
 Every set reports accuracy, per-class recall and ECE (and the ECE without the model's
 temperature when it has one).
@@ -85,7 +87,7 @@ def _bin(name: str) -> str:
 
 
 SUBTLE_STYLE = {"cues": 0.0, "subtle": 1.0}  # the demo's drawing, every mouth barely curved
-ALL_SETS = ("in_dist", "shifted", "subtle", "alt", "pil", "sketch", "blind", "holdout")
+ALL_SETS = ("in_dist", "shifted", "subtle", "alt", "pil", "sketch", "blind", "holdout", "unseen")
 
 
 def make_sets(
@@ -108,10 +110,12 @@ def make_sets(
         import blind_faces  # held out: written after the version-3 defaults were frozen
         import holdout_faces  # held out: first run after the version-4 defaults were frozen
         import sketch_faces
+        import unseen_faces  # held out: first run after the five-block model was frozen
 
         makers["sketch"] = lambda p: sketch_faces.generate(p, per_class, image_size, seed + 5)
         makers["blind"] = lambda p: blind_faces.generate(p, per_class, image_size, seed + 6)
         makers["holdout"] = lambda p: holdout_faces.generate(p, per_class, image_size, seed + 7)
+        makers["unseen"] = lambda p: unseen_faces.generate(p, per_class, image_size, seed + 8)
     except ImportError:
         pass
     return {n: makers[n](out / "sets" / n) for n in names if n in makers}
