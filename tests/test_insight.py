@@ -667,6 +667,7 @@ def test_generalisation_check_reports_both_accuracies(tmp_path: Path) -> None:
     for held_out, marker_file in (
         ("blind", ".blind_faces.json"),
         ("holdout", "HOLDOUT_FACES.json"),
+        ("unseen", "UNSEEN_FACES.json"),
     ):
         assert all(r[f"{held_out}_n"] == 20 for r in results)
         assert (tmp_path / "sets" / held_out / marker_file).is_file()
