@@ -226,17 +226,13 @@ TEMPERATURES = {"sigmoid": 0.25, "softmax": 3.0}
 
 
 def _save_calibrated(tmp, kind: str):
-    import keras
-
     from happysad.data.image import Preprocessing
     from happysad.serving.packaging import ModelMetadata, save_model
-    from happysad.training.model import build_model
 
-    from .conftest import model_preset
+    from .conftest import untrained_small_cnn
 
     n = 2 if kind == "sigmoid" else 3
-    keras.utils.set_random_seed(n)
-    model = build_model(model_preset("small_cnn"), (SIZE, SIZE, 3), n)
+    model = untrained_small_cnn(SIZE, n)
     names = ["happy", "sad"] if n == 2 else ["red", "green", "blue"]
     calibration = {"method": "temperature", "temperature": TEMPERATURES[kind]}
     meta = ModelMetadata(names, Preprocessing(image_size=(SIZE, SIZE)), calibration=calibration)

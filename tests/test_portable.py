@@ -19,10 +19,10 @@ import pytest
 from .conftest import (
     CLI_ENV,
     ROOT,
-    model_preset,
     poisoned_env,
     pyfunc_rows_without_tensorflow,
     run_cli,
+    untrained_small_cnn,
     write_image,
 )
 
@@ -31,15 +31,11 @@ SIZE = 32
 
 
 def _save(tmp: Path, n_classes: int, name: str) -> Path:
-    import keras
-
     from happysad.data.image import Preprocessing
     from happysad.serving.packaging import ModelMetadata, save_model
-    from happysad.training.model import build_model
 
-    keras.utils.set_random_seed(n_classes)
     # The default model (small_cnn): Rescaling, Conv/BatchNorm/ReLU, pooling, auto head.
-    model = build_model(model_preset("small_cnn"), (SIZE, SIZE, 3), n_classes)
+    model = untrained_small_cnn(SIZE, n_classes)
     names = ["happy", "sad"] if n_classes == 2 else ["red", "green", "blue"][:n_classes]
     meta = ModelMetadata(names, Preprocessing(image_size=(SIZE, SIZE)))
     example = np.zeros((SIZE, SIZE, 3), np.uint8)
