@@ -279,12 +279,16 @@ def test_gradcam_picks_the_last_conv_block_and_returns_unit_maps() -> None:
 
     from happysad.insight.gradcam import GradCamError, find_gradcam_layer, gradcam
 
-    small = _model("small_cnn")
+    small = _model("small_cnn", 64)  # blocks of 64, 32, 16, 8 and 4 cells across
     picked = small.get_layer(find_gradcam_layer(small))
-    assert type(picked).__name__ == "ReLU"  # after the last Conv2D -> BatchNorm -> ReLU
+    assert type(picked).__name__ == "ReLU"  # after a Conv2D -> BatchNorm -> ReLU
     i = small.layers.index(picked)
     assert type(small.layers[i - 2]).__name__ == "Conv2D"
-    assert type(small.layers[i + 1]).__name__ == "GlobalAveragePooling2D"
+    assert tuple(picked.output.shape[1:3]) == (8, 8)  # the fifth block (4x4) is too coarse
+    assert type(small.layers[i + 1]).__name__ == "MaxPooling2D"
+    coarse = _model("tiny_cnn", 4)  # maps of 4 and 2 cells: none is 6 across, the last one
+    convs = [layer.name for layer in coarse.layers if type(layer).__name__ == "Conv2D"]
+    assert find_gradcam_layer(coarse) == convs[-1]
     tiny = _model("tiny_cnn")
     assert type(tiny.get_layer(find_gradcam_layer(tiny))).__name__ == "Conv2D"
     x = np.stack([_face(i, size=32)[0] for i in range(5)]).astype(np.float32)

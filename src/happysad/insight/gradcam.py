@@ -4,10 +4,12 @@ Grad-CAM (Selvaraju et al., 2017) weights the feature maps of a convolutional la
 spatially averaged gradient of the class score, sums them and keeps the positive part; the
 coarse map is upsampled to the input size and scaled to [0, 1] per image.
 
-- The layer: by default the output of the *last conv block*: the last Conv2D-like layer, plus
-  the element-wise layers right after it (BatchNormalization, ReLU, Activation, Dropout...),
-  so small_cnn's map is taken after its last ReLU. Any stack with a conv layer works; name
-  another layer (``insight.gradcam_layer`` / ``--explain-layer``) to look elsewhere.
+- The layer: by default the output of the *last conv block whose map is at least 6 cells
+  across* (a conv block: a Conv2D-like layer plus the element-wise layers right after it,
+  BatchNormalization, ReLU, Activation, Dropout...), else of the last conv block. A coarser
+  map cannot point at a mouth: small_cnn's fifth block is 4x4 at 64 px, so its map is taken
+  after the fourth block's ReLU (8x8). Any stack with a conv layer works; name another layer
+  (``insight.gradcam_layer`` / ``--explain-layer``) to look elsewhere.
 - The score: the logit of the explained class when the model ends in a sigmoid/softmax Dense
   (as the ``head: auto`` models do), so saturated probabilities (p = 1.0) still have a
   gradient; for a binary model the logit of class 0 is ``-z``. Other heads use log p.
@@ -55,8 +57,12 @@ def _is_4d(layer: Any) -> bool:
         return False
 
 
+_MIN_CELLS = 6  # a map this many cells across (or more) can point at a part of a face
+
+
 def find_gradcam_layer(model: Any, name: str | None = None) -> str:
-    """The layer Grad-CAM reads: `name` if given (checked), else the last conv block's output."""
+    """The layer Grad-CAM reads: `name` if given (checked), else the output of the last conv
+    block with a map at least 6 cells across (of the last conv block when none is)."""
     layers = list(model.layers)
     spatial = [layer.name for layer in layers if _is_4d(layer)]
     if name:
@@ -80,7 +86,8 @@ def find_gradcam_layer(model: Any, name: str | None = None) -> str:
             "the model has no 2D convolution layer for Grad-CAM; name a layer with a spatial "
             f"output instead ({', '.join(spatial) or 'none'})"
         )
-    i = conv[-1]
+    fine = [i for i in conv if min(layers[i].output.shape[1:3]) >= _MIN_CELLS]
+    i = (fine or conv)[-1]
     shape = tuple(layers[i].output.shape)
     while (
         i + 1 < len(layers)
