@@ -118,7 +118,7 @@ def test_the_docs_check_catches_a_wrong_default(configs) -> None:
         [
             "| `data.batch_size` | `64` |  |",
             "| `data.no_such_key` | `1` |  |",
-            "| `trainer.epochs` | `36` | `30` |",
+            "| `trainer.epochs` | `32` | `30` |",
             "| `data.cache` | `auto` | |",
             "| `trainer.intra_op_threads`, `inter_op_threads` | `0` single run | 0 = all CPUs |",
             "| `data.split.seed` | `${seed}` |  |",

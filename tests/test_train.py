@@ -251,7 +251,7 @@ def test_failure_inside_a_run_ends_failed_with_one_line(tmp_path: Path) -> None:
 
 def test_default_config_learns_the_demo_task(tmp_path: Path) -> None:
     """The headline promise on a budget: the default model, augmentation and schedule learn
-    the demo's label signal (its 36 epochs of warm-up + cosine decay: a decaying rate needs
+    the demo's label signal (its 32 epochs of warm-up + cosine decay: a decaying rate needs
     them all). The classic drawing and 300 faces per class keep it near a minute; the full
     `make train` (the wide variety, 1,500 per class) is measured by
     scripts/generalisation.py (docs/generalisation.md), not here."""
