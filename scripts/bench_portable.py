@@ -46,6 +46,24 @@ SIZE = 64
 TIME = Path("/usr/bin/time")
 
 
+def spread_untrained_output(model: Any, size: int, seed: int) -> Any:
+    """Rescale a fresh model's output layer so its logits are centred and spread (std 2) over
+    a probe batch of noisy colour images: untouched, small_cnn's five BatchNorm blocks at their
+    initial statistics give every image the same class, and class agreement proves nothing."""
+    import keras
+    import numpy as np
+
+    out = model.get_layer("output")
+    rng = np.random.default_rng(seed)
+    base = rng.integers(0, 256, (64, 1, 1, 3))
+    probe = np.clip(base + rng.normal(0, 60, (64, size, size, 3)), 0, 255).astype(np.float32)
+    features = keras.Model(model.inputs, out.input).predict(probe, verbose=0)
+    kernel, _ = out.get_weights()
+    kernel = kernel * (2.0 / np.maximum((features @ kernel).std(axis=0), 1e-6))
+    out.set_weights([kernel, -(features @ kernel).mean(axis=0)])
+    return model
+
+
 def build_and_save(preset: str, n_classes: int, out: Path, **changes: Any) -> Path:
     """A freshly initialised conf/model preset, packaged as training packages it."""
     import numpy as np
@@ -60,7 +78,7 @@ def build_and_save(preset: str, n_classes: int, out: Path, **changes: Any) -> Pa
     cfg = with_defaults("model", OmegaConf.load(config_dir() / "model" / f"{preset}.yaml"))
     for key, value in changes.items():
         OmegaConf.update(cfg, key, value)
-    model = build_model(cfg, (SIZE, SIZE, 3), n_classes)
+    model = spread_untrained_output(build_model(cfg, (SIZE, SIZE, 3), n_classes), SIZE, n_classes)
     names = [f"c{i}" for i in range(n_classes)]
     meta = ModelMetadata(names, Preprocessing(image_size=(SIZE, SIZE)))
     return save_model(model, meta, out, example=np.zeros((SIZE, SIZE, 3), np.uint8))

@@ -403,25 +403,20 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory):
 
 
 def untrained_small_cnn(size: int, n_classes: int):
-    """The default model (small_cnn) with random weights, its output layer rescaled so that
-    random images get clearly different probabilities: logits centred and spread (std 2) over
-    a fixed probe batch. Untouched, five BatchNorm blocks at their initial statistics squeeze
-    a random network's outputs to within 0.01 of one answer for every image."""
+    """The default model (small_cnn) with random weights and its output layer rescaled (as
+    scripts/bench_portable.py does) so that different images get different classes."""
     import keras
 
     from happysad.training.model import build_model
 
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        from bench_portable import spread_untrained_output
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
     keras.utils.set_random_seed(n_classes)
     model = build_model(model_preset("small_cnn"), (size, size, 3), n_classes)
-    out = model.get_layer("output")
-    rng = np.random.default_rng(n_classes)  # the tests' kind of image: a colour plus noise
-    base = rng.integers(0, 256, (64, 1, 1, 3))
-    probe = np.clip(base + rng.normal(0, 60, (64, size, size, 3)), 0, 255)
-    features = keras.Model(model.inputs, out.input).predict(probe.astype(np.float32), verbose=0)
-    kernel, _ = out.get_weights()
-    kernel = kernel * (2.0 / np.maximum((features @ kernel).std(axis=0), 1e-6))
-    out.set_weights([kernel, -(features @ kernel).mean(axis=0)])
-    return model
+    return spread_untrained_output(model, size, n_classes)
 
 
 def model_preset(name: str, **changes: object):

@@ -142,7 +142,8 @@ class TrainerConf:
 @dataclass
 class InsightConf:
     gradcam: bool = True  # Grad-CAM grid for a sample of test images (right and wrong)
-    gradcam_layer: str | None = None  # null: the output of the last conv block; or a layer name
+    # null: the last conv block whose map is >= 6 cells across (else the last); or a layer name
+    gradcam_layer: str | None = None
     gradcam_images: int = 16  # how many test images in the grid
     report: bool = True  # self-contained report.html (MLflow's UI renders it)
     report_examples: int = 12  # most-wrong test images shown in the report

@@ -69,7 +69,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--explain-layer",
         default=None,
-        help="layer for --explain (default: the last conv block's output)",
+        help="layer for --explain (default: the last conv block with a map >= 6 cells across)",
     )
     p.add_argument(
         "--verbose", action="store_true", help="show TensorFlow's start-up log lines on stderr"

@@ -86,7 +86,9 @@ def find_gradcam_layer(model: Any, name: str | None = None) -> str:
             "the model has no 2D convolution layer for Grad-CAM; name a layer with a spatial "
             f"output instead ({', '.join(spatial) or 'none'})"
         )
-    fine = [i for i in conv if min(layers[i].output.shape[1:3]) >= _MIN_CELLS]
+    fine = [
+        i for i in conv if all(d is None or d >= _MIN_CELLS for d in layers[i].output.shape[1:3])
+    ]
     i = (fine or conv)[-1]
     shape = tuple(layers[i].output.shape)
     while (

@@ -7,7 +7,7 @@ of `model=small_cnn` trained on them (scripts/make_prior.py records how), and
 `model.init_from=auto` (the default for `data=folder`) starts from them whenever they fit:
 
 - every weight of the model has the prior's shape (the layer stack is small_cnn's, 3
-  channels; any image size works, the network ends in global pooling);
+  channels; any image size from 16 px works, the network ends in global pooling);
 - the head is kept when the classes are the prior's (happy, sad in that order) and drawn
   fresh otherwise, like `model.init_from=<run dir>` does.
 
