@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import cv2
@@ -402,6 +403,15 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory):
     server.stop()
 
 
+def script_module(name: str) -> ModuleType:
+    """scripts/<name>.py loaded as a module (scripts/ is not a package), for tests of a script's
+    functions and constants."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def untrained_small_cnn(size: int, n_classes: int):
     """The default model (small_cnn) with random weights and its output layer rescaled (as
     scripts/bench_portable.py does) so that different images get different classes."""
@@ -409,14 +419,9 @@ def untrained_small_cnn(size: int, n_classes: int):
 
     from happysad.training.model import build_model
 
-    sys.path.insert(0, str(ROOT / "scripts"))
-    try:
-        from bench_portable import spread_untrained_output
-    finally:
-        sys.path.remove(str(ROOT / "scripts"))
     keras.utils.set_random_seed(n_classes)
     model = build_model(model_preset("small_cnn"), (size, size, 3), n_classes)
-    return spread_untrained_output(model, size, n_classes)
+    return script_module("bench_portable").spread_untrained_output(model, size, n_classes)
 
 
 def model_preset(name: str, **changes: object):

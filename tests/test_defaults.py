@@ -27,6 +27,8 @@ from omegaconf import DictConfig, OmegaConf
 from happysad.config import _SCHEMAS
 from happysad.paths import PACKAGE_CONFIG_DIR
 
+from .conftest import script_module
+
 SRC = Path(__file__).resolve().parents[1] / "src" / "happysad"
 
 
@@ -158,7 +160,6 @@ def test_every_schema_group_offers_its_schema_to_hydra(compose) -> None:
 def test_demo_sizes_are_written_once(compose) -> None:
     """What `make train` generates (the composed config) is the schema's DemoConf, and the
     generator's and the script's defaults are read from it, not written again."""
-    import importlib.util
     import inspect
 
     from happysad.config import DemoConf
@@ -171,11 +172,7 @@ def test_demo_sizes_are_written_once(compose) -> None:
         params = inspect.signature(fn).parameters
         for key in ("per_class", "image_size", "seed", "n_corrupt"):
             assert params[key].default == getattr(want, key), (fn.__name__, key)
-    spec = importlib.util.spec_from_file_location(
-        "make_demo_data", SRC.parents[1] / "scripts" / "make_demo_data.py"
-    )
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = script_module("make_demo_data")
     args = script.parser().parse_args(["--out", "x"])
     assert (args.per_class, args.image_size, args.seed, args.n_corrupt) == (
         want.per_class,

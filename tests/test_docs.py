@@ -10,7 +10,6 @@ in the docs in the same commit.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 from types import ModuleType
@@ -20,6 +19,8 @@ import pytest
 import yaml
 from omegaconf import OmegaConf
 
+from .conftest import script_module
+
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "configuration.md"
 ROW = re.compile(r"^\|\s*(`[a-z_][\w.]*`(?:\s*,\s*`[\w.]+`)*)\s*\|\s*`([^`]*)`[^|]*\|(.*)$")
@@ -27,12 +28,7 @@ MISSING = object()
 
 
 def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "defaults_table", ROOT / "scripts" / "defaults_table.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return script_module("defaults_table")
 
 
 def claims(text: str) -> list[tuple[str, str, str]]:

@@ -22,7 +22,7 @@ from happysad.data.loader import cache_key, load_images_with_faces
 from happysad.data.scan import scan_folder
 from happysad.errors import ConfigError
 
-from .conftest import AUG_FLIP_SHIFT, ROOT, TrackedRun, run_cli, write_image
+from .conftest import AUG_FLIP_SHIFT, ROOT, TrackedRun, run_cli, script_module, write_image
 
 # The classic drawing: these tests check where a small model looks, and need the mouth to be
 # the only label signal.
@@ -184,11 +184,7 @@ def test_new_keys_are_validated(compose) -> None:
 
 
 def test_generalisation_script_variants_are_valid_configs(compose) -> None:
-    sys.path.insert(0, str(ROOT / "scripts"))
-    try:
-        from generalisation import VARIANTS
-    finally:
-        sys.path.remove(str(ROOT / "scripts"))
+    VARIANTS = script_module("generalisation").VARIANTS
     default = OmegaConf.to_container(compose().data.augment)
     assert default and OmegaConf.to_container(compose(VARIANTS["augment"]).data.augment) == default
     assert list(compose(VARIANTS["baseline"]).data.augment) == []
@@ -199,11 +195,7 @@ def test_generalisation_script_variants_are_valid_configs(compose) -> None:
 def test_emoji_set_copies_the_listed_faces_and_refuses_what_it_should(tmp_path: Path) -> None:
     """scripts/emoji_set.py on a stand-in for the npm packages: every listed face lands in its
     class folder, a missing image or a non-empty output folder is a one-line error (exit 2)."""
-    sys.path.insert(0, str(ROOT / "scripts"))
-    try:
-        import emoji_set
-    finally:
-        sys.path.remove(str(ROOT / "scripts"))
+    emoji_set = script_module("emoji_set")
     modules = tmp_path / "node_modules"
     for vendor in emoji_set.VENDORS:
         src = modules / f"emoji-datasource-{vendor}" / "img" / vendor / "64"
