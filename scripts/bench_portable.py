@@ -46,26 +46,25 @@ SIZE = 64
 TIME = Path("/usr/bin/time")
 
 
-def spread_untrained_output(model: Any, size: int, seed: int) -> Any:
+def spread_untrained_output(model: Any, probe: Any) -> Any:
     """Rescale a fresh model's output layer so its logits are centred and spread (std 2) over
-    a probe batch of noisy colour images: untouched, small_cnn's five BatchNorm blocks at their
-    initial statistics give every image the same class, and class agreement proves nothing."""
+    ``probe`` (the images it will be asked about): untouched, small_cnn's five BatchNorm blocks
+    at their initial statistics give every image the same class, and class agreement between
+    runtimes then proves nothing."""
     import keras
     import numpy as np
 
     out = model.get_layer("output")
-    rng = np.random.default_rng(seed)
-    base = rng.integers(0, 256, (64, 1, 1, 3))
-    probe = np.clip(base + rng.normal(0, 60, (64, size, size, 3)), 0, 255).astype(np.float32)
-    features = keras.Model(model.inputs, out.input).predict(probe, verbose=0)
+    features = keras.Model(model.inputs, out.input).predict(np.asarray(probe, "float32"), verbose=0)
     kernel, _ = out.get_weights()
     kernel = kernel * (2.0 / np.maximum((features @ kernel).std(axis=0), 1e-6))
     out.set_weights([kernel, -(features @ kernel).mean(axis=0)])
     return model
 
 
-def build_and_save(preset: str, n_classes: int, out: Path, **changes: Any) -> Path:
-    """A freshly initialised conf/model preset, packaged as training packages it."""
+def build_and_save(preset: str, n_classes: int, out: Path, probe: Any, **changes: Any) -> Path:
+    """A freshly initialised conf/model preset (its outputs spread over ``probe``), packaged as
+    training packages it."""
     import numpy as np
     from omegaconf import OmegaConf
 
@@ -78,7 +77,7 @@ def build_and_save(preset: str, n_classes: int, out: Path, **changes: Any) -> Pa
     cfg = with_defaults("model", OmegaConf.load(config_dir() / "model" / f"{preset}.yaml"))
     for key, value in changes.items():
         OmegaConf.update(cfg, key, value)
-    model = spread_untrained_output(build_model(cfg, (SIZE, SIZE, 3), n_classes), SIZE, n_classes)
+    model = spread_untrained_output(build_model(cfg, (SIZE, SIZE, 3), n_classes), probe)
     names = [f"c{i}" for i in range(n_classes)]
     meta = ModelMetadata(names, Preprocessing(image_size=(SIZE, SIZE)))
     return save_model(model, meta, out, example=np.zeros((SIZE, SIZE, 3), np.uint8))
@@ -216,8 +215,12 @@ def main(argv: list[str] | None = None) -> int:
             : a.n_images
         ]
         import_tensorflow()
+        from happysad.data.image import Preprocessing, preprocess_file
+
+        size = Preprocessing(image_size=(SIZE, SIZE))
+        probe = [preprocess_file(f, size) for f in files]
         note("default model (small_cnn) + its ONNX copy")
-        default = build_and_save("small_cnn", 2, work / "small_cnn")
+        default = build_and_save("small_cnn", 2, work / "small_cnn", probe)
         note("cold starts")
         runs_uri = log_to_store(default, work)
         cold = cold_starts(default, files[0], a.repeats, work, runs_uri)
@@ -225,10 +228,10 @@ def main(argv: list[str] | None = None) -> int:
         batch = throughput(default, files, a.batch_repeats)
         note("agreement")
         agree = {"small_cnn": agreement(default, files)}
-        three = build_and_save("small_cnn", 3, work / "small_cnn_3class")
+        three = build_and_save("small_cnn", 3, work / "small_cnn_3class", probe)
         agree["small_cnn_3class"] = agreement(three, files)
         if a.transfer:
-            mobile = build_and_save("mobilenet_v3_small", 2, work / "mnv3", weights=None)
+            mobile = build_and_save("mobilenet_v3_small", 2, work / "mnv3", probe, weights=None)
             agree["mobilenet_v3_small"] = agreement(mobile, files)
         out = {
             "bench": "portable",
