@@ -18,7 +18,10 @@ CLI, then evaluates it on two fresh sets the training never saw:
 - ``holdout``: scripts/holdout_faces.py, written the same way while the version-4 defaults
   were chosen and first run after they were frozen: report only;
 - ``unseen``: scripts/unseen_faces.py, written the same way while the five-block small_cnn
-  was chosen and first run after it was frozen: report only.
+  was chosen and first run after it was frozen: report only;
+- ``fresh``: scripts/fresh_faces.py (ten styles, from watercolour portraits to cross-stitch),
+  written the same way after the five-block defaults were frozen and first run on them:
+  report only.
 
 Every set reports accuracy, per-class recall and ECE (and the ECE without the model's
 temperature when it has one).
@@ -87,7 +90,18 @@ def _bin(name: str) -> str:
 
 
 SUBTLE_STYLE = {"cues": 0.0, "subtle": 1.0}  # the demo's drawing, every mouth barely curved
-ALL_SETS = ("in_dist", "shifted", "subtle", "alt", "pil", "sketch", "blind", "holdout", "unseen")
+ALL_SETS = (
+    "in_dist",
+    "shifted",
+    "subtle",
+    "alt",
+    "pil",
+    "sketch",
+    "blind",
+    "holdout",
+    "unseen",
+    "fresh",
+)
 
 
 def make_sets(
@@ -108,6 +122,7 @@ def make_sets(
     }
     try:
         import blind_faces  # held out: written after the version-3 defaults were frozen
+        import fresh_faces  # held out: written after the five-block defaults were frozen
         import holdout_faces  # held out: first run after the version-4 defaults were frozen
         import sketch_faces
         import unseen_faces  # held out: first run after the five-block model was frozen
@@ -116,6 +131,7 @@ def make_sets(
         makers["blind"] = lambda p: blind_faces.generate(p, per_class, image_size, seed + 6)
         makers["holdout"] = lambda p: holdout_faces.generate(p, per_class, image_size, seed + 7)
         makers["unseen"] = lambda p: unseen_faces.generate(p, per_class, image_size, seed + 8)
+        makers["fresh"] = lambda p: fresh_faces.generate(p, per_class, image_size, seed + 9)
     except ImportError:
         pass
     return {n: makers[n](out / "sets" / n) for n in names if n in makers}

@@ -405,9 +405,11 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory):
 
 def script_module(name: str) -> ModuleType:
     """scripts/<name>.py loaded as a module (scripts/ is not a package), for tests of a script's
-    functions and constants."""
+    functions and constants. It is registered in sys.modules first, as an import would, so
+    that a script's dataclasses can find their module."""
     spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
 

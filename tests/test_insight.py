@@ -664,6 +664,7 @@ def test_generalisation_check_reports_both_accuracies(tmp_path: Path) -> None:
         ("blind", ".blind_faces.json"),
         ("holdout", "HOLDOUT_FACES.json"),
         ("unseen", "UNSEEN_FACES.json"),
+        ("fresh", "FRESH_FACES.json"),
     ):
         assert all(r[f"{held_out}_n"] == 20 for r in results)
         assert (tmp_path / "sets" / held_out / marker_file).is_file()
