@@ -21,7 +21,10 @@ CLI, then evaluates it on two fresh sets the training never saw:
   was chosen and first run after it was frozen: report only;
 - ``fresh``: scripts/fresh_faces.py (ten styles, from watercolour portraits to cross-stitch),
   written the same way after the five-block defaults were frozen and first run on them:
-  report only.
+  report only;
+- ``outside``: scripts/outside_faces.py (twelve styles, from mosaics to snowmen and robots),
+  written the same way while session 8 measured candidate defaults and first run after they
+  were settled: report only.
 
 Every set reports accuracy, per-class recall and ECE (and the ECE without the model's
 temperature when it has one).
@@ -101,6 +104,7 @@ ALL_SETS = (
     "holdout",
     "unseen",
     "fresh",
+    "outside",
 )
 
 
@@ -124,6 +128,7 @@ def make_sets(
         import blind_faces  # held out: written after the version-3 defaults were frozen
         import fresh_faces  # held out: written after the five-block defaults were frozen
         import holdout_faces  # held out: first run after the version-4 defaults were frozen
+        import outside_faces  # held out: first run after session 8's defaults were settled
         import sketch_faces
         import unseen_faces  # held out: first run after the five-block model was frozen
 
@@ -132,6 +137,7 @@ def make_sets(
         makers["holdout"] = lambda p: holdout_faces.generate(p, per_class, image_size, seed + 7)
         makers["unseen"] = lambda p: unseen_faces.generate(p, per_class, image_size, seed + 8)
         makers["fresh"] = lambda p: fresh_faces.generate(p, per_class, image_size, seed + 9)
+        makers["outside"] = lambda p: outside_faces.generate(p, per_class, image_size, seed + 10)
     except ImportError:
         pass
     return {n: makers[n](out / "sets" / n) for n in names if n in makers}

@@ -665,6 +665,7 @@ def test_generalisation_check_reports_both_accuracies(tmp_path: Path) -> None:
         ("holdout", "HOLDOUT_FACES.json"),
         ("unseen", "UNSEEN_FACES.json"),
         ("fresh", "FRESH_FACES.json"),
+        ("outside", "OUTSIDE_FACES.json"),
     ):
         assert all(r[f"{held_out}_n"] == 20 for r in results)
         assert (tmp_path / "sets" / held_out / marker_file).is_file()
