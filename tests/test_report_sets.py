@@ -11,15 +11,17 @@ import pytest
 
 from tests.conftest import script_module
 
-GENERATORS = ["fresh_faces", "outside_faces"]
+
+@pytest.fixture(scope="module", params=["fresh_faces", "outside_faces"])
+def gen(request: pytest.FixtureRequest):
+    """Each generator script, loaded once for all the tests of this file."""
+    return script_module(request.param)
 
 
-@pytest.mark.parametrize("name", GENERATORS)
-def test_twins_differ_only_in_a_small_region(name: str) -> None:
+def test_twins_differ_only_in_a_small_region(gen) -> None:
     """Rendered from one seed as happy and as sad, two images differ clearly (by more than 40
     grey levels) in a small patch only: nothing but the mouth may depend on the label. (A
     neon mouth's faint glow spreads further, so small differences are not counted.)"""
-    gen = script_module(name)
     for i in range(12):
         happy, ext_h, q_h = gen.render(np.random.SeedSequence([5, 0, i]), 1, 128)
         sad, ext_s, q_s = gen.render(np.random.SeedSequence([5, 0, i]), -1, 128)
@@ -31,9 +33,7 @@ def test_twins_differ_only_in_a_small_region(name: str) -> None:
         )
 
 
-@pytest.mark.parametrize("name", GENERATORS)
-def test_generate_writes_both_classes_and_reuses_the_same_set(name: str, tmp_path: Path) -> None:
-    gen = script_module(name)
+def test_generate_writes_both_classes_and_reuses_the_same_set(gen, tmp_path: Path) -> None:
     out = gen.generate(tmp_path / "set", per_class=3, image_size=48, seed=2)
     files = {c: sorted(p.name for p in (out / c).iterdir()) for c in gen.CLASSES}
     assert all(len(v) == 3 for v in files.values())
@@ -44,9 +44,7 @@ def test_generate_writes_both_classes_and_reuses_the_same_set(name: str, tmp_pat
     assert (out / "happy" / files["happy"][0]).stat().st_mtime_ns == stamp
 
 
-@pytest.mark.parametrize("name", GENERATORS)
-def test_generate_never_writes_into_a_foreign_folder(name: str, tmp_path: Path) -> None:
-    gen = script_module(name)
+def test_generate_never_writes_into_a_foreign_folder(gen, tmp_path: Path) -> None:
     user = tmp_path / "mine"
     user.mkdir()
     (user / "photo.jpg").write_bytes(b"user data")
