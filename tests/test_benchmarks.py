@@ -143,3 +143,23 @@ def test_bench_scale_reports_time_and_anonymous_memory_per_size(tmp_path: Path) 
     assert g["steady_epoch_cpu_s_ratio_over_images_ratio"] > 0
     assert "train_peak_anon_mb_growth" in g
     assert not list((tmp_path / "w" / "runs").rglob("images-*.npy"))  # caches removed
+
+
+@pytest.mark.slow
+def test_bench_precision_compares_settings_against_float32(demo_data: Path, tmp_path: Path) -> None:
+    out = run_bench(
+        "bench_precision.py",
+        *("--settings", "false", "bfloat16", "--repeats", "1", "--work", str(tmp_path / "w")),
+        *("data=folder", f"data.root={demo_data}", "model=tiny_cnn", "augment=none"),
+        *("data.image_size=[32,32]", "trainer.epochs=1", "callbacks.tensorboard=null"),
+        timeout=600,
+    )
+    assert out["bench"] == "precision" and out["baseline"] == "false"
+    assert isinstance(out["cpu_bf16"], bool)
+    base, bf16 = out["settings"]["false"], out["settings"]["bfloat16"]
+    assert base["fit_ratio_to_baseline"] == 1.0
+    assert len(bf16["fit_seconds"]) == 1 and bf16["fit_seconds"][0] > 0
+    assert bf16["fit_ratio_to_baseline"] == pytest.approx(
+        bf16["fit_seconds_median"] / base["fit_seconds_median"], abs=0.002
+    )
+    assert all(0.0 <= a <= 1.0 for a in base["test_accuracy"] + bf16["test_accuracy"])

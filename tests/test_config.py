@@ -97,6 +97,7 @@ BAD = [
     (["data.class_names=[happy]"], "data.class_names"),
     (["trainer.epochs=0"], "trainer.epochs"),
     (["trainer.threshold=1.5"], "trainer.threshold"),
+    (["trainer.mixed_precision=fp8"], "trainer.mixed_precision"),
     (["optimizer.lr=-1"], "optimizer.lr"),
     (["model.head=maybe"], "model.head"),
     (["model.prior_lr_scale=0"], "model.prior_lr_scale"),

@@ -41,6 +41,7 @@ TAG_OVERRIDES_JSON = "happysad.overrides_json"
 TAG_RUN_DIR = "happysad.run_dir"
 TAG_METRIC_NAMES = "happysad.metric_names"  # JSON {MLflow metric name: the run's own name}
 TAG_INIT_FROM = "happysad.init_from"  # the model a warm start began from
+TAG_PRECISION = "happysad.precision"  # the dtype policy training computed in (float32, mixed_*)
 # + strategy, num_replicas, global_batch_size, per_replica_batch_size: facts derived from the
 # config and the cluster, not choices; as params they would differ with data.batch_size and
 # take the compare view's parallel coordinates from the swept params.

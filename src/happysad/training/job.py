@@ -58,6 +58,7 @@ def _train(
         data = stages.prepare_data(ctx, class_names)
         interrupt.check()  # a Ctrl-C that a library swallowed is honoured between stages
         fitted = stages.fit(ctx, model, data, callbacks, augmenter)
+        model = stages.float32_copy(ctx, model)  # trainer.mixed_precision: kept in float32
         interrupt.check()
         calibration = stages.calibrate(ctx, model, data)  # model.calibration: T on val
         summary = stages.evaluate(ctx, model, data, fitted, calibration)

@@ -25,6 +25,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from happysad.data.image import Preprocessing
 from happysad.errors import ConfigError, DataError, first_line, redact, redact_file
+from happysad.training import precision
 from happysad.training.prior import AUTO
 from happysad.training.resume import hydra_job_files, refuse_reused_run_dir
 
@@ -184,8 +185,9 @@ def configure_tensorflow(cfg: DictConfig) -> tf.distribute.Strategy:
             log.warning("TensorFlow already initialised: trainer.*_op_threads ignored for this job")
     strategy = make_strategy(str(t.strategy))
     keras.utils.set_random_seed(int(cfg.seed))
-    # Global in Keras: set for every job (a sweep's previous job may have changed it).
-    keras.mixed_precision.set_global_policy("mixed_float16" if t.mixed_precision else "float32")
+    policy = precision.set_policy(t.mixed_precision)
+    if policy != precision.FLOAT32:
+        log.info("trainer.mixed_precision=%s: training computes in %s", t.mixed_precision, policy)
     if t.deterministic:
         tf.config.experimental.enable_op_determinism()
     return strategy
@@ -204,6 +206,7 @@ def open_context(
         TAG_INIT_FROM,
         TAG_MODEL_NAME,
         TAG_OVERRIDES,
+        TAG_PRECISION,
         TAG_RUN_DIR,
         NullTracker,
         git_info,
@@ -231,6 +234,7 @@ def open_context(
         TAG_OVERRIDES: " ".join(overrides) or "(none)",
         TAG_RUN_DIR: str(run_dir),
         TAG_MODEL_NAME: str(cfg.model.name),
+        TAG_PRECISION: precision.global_policy(),
         **git_info(project_root()),
         **({TAG_INIT_FROM: str(cfg.model.init_from)} if cfg.model.init_from else {}),
         **(extra_tags or {}),
@@ -645,6 +649,13 @@ def fit(
         )
     ctx.tracker.log_artifact(ctx.run_dir / HISTORY_FILE)
     return FitResult(history, epochs_run, restored, seconds, final)
+
+
+def float32_copy(ctx: RunContext, model: keras.Model) -> keras.Model:
+    """The trained model as evaluated and shipped: in float32, whatever training computed in
+    (`trainer.mixed_precision`), so every later prediction matches the run's own figures."""
+    with ctx.strategy.scope():
+        return precision.float32_copy(model)
 
 
 def _final_epoch(callbacks: list[keras.callbacks.Callback], epochs_run: int) -> int:

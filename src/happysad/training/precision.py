@@ -1,0 +1,117 @@
+"""Mixed precision: which Keras dtype policy training computes in, and a float32 copy after.
+
+`trainer.mixed_precision`:
+- `false`: float32 everywhere;
+- `true` or `float16`: `mixed_float16`, for GPUs with tensor cores;
+- `bfloat16`: `mixed_bfloat16`, for CPUs with bfloat16 instructions (AVX512-BF16, AMX) or TPUs.
+  Elsewhere bfloat16 is emulated and slower than float32;
+- `auto`: `mixed_bfloat16` when every visible device is a CPU that has those instructions,
+  else float32.
+
+Mixed precision is a way to train faster, not part of the model: once training ends, the
+model is rebuilt in float32 with the same weights (`float32_copy`), so evaluation,
+calibration, the saved `.keras`, its ONNX copy and every later prediction compute alike
+whatever the machine that trained it. The variables were float32 all along (Keras keeps them
+so under a mixed policy), so the copy is exact.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+FLOAT32 = "float32"
+# CPU flags (Linux /proc/cpuinfo) that run bfloat16 matrix arithmetic natively
+BF16_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
+
+
+def cpu_has_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    """True when the CPU lists a native bfloat16 instruction set (Linux; else False)."""
+    try:
+        text = cpuinfo.read_text(errors="replace")
+    except OSError:
+        return False
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            return bool(BF16_FLAGS & set(line.partition(":")[2].split()))
+    return False
+
+
+def policy_name(setting: Any, gpus: int, bf16_cpu: bool) -> str:
+    """The Keras dtype policy for a `trainer.mixed_precision` setting on this machine."""
+    if setting is True or setting == "float16":
+        return "mixed_float16"
+    if setting == "bfloat16":
+        return "mixed_bfloat16"
+    if setting == "auto":
+        return "mixed_bfloat16" if bf16_cpu and not gpus else FLOAT32
+    return FLOAT32
+
+
+def set_policy(setting: Any) -> str:
+    """Set Keras' global dtype policy from the setting; returns the policy's name.
+
+    Global in Keras: set for every job (a sweep's previous job may have changed it).
+    """
+    import keras
+
+    gpus = 0
+    if setting == "auto":
+        import tensorflow as tf
+
+        gpus = len(tf.config.list_physical_devices("GPU"))
+    name = policy_name(setting, gpus, cpu_has_bf16() if setting == "auto" else False)
+    keras.mixed_precision.set_global_policy(name)
+    return name
+
+
+def global_policy() -> str:
+    """The name of Keras' global dtype policy: what the next model built computes in."""
+    import keras
+
+    return str(keras.mixed_precision.global_policy().name)
+
+
+def _float32_policies(node: Any) -> Any:
+    """A serialized model config with every (mixed) DTypePolicy replaced by float32."""
+    if isinstance(node, dict):
+        if node.get("class_name") == "DTypePolicy" and isinstance(node.get("config"), dict):
+            return {**node, "config": {**node["config"], "name": FLOAT32}}
+        return {k: _float32_policies(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_float32_policies(v) for v in node]
+    return node
+
+
+def computes_in_float32(model: Any) -> bool:
+    """Whether every layer (nested ones included) computes in float32."""
+    return all(
+        layer.dtype_policy.compute_dtype == FLOAT32
+        for layer in model._flatten_layers(include_self=True)
+    )
+
+
+def float32_copy(model: Any) -> Any:
+    """`model` rebuilt in float32 with the same weights (itself when it already is float32).
+
+    Also resets the global policy to float32, so that what is built next is float32 too.
+    The copy is not compiled.
+    """
+    import keras
+
+    keras.mixed_precision.set_global_policy(FLOAT32)
+    if computes_in_float32(model):
+        return model
+    config = _float32_policies(keras.saving.serialize_keras_object(model))
+    copy = keras.saving.deserialize_keras_object(config)
+    copy.set_weights(model.get_weights())
+    trained = next(
+        layer.dtype_policy.name
+        for layer in model._flatten_layers(include_self=True)
+        if layer.dtype_policy.compute_dtype != FLOAT32
+    )
+    log.info("trained in %s; the model is kept in float32", trained)
+    return copy

@@ -1,0 +1,85 @@
+"""Mixed precision: the policy a setting resolves to, and the float32 model kept after."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from happysad.training import precision
+
+
+@pytest.mark.parametrize(
+    ("setting", "gpus", "bf16_cpu", "want"),
+    [
+        (False, 0, True, "float32"),
+        (True, 0, False, "mixed_float16"),
+        ("float16", 1, False, "mixed_float16"),
+        ("bfloat16", 0, False, "mixed_bfloat16"),  # asked for: honoured even where emulated
+        ("auto", 0, True, "mixed_bfloat16"),
+        ("auto", 0, False, "float32"),  # emulated bfloat16 would be slower than float32
+        ("auto", 1, True, "float32"),  # a GPU: auto does not pick float16 for the user
+    ],
+)
+def test_policy_name(setting: object, gpus: int, bf16_cpu: bool, want: str) -> None:
+    assert precision.policy_name(setting, gpus, bf16_cpu) == want
+
+
+def test_cpu_flags_decide_native_bfloat16(tmp_path: Path) -> None:
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f\n\nflags\t: amx_bf16\n")
+    assert not precision.cpu_has_bf16(info)  # the first CPU's flags line decides
+    info.write_text("processor\t: 0\nflags\t\t: fpu avx512f avx512_bf16 avx512_vnni\n")
+    assert precision.cpu_has_bf16(info)
+    assert not precision.cpu_has_bf16(tmp_path / "missing")
+
+
+def _mixed_model():
+    import keras
+
+    inner = keras.Sequential(
+        [keras.layers.Conv2D(4, 3, use_bias=False), keras.layers.BatchNormalization()],
+        name="block",
+    )
+    inputs = keras.Input((12, 12, 3))
+    x = inner(keras.layers.Rescaling(1 / 255)(inputs))
+    x = keras.layers.GlobalAveragePooling2D()(keras.layers.ReLU()(x))
+    outputs = keras.layers.Dense(1, activation="sigmoid", dtype="float32", name="output")(x)
+    return keras.Model(inputs, outputs)
+
+
+def test_float32_copy_keeps_the_weights_and_computes_in_float32() -> None:
+    import keras
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (32, 12, 12, 3)).astype("float32")
+    y = rng.integers(0, 2, (32, 1)).astype("float32")
+    try:
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+        model = _mixed_model()
+        model.compile(optimizer="adam", loss="binary_crossentropy")
+        model.fit(x, y, epochs=2, batch_size=8, verbose=0)  # moves weights and BN statistics
+        copy = precision.float32_copy(model)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert copy is not model
+    assert precision.computes_in_float32(copy)
+    assert copy.get_layer("block").layers[0].dtype_policy.name == "float32"  # nested too
+    assert not precision.computes_in_float32(model)  # the trained model is left as it was
+    for a, b in zip(model.get_weights(), copy.get_weights(), strict=True):
+        assert a.dtype == b.dtype == np.float32
+        np.testing.assert_array_equal(a, b)
+    # Same function up to bfloat16 rounding (8 bits of mantissa) in the original.
+    want = model.predict_on_batch(x).astype(np.float64)
+    got = copy.predict_on_batch(x).astype(np.float64)
+    assert np.max(np.abs(want - got)) < 0.03
+    assert np.std(got) > 0  # not a constant function: the comparison means something
+
+
+def test_float32_model_is_returned_as_is() -> None:
+    import keras
+
+    keras.mixed_precision.set_global_policy("float32")
+    model = _mixed_model()
+    assert precision.float32_copy(model) is model
