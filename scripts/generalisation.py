@@ -24,7 +24,10 @@ CLI, then evaluates it on two fresh sets the training never saw:
   report only;
 - ``outside``: scripts/outside_faces.py (twelve styles, from mosaics to snowmen and robots),
   written the same way while session 8 measured candidate defaults and first run after they
-  were settled: report only.
+  were settled: report only;
+- ``distant``: scripts/distant_faces.py (twelve styles, from stained glass and chalkboards to
+  animals, carnival masks and LED signs), written the same way while session 9 measured
+  mixed precision and first run after its defaults were frozen: report only.
 
 Every set reports accuracy, per-class recall and ECE (and the ECE without the model's
 temperature when it has one).
@@ -105,6 +108,7 @@ ALL_SETS = (
     "unseen",
     "fresh",
     "outside",
+    "distant",
 )
 
 
@@ -126,6 +130,7 @@ def make_sets(
     }
     try:
         import blind_faces  # held out: written after the version-3 defaults were frozen
+        import distant_faces  # held out: first run after session 9's defaults were frozen
         import fresh_faces  # held out: written after the five-block defaults were frozen
         import holdout_faces  # held out: first run after the version-4 defaults were frozen
         import outside_faces  # held out: first run after session 8's defaults were settled
@@ -138,6 +143,7 @@ def make_sets(
         makers["unseen"] = lambda p: unseen_faces.generate(p, per_class, image_size, seed + 8)
         makers["fresh"] = lambda p: fresh_faces.generate(p, per_class, image_size, seed + 9)
         makers["outside"] = lambda p: outside_faces.generate(p, per_class, image_size, seed + 10)
+        makers["distant"] = lambda p: distant_faces.generate(p, per_class, image_size, seed + 11)
     except ImportError:
         pass
     return {n: makers[n](out / "sets" / n) for n in names if n in makers}

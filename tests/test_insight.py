@@ -666,6 +666,7 @@ def test_generalisation_check_reports_both_accuracies(tmp_path: Path) -> None:
         ("unseen", "UNSEEN_FACES.json"),
         ("fresh", "FRESH_FACES.json"),
         ("outside", "OUTSIDE_FACES.json"),
+        ("distant", "DISTANT_FACES.json"),
     ):
         assert all(r[f"{held_out}_n"] == 20 for r in results)
         assert (tmp_path / "sets" / held_out / marker_file).is_file()

@@ -1,4 +1,4 @@
-"""The newest held-out face generators (scripts/fresh_faces.py, scripts/outside_faces.py):
+"""The newest held-out face generators (scripts/fresh_faces.py, outside_faces.py, distant_faces.py):
 the label lives in the mouth only, and a generator never touches a folder it did not write."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import script_module
 
 
-@pytest.fixture(scope="module", params=["fresh_faces", "outside_faces"])
+@pytest.fixture(scope="module", params=["fresh_faces", "outside_faces", "distant_faces"])
 def gen(request: pytest.FixtureRequest):
     """Each generator script, loaded once for all the tests of this file."""
     return script_module(request.param)

@@ -27,7 +27,7 @@ SOURCES = ("folder", "demo")
 HEADS = ("auto", "none")
 DIRECTIONS = ("maximize", "minimize")
 STRATEGIES = ("auto", "default", "mirrored", "multi_worker")  # trainer.strategy
-MIXED_PRECISION = (False, True, "float16", "bfloat16", "auto")  # trainer.mixed_precision
+MIXED_PRECISION = (False, True, "float16", "bfloat16")  # trainer.mixed_precision
 CALIBRATIONS = ("none", "temperature")  # model.calibration
 # model.backbone -> its keras.applications class; each scales raw [0, 255] pixels itself.
 BACKBONES = {
@@ -134,8 +134,8 @@ class TrainerConf:
     objective: str = "val_accuracy"
     objective_direction: str = "maximize"  # maximize | minimize
     strategy: str = "auto"  # auto | default | mirrored | multi_worker; data.batch_size is global
-    # false | true (= float16, for GPUs) | float16 | bfloat16 | auto (bfloat16 on a CPU with
-    # native bfloat16, else off); the trained model is kept in float32 (training/precision.py)
+    # false | true (= float16, for GPUs) | float16 | bfloat16 (TPUs, AMX CPUs); the trained
+    # model is evaluated and saved in float32 (training/precision.py)
     mixed_precision: Any = False
     jit_compile: Any = "auto"  # XLA: auto = on with a GPU, off on CPU; true | false
     resume: str | None = None  # a run dir or MLflow run id to continue after a crash / kill
@@ -471,7 +471,7 @@ def _check_trainer(t: DictConfig) -> None:
         _fail(
             "trainer.mixed_precision",
             t.mixed_precision,
-            "must be false, true, float16, bfloat16 or auto",
+            "must be false, true (float16), float16 or bfloat16",
         )
     if t.jit_compile not in ("auto", True, False):
         _fail("trainer.jit_compile", t.jit_compile, "must be auto, true or false")

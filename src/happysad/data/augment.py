@@ -23,10 +23,24 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 def build_augmenter(specs: ListConfig | list | None, seed: int | None = None) -> Any | None:
     """A keras.Sequential of the configured layers, or None when the list is empty.
 
-    A bad target or keyword raises ConfigError naming ``data.augment[i]``.
+    A bad target or keyword raises ConfigError naming ``data.augment[i]``. The layers
+    compute in float32 whatever `trainer.mixed_precision` trains in: they transform pixels
+    in the input pipeline, where bfloat16 would round them (8 bits of mantissa) and run
+    emulated, slower image kernels.
     """
     if not specs:
         return None
+    import keras
+
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy("float32")
+    try:
+        return _build(specs, seed)
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
+def _build(specs: ListConfig | list, seed: int | None) -> Any:
     import keras
 
     from happysad.specs import instantiate_spec
