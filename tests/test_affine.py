@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
 from happysad.data.affine import RandomAffine
-
-
-def _dot_image(size: int = 33) -> np.ndarray:
-    """A black image with one white pixel at the centre and one to its right."""
-    img = np.zeros((1, size, size, 1), dtype="float32")
-    c = size // 2
-    img[0, c, c] = img[0, c, c + 8] = 255.0
-    return img
-
-
-def _bright(img: np.ndarray) -> list[tuple[int, int]]:
-    ys, xs = np.nonzero(img[0, ..., 0] > 127)
-    return sorted(zip(ys.tolist(), xs.tolist(), strict=True))
 
 
 def test_identity_ranges_and_inference_leave_the_image_alone() -> None:
@@ -28,36 +17,48 @@ def test_identity_ranges_and_inference_leave_the_image_alone() -> None:
     np.testing.assert_array_equal(np.asarray(layer(x, training=False)), x)
 
 
-def test_a_quarter_turn_moves_a_point_around_the_centre() -> None:
-    """Up to +-90 degrees: wherever the off-centre dot lands, it stays 8 px from the centre,
-    and the centre stays where it is."""
-    x = _dot_image()
-    out = np.asarray(RandomAffine(rotation=0.25, seed=4)(x, training=True))
-    dots = _bright(out)
-    assert (16, 16) in dots
-    others = [p for p in dots if p != (16, 16)]
-    assert others and all(abs(np.hypot(y - 16, x_ - 16) - 8) <= 1.5 for y, x_ in others)
+def _dots() -> np.ndarray:
+    """Four dots of different values: any wrong turn, flip or shift moves one of them."""
+    x = np.zeros((1, 21, 21, 1), dtype="float32")
+    x[0, 3, 5], x[0, 10, 10], x[0, 6, 15], x[0, 14, 4] = 255, 100, 50, 200
+    return x
 
 
-def test_zoom_out_shrinks_distances_and_zoom_in_grows_them() -> None:
-    x = _dot_image()
-    out = np.asarray(RandomAffine(zoom=(1.0, 1.0), interpolation="nearest")(x, training=True))
-    assert _bright(out) == [(16, 16), (16, 20)]  # twice as far out: the dot moves halfway in
-    out = np.asarray(RandomAffine(zoom=(-0.5, -0.5), interpolation="nearest")(x, training=True))
-    assert (16, 16) in _bright(out) and max(xx for _, xx in _bright(out)) == 32  # 8 -> 16 out
+@pytest.mark.parametrize(
+    ("params", "keras_layer"),
+    [
+        ((math.pi / 2, 1.0, (0.0, 0.0)), ("RandomRotation", {"factor": (0.25, 0.25)})),
+        ((0.0, 2.0, (0.0, 0.0)), ("RandomZoom", {"height_factor": (1.0, 1.0)})),
+        ((0.0, 0.5, (0.0, 0.0)), ("RandomZoom", {"height_factor": (-0.5, -0.5)})),
+        (
+            (0.0, 1.0, (0.2, 0.1)),
+            ("RandomTranslation", {"height_factor": (0.1, 0.1), "width_factor": (0.2, 0.2)}),
+        ),
+    ],
+)
+def test_each_motion_matches_the_keras_layer_it_replaces(params: tuple, keras_layer: tuple) -> None:
+    """With the random draw fixed, one warp puts every pixel where Keras' own layer does."""
+    import keras
+
+    angle, scale, shift = params
+    name, kwargs = keras_layer
+    theirs = getattr(keras.layers, name)(**kwargs, fill_mode="constant", interpolation="nearest")
+    ours = RandomAffine(fill_mode="constant", interpolation="nearest")
+    x = _dots()
+    got = np.asarray(ours.warp(x, [angle], [scale], [list(shift)]))
+    np.testing.assert_array_equal(got, np.asarray(theirs(x, training=True)))
+    assert not np.array_equal(got, x)
 
 
-def test_translation_shifts_by_at_most_the_fraction() -> None:
-    x = _dot_image(41)
-    layer = RandomAffine(translation=0.1, interpolation="nearest", seed=0)
-    batch = np.repeat(x, 16, axis=0)
-    out = np.asarray(layer(batch, training=True))
-    shifts = []
-    for img in out:
-        ys, xs = np.nonzero(img[..., 0] > 127)
-        shifts.append((ys.min() - 20, xs.min() - 20))
-    assert all(abs(dy) <= 4 and abs(dx) <= 4 for dy, dx in shifts)  # 10 % of 41 px
-    assert len(set(shifts)) > 4  # each image its own shift
+def test_draws_cover_the_ranges() -> None:
+    """Rotation, zoom and shift are drawn per image, over the whole range."""
+    layer = RandomAffine(rotation=0.25, zoom=(-0.5, 1.0), translation=0.2, seed=0)
+    outs = np.asarray(layer(np.repeat(_dots(), 64, axis=0), training=True))
+    assert len({o.tobytes() for o in outs}) == 64  # each image its own warp
+    # where the brightest dot went: spread over the frame, not stuck near its start (3, 5)
+    spots = [np.unravel_index(np.argmax(o[..., 0]), o.shape[:2]) for o in outs]
+    ys, xs = zip(*spots, strict=True)
+    assert max(ys) - min(ys) >= 8 and max(xs) - min(xs) >= 8
 
 
 @pytest.mark.parametrize(

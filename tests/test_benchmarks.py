@@ -157,7 +157,6 @@ def test_bench_precision_compares_settings_against_float32(demo_data: Path, tmp_
     assert out["bench"] == "precision" and out["baseline"] == "false"
     assert isinstance(out["cpu_bf16"], bool)
     base, bf16 = out["settings"]["false"], out["settings"]["bfloat16"]
-    assert base["fit_ratio_to_baseline"] == 1.0
     assert len(bf16["fit_seconds"]) == 1 and bf16["fit_seconds"][0] > 0
     assert bf16["fit_ratio_to_baseline"] == pytest.approx(
         bf16["fit_seconds_median"] / base["fit_seconds_median"], abs=0.002

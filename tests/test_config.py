@@ -98,6 +98,7 @@ BAD = [
     (["trainer.epochs=0"], "trainer.epochs"),
     (["trainer.threshold=1.5"], "trainer.threshold"),
     (["trainer.mixed_precision=fp8"], "trainer.mixed_precision"),
+    (["trainer.mixed_precision=1"], "trainer.mixed_precision"),  # 1 == True, but not a bool
     (["optimizer.lr=-1"], "optimizer.lr"),
     (["model.head=maybe"], "model.head"),
     (["model.prior_lr_scale=0"], "model.prior_lr_scale"),

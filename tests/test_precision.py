@@ -55,7 +55,12 @@ def test_float32_copy_keeps_the_weights_and_computes_in_float32() -> None:
     try:
         keras.mixed_precision.set_global_policy("mixed_bfloat16")
         model = _mixed_model()
-        model.compile(optimizer="adam", loss="binary_crossentropy")
+        model.get_layer("block").layers[1].trainable = False  # a frozen BatchNorm
+
+        def unregistered_loss(y_true, y_pred):  # a user's loss Keras cannot deserialize
+            return keras.losses.binary_crossentropy(y_true, y_pred)
+
+        model.compile(optimizer="adam", loss=unregistered_loss)
         model.fit(x, y, epochs=2, batch_size=8, verbose=0)  # moves weights and BN statistics
         copy = precision.float32_copy(model)
     finally:
@@ -64,6 +69,8 @@ def test_float32_copy_keeps_the_weights_and_computes_in_float32() -> None:
     assert precision.computes_in_float32(copy)
     assert copy.get_layer("block").layers[0].dtype_policy.name == "float32"  # nested too
     assert not precision.computes_in_float32(model)  # the trained model is left as it was
+    assert not copy.compiled and getattr(copy, "optimizer", None) is None  # no compile settings
+    assert copy.get_layer("block").layers[1].trainable is False
     for a, b in zip(model.get_weights(), copy.get_weights(), strict=True):
         assert a.dtype == b.dtype == np.float32
         np.testing.assert_array_equal(a, b)
@@ -105,3 +112,29 @@ def test_augmentation_stays_float32_under_a_mixed_policy() -> None:
     # bfloat16 holds 8 significant bits: from 128 up it has whole numbers only
     big = out[out > 130]
     assert big.size and np.any(np.abs(big - np.round(big)) > 1e-3)
+
+
+def test_a_float32_model_can_be_rebuilt_to_train_mixed() -> None:
+    """A warm start loads a float32 model: rebuilt under the mixed policy (all but the head,
+    which stays float32) it trains as `trainer.mixed_precision` asks."""
+    import keras
+
+    model = _mixed_model()  # built under float32 here
+    mixed = precision.with_policy(model, "mixed_bfloat16")
+    policies = {
+        layer.name: layer.dtype_policy.name
+        for layer in mixed._flatten_layers()
+        if not isinstance(layer, (keras.Model, keras.layers.InputLayer))  # they compute nothing
+    }
+    assert policies.pop("output") == "float32"
+    assert set(policies.values()) == {"mixed_bfloat16"}
+    for a, b in zip(model.get_weights(), mixed.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_reset_restores_float32() -> None:
+    import keras
+
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    precision.reset()
+    assert keras.mixed_precision.global_policy().name == "float32"

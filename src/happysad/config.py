@@ -467,7 +467,8 @@ def _check_trainer(t: DictConfig) -> None:
         _fail("trainer.verbose", t.verbose, "must be auto, 0, 1 or 2")
     if t.strategy not in STRATEGIES:
         _fail("trainer.strategy", t.strategy, f"must be one of {', '.join(STRATEGIES)}")
-    if t.mixed_precision not in MIXED_PRECISION:
+    mp = t.mixed_precision
+    if not (isinstance(mp, bool) or (isinstance(mp, str) and mp in MIXED_PRECISION)):
         _fail(
             "trainer.mixed_precision",
             t.mixed_precision,

@@ -57,7 +57,6 @@ class RandomAffine(keras.layers.Layer):
         if not training:
             return images
         n = ops.shape(images)[0]
-        h, w = float(images.shape[1]), float(images.shape[2])
         turn = 2.0 * math.pi * self.rotation
         angle = keras.random.uniform((n,), -turn, turn, seed=self.seed_generator)
         scale = 1.0 + keras.random.uniform(
@@ -66,6 +65,15 @@ class RandomAffine(keras.layers.Layer):
         shift = keras.random.uniform(
             (n, 2), -self.translation, self.translation, seed=self.seed_generator
         )
+        return self.warp(images, angle, scale, shift)
+
+    def warp(self, images: Any, angle: Any, scale: Any, shift: Any) -> Any:
+        """Warp each image i: rotate by angle[i] (radians), zoom out by scale[i] (> 1 shrinks
+        the content), then move it by shift[i] = (x, y) as fractions of the width and height.
+        The shift is not scaled by the zoom (Keras' chain of three layers scales it)."""
+        h, w = float(images.shape[1]), float(images.shape[2])
+        angle, scale = ops.convert_to_tensor(angle), ops.convert_to_tensor(scale)
+        shift = ops.convert_to_tensor(shift)
         tx, ty = shift[:, 0] * w, shift[:, 1] * h
         cx, cy = (w - 1.0) / 2.0, (h - 1.0) / 2.0
         # output pixel p -> input pixel: centre + scale * R(angle) (p - centre) - shift

@@ -32,8 +32,13 @@ def train(
     and where the model went. `extra_tags` go on the MLflow run (e.g. a sweep's).
     """
     # A full or read-only output folder: one line, and the MLflow run ends FAILED.
-    with storage_errors(f"writing the run's files (run dir {run_dir}, paths.output_dir)"):
-        return _train(cfg, run_dir, overrides, extra_tags)
+    from happysad.training import precision
+
+    try:
+        with storage_errors(f"writing the run's files (run dir {run_dir}, paths.output_dir)"):
+            return _train(cfg, run_dir, overrides, extra_tags)
+    finally:
+        precision.reset()  # Keras' policy is global: a failed mixed run must not leak it
 
 
 def _train(

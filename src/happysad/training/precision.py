@@ -12,12 +12,14 @@ Mixed precision is a way to train faster, not part of the model: once training e
 model is rebuilt in float32 with the same weights (`float32_copy`), so evaluation,
 calibration, the saved `.keras`, its ONNX copy and every later prediction compute alike
 whatever the machine that trained it. The variables were float32 all along (Keras keeps them
-so under a mixed policy), so the copy is exact.
+so under a mixed policy), so the copy is exact. A warm start loads such a float32 model and
+is rebuilt in the mixed policy (`with_policy`) before it trains.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -69,14 +71,21 @@ def global_policy() -> str:
     return str(keras.mixed_precision.global_policy().name)
 
 
-def _float32_policies(node: Any) -> Any:
-    """A serialized model config with every (mixed) DTypePolicy replaced by float32."""
+HEAD = "output"  # the classifier head's layer name: it always computes in float32
+
+
+def _with_policies(node: Any, name: str, keep: str | None = HEAD) -> Any:
+    """A serialized model config with every DTypePolicy set to `name`, except the policy of
+    the layer named `keep` (the head, float32 under any mixed policy)."""
     if isinstance(node, dict):
         if node.get("class_name") == "DTypePolicy" and isinstance(node.get("config"), dict):
-            return {**node, "config": {**node["config"], "name": FLOAT32}}
-        return {k: _float32_policies(v) for k, v in node.items()}
+            return {**node, "config": {**node["config"], "name": name}}
+        layer_config = node.get("config")
+        if keep and isinstance(layer_config, dict) and layer_config.get("name") == keep:
+            return node
+        return {k: _with_policies(v, name, keep) for k, v in node.items()}
     if isinstance(node, list):
-        return [_float32_policies(v) for v in node]
+        return [_with_policies(v, name, keep) for v in node]
     return node
 
 
@@ -88,24 +97,46 @@ def computes_in_float32(model: Any) -> bool:
     )
 
 
-def float32_copy(model: Any) -> Any:
-    """`model` rebuilt in float32 with the same weights (itself when it already is float32).
+def with_policy(model: Any, name: str, keep: str | None = HEAD) -> Any:
+    """An uncompiled copy of `model` whose layers compute under policy `name` (all but the
+    layer `keep`), with the same weights: the variables stay float32 under any policy.
 
-    Also resets the global policy to float32, so that what is built next is float32 too.
-    The copy is not compiled.
+    The config comes from the live model in this process, so it is rebuilt without safe
+    mode (a Lambda layer the user allowed stays allowed) and without its compile settings
+    (a custom loss need not be registered; the copy gets no optimizer state).
     """
+    import keras
+
+    config = keras.saving.serialize_keras_object(model)
+    config.pop("compile_config", None)
+    copy = keras.saving.deserialize_keras_object(
+        _with_policies(config, name, keep), safe_mode=False
+    )
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def float32_copy(model: Any) -> Any:
+    """`model` rebuilt in float32 with the same weights (itself when it already is float32);
+    the copy is not compiled. Also resets the global policy to float32."""
     import keras
 
     keras.mixed_precision.set_global_policy(FLOAT32)
     if computes_in_float32(model):
         return model
-    config = _float32_policies(keras.saving.serialize_keras_object(model))
-    copy = keras.saving.deserialize_keras_object(config)
-    copy.set_weights(model.get_weights())
     trained = next(
         layer.dtype_policy.name
         for layer in model._flatten_layers(include_self=True)
         if layer.dtype_policy.compute_dtype != FLOAT32
     )
+    copy = with_policy(model, FLOAT32, keep=None)
     log.info("trained in %s; the model is kept in float32", trained)
     return copy
+
+
+def reset() -> None:
+    """Back to Keras' float32 global policy (after a job, whatever happened in it); a job
+    that failed before importing Keras does not import it now."""
+    keras = sys.modules.get("keras")
+    if keras is not None:
+        keras.mixed_precision.set_global_policy(FLOAT32)

@@ -275,6 +275,9 @@ def build_model(ctx: RunContext, class_names: list[str]) -> keras.Model:
     with ctx.strategy.scope():  # variables (model and optimizer) must live in the strategy
         if cfg.model.init_from and cfg.model.init_from != AUTO:
             model = model_lib.warm_start(cfg.model, load_init_model(cfg), shape, class_names)
+            policy = precision.global_policy()
+            if policy != precision.FLOAT32:  # saved models are float32: train as asked
+                model = precision.with_policy(model, policy)
         else:
             model = model_lib.build_model(cfg.model, shape, len(class_names))
             if cfg.model.init_from == AUTO:
