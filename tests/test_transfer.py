@@ -184,20 +184,31 @@ def test_warm_start_continues_or_replaces_the_head_and_logs_its_source(
     out = tmp_path / "out"
     source = tracked_run.run_dir  # the shared tiny run: a trained two-class model
 
-    train_in_process(
-        *tiny_train_args(out, demo_data, f"model.init_from={source}", "trainer.epochs=1")
+    # the first also in bfloat16: the float32 model it loads is rebuilt to train mixed
+    mixed = train_in_process(
+        *tiny_train_args(
+            out,
+            demo_data,
+            f"model.init_from={source}",
+            "trainer.epochs=1",
+            "trainer.mixed_precision=bfloat16",
+        )
     )
     train_in_process(
         *tiny_train_args(out, three_class_data, f"model.init_from={source}", "trainer.epochs=1")
     )
     _, runs = _only_run(out)
     assert len(runs) == 2
+    assert runs[1].data.tags["happysad.precision"] == "mixed_bfloat16"
+    assert runs[0].data.tags["happysad.precision"] == "float32"  # the policy did not leak
+    from happysad.serving.packaging import load_model
+    from happysad.training.precision import computes_in_float32
+
+    assert computes_in_float32(load_model(str(mixed.model_dir)).model)  # shipped in float32
     newest = runs[0]
     assert newest.data.tags["happysad.init_from"] == str(source)
     assert newest.data.params["model.init_from"] == str(source)
     model_dir = Path(newest.data.tags["happysad.run_dir"]) / "model"
-    from happysad.serving.packaging import load_model
-
     loaded = load_model(str(model_dir))
     assert loaded.metadata.class_names == ["blue", "green", "red"]
     new = loaded.model

@@ -89,12 +89,21 @@ def _with_policies(node: Any, name: str, keep: str | None = HEAD) -> Any:
     return node
 
 
+def _computing_layers(model: Any) -> list[Any]:
+    """Every layer that computes, nested ones included: not the input layers and containers
+    (an InputLayer takes the global policy whatever its model computes in)."""
+    import keras
+
+    return [
+        layer
+        for layer in model._flatten_layers(include_self=True)
+        if not isinstance(layer, (keras.layers.InputLayer, keras.Model))
+    ]
+
+
 def computes_in_float32(model: Any) -> bool:
     """Whether every layer (nested ones included) computes in float32."""
-    return all(
-        layer.dtype_policy.compute_dtype == FLOAT32
-        for layer in model._flatten_layers(include_self=True)
-    )
+    return all(layer.dtype_policy.compute_dtype == FLOAT32 for layer in _computing_layers(model))
 
 
 def with_policy(model: Any, name: str, keep: str | None = HEAD) -> Any:
@@ -116,6 +125,19 @@ def with_policy(model: Any, name: str, keep: str | None = HEAD) -> Any:
     return copy
 
 
+def trained_policy(model: Any) -> str:
+    """The policy `model` computes in: its first mixed layer's, else float32 (the head of a
+    mixed model is float32 on purpose)."""
+    return next(
+        (
+            layer.dtype_policy.name
+            for layer in _computing_layers(model)
+            if layer.dtype_policy.compute_dtype != FLOAT32
+        ),
+        FLOAT32,
+    )
+
+
 def float32_copy(model: Any) -> Any:
     """`model` rebuilt in float32 with the same weights (itself when it already is float32);
     the copy is not compiled. Also resets the global policy to float32."""
@@ -124,11 +146,7 @@ def float32_copy(model: Any) -> Any:
     keras.mixed_precision.set_global_policy(FLOAT32)
     if computes_in_float32(model):
         return model
-    trained = next(
-        layer.dtype_policy.name
-        for layer in model._flatten_layers(include_self=True)
-        if layer.dtype_policy.compute_dtype != FLOAT32
-    )
+    trained = trained_policy(model)
     copy = with_policy(model, FLOAT32, keep=None)
     log.info("trained in %s; the model is kept in float32", trained)
     return copy

@@ -206,7 +206,6 @@ def open_context(
         TAG_INIT_FROM,
         TAG_MODEL_NAME,
         TAG_OVERRIDES,
-        TAG_PRECISION,
         TAG_RUN_DIR,
         NullTracker,
         git_info,
@@ -234,7 +233,6 @@ def open_context(
         TAG_OVERRIDES: " ".join(overrides) or "(none)",
         TAG_RUN_DIR: str(run_dir),
         TAG_MODEL_NAME: str(cfg.model.name),
-        TAG_PRECISION: precision.global_policy(),
         **git_info(project_root()),
         **({TAG_INIT_FROM: str(cfg.model.init_from)} if cfg.model.init_from else {}),
         **(extra_tags or {}),
@@ -267,6 +265,7 @@ def resolve_classes(cfg: DictConfig) -> tuple[list[str], list[str]]:
 def build_model(ctx: RunContext, class_names: list[str]) -> keras.Model:
     """The compiled model: from the layer list (and backbone), or warm-started from an
     earlier model (`model.init_from`); config errors surface here, before any data work."""
+    from happysad.tracking.tracker import TAG_PRECISION
     from happysad.training import model as model_lib
 
     cfg = ctx.cfg
@@ -285,6 +284,7 @@ def build_model(ctx: RunContext, class_names: list[str]) -> keras.Model:
         if backbone_frozen(cfg):
             model_lib.set_backbone_trainable(model, 0)
     compile_model(ctx, model)
+    ctx.tags[TAG_PRECISION] = precision.trained_policy(model)  # what it computes in, as built
     return model
 
 
