@@ -74,18 +74,18 @@ def global_policy() -> str:
 HEAD = "output"  # the classifier head's layer name: it always computes in float32
 
 
-def _with_policies(node: Any, name: str, keep: str | None = HEAD) -> Any:
-    """A serialized model config with every DTypePolicy set to `name`, except the policy of
-    the layer named `keep` (the head, float32 under any mixed policy)."""
+def _with_policies(node: Any, name: str) -> Any:
+    """A serialized model config with every DTypePolicy set to `name`, except the head's
+    (float32 under any policy)."""
     if isinstance(node, dict):
         if node.get("class_name") == "DTypePolicy" and isinstance(node.get("config"), dict):
             return {**node, "config": {**node["config"], "name": name}}
         layer_config = node.get("config")
-        if keep and isinstance(layer_config, dict) and layer_config.get("name") == keep:
+        if isinstance(layer_config, dict) and layer_config.get("name") == HEAD:
             return node
-        return {k: _with_policies(v, name, keep) for k, v in node.items()}
+        return {k: _with_policies(v, name) for k, v in node.items()}
     if isinstance(node, list):
-        return [_with_policies(v, name, keep) for v in node]
+        return [_with_policies(v, name) for v in node]
     return node
 
 
@@ -106,9 +106,9 @@ def computes_in_float32(model: Any) -> bool:
     return all(layer.dtype_policy.compute_dtype == FLOAT32 for layer in _computing_layers(model))
 
 
-def with_policy(model: Any, name: str, keep: str | None = HEAD) -> Any:
+def with_policy(model: Any, name: str) -> Any:
     """An uncompiled copy of `model` whose layers compute under policy `name` (all but the
-    layer `keep`), with the same weights: the variables stay float32 under any policy.
+    float32 head), with the same weights: the variables stay float32 under any policy.
 
     The config comes from the live model in this process, so it is rebuilt without safe
     mode (a Lambda layer the user allowed stays allowed) and without its compile settings
@@ -118,9 +118,7 @@ def with_policy(model: Any, name: str, keep: str | None = HEAD) -> Any:
 
     config = keras.saving.serialize_keras_object(model)
     config.pop("compile_config", None)
-    copy = keras.saving.deserialize_keras_object(
-        _with_policies(config, name, keep), safe_mode=False
-    )
+    copy = keras.saving.deserialize_keras_object(_with_policies(config, name), safe_mode=False)
     copy.set_weights(model.get_weights())
     return copy
 
@@ -144,10 +142,10 @@ def float32_copy(model: Any) -> Any:
     import keras
 
     keras.mixed_precision.set_global_policy(FLOAT32)
-    if computes_in_float32(model):
-        return model
     trained = trained_policy(model)
-    copy = with_policy(model, FLOAT32, keep=None)
+    if trained == FLOAT32:
+        return model
+    copy = with_policy(model, FLOAT32)
     log.info("trained in %s; the model is kept in float32", trained)
     return copy
 
