@@ -55,6 +55,20 @@ def test_defaults_are_the_documented_ones(compose, monkeypatch: pytest.MonkeyPat
     assert cfg.tracking.uri.endswith("/outputs/mlflow.db")
 
 
+def test_the_optimizer_and_warm_up_follow_the_data_source(compose) -> None:
+    """The demo's measured rate (3e-3 after a 5-epoch warm-up) stays with the demo: folders keep
+    Adam at 1e-3 and a 1-epoch warm-up, and picking an optimizer gets that optimizer's rate."""
+    demo = compose()
+    assert demo.optimizer._target_ == "keras.optimizers.Adam" and demo.optimizer.lr == 3e-3
+    assert demo.callbacks.lr_schedule.warmup_epochs == 5
+    for source in ("folder", "faces"):
+        cfg = compose([f"data={source}", "data.root=/tmp"])
+        assert (cfg.optimizer.lr, cfg.callbacks.lr_schedule.warmup_epochs) == (1e-3, 1), source
+    sgd = OmegaConf.load(config_dir() / "optimizer" / "sgd.yaml")
+    assert compose(["optimizer=sgd"]).optimizer == sgd
+    assert compose(["optimizer=adam"]).optimizer.lr == 1e-3
+
+
 def test_seed_experiment_is_the_seed_network(compose) -> None:
     cfg = compose(["experiment=seed"])
     assert list(cfg.data.image_size) == [256, 256]

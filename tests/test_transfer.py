@@ -127,6 +127,22 @@ def test_warmup_cosine_rises_peaks_and_decays_by_absolute_epoch() -> None:
     assert sched.rate(6, 9) < sched.rate(6, 0) <= 1e-4
 
 
+def test_warmup_is_capped_at_a_share_of_a_short_phase() -> None:
+    """The demo's 5-epoch warm-up on a 4-epoch run: one epoch of warm-up, then decay, so the
+    run still ends low instead of at its peak."""
+    sched = WarmupCosineDecay(warmup_epochs=5, min_ratio=0.1, warmup_start=0.1)
+    sched.steps = 10
+    sched.set_span(0, 4, 1e-3)
+    rates = [sched.rate(e, b) for e in range(4) for b in range(10)]
+    peak = rates.index(max(rates))
+    assert peak == 10 and max(rates) == pytest.approx(1e-3, rel=1e-6)
+    assert rates[-1] == pytest.approx(1e-4, rel=0.05)
+    sched.set_span(0, 32, 1e-3)  # a long phase keeps all five epochs
+    assert sched.rate(4, 9) < sched.rate(5, 0) == pytest.approx(1e-3, rel=1e-6)
+    with pytest.raises(ValueError, match="max_warmup_share"):
+        WarmupCosineDecay(max_warmup_share=1.5)
+
+
 # --- end to end ------------------------------------------------------------------------------
 
 

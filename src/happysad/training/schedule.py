@@ -19,15 +19,25 @@ class WarmupCosineDecay(keras.callbacks.Callback):
     `min_ratio` x peak at the end of the phase; updated every batch.
 
     The peak is the optimizer's configured rate (model.fine_tune.lr in a fine-tuning phase).
+    The warm-up lasts `warmup_epochs`, but never more than `max_warmup_share` of the phase: a
+    5-epoch warm-up measured for a 32-epoch run must not turn `trainer.epochs=5` into a run
+    that ends at its peak rate.
     """
 
     def __init__(
-        self, warmup_epochs: float = 1.0, min_ratio: float = 0.05, warmup_start: float = 0.1
+        self,
+        warmup_epochs: float = 1.0,
+        min_ratio: float = 0.05,
+        warmup_start: float = 0.1,
+        max_warmup_share: float = 0.25,
     ) -> None:
         super().__init__()
         self.warmup_epochs = float(warmup_epochs)
         self.min_ratio = float(min_ratio)
         self.warmup_start = float(warmup_start)
+        self.max_warmup_share = float(max_warmup_share)
+        if not 0.0 <= self.max_warmup_share <= 1.0:
+            raise ValueError(f"max_warmup_share must be in [0, 1], got {max_warmup_share!r}")
         self.span: tuple[int, int, float] | None = None  # (first epoch, end epoch, peak)
         self.steps = 1
         self.epoch = 0
@@ -45,7 +55,7 @@ class WarmupCosineDecay(keras.callbacks.Callback):
         start, end, peak = self.span or (0, 1, 1e-3)
         step = max((epoch - start) * self.steps + batch, 0)
         total = max((end - start) * self.steps, 1)
-        warm = self.warmup_epochs * self.steps
+        warm = min(self.warmup_epochs * self.steps, self.max_warmup_share * total)
         if step < warm:
             return peak * (self.warmup_start + (1.0 - self.warmup_start) * step / max(warm, 1.0))
         progress = min((step - warm) / max(total - warm, 1.0), 1.0)
@@ -63,4 +73,5 @@ class WarmupCosineDecay(keras.callbacks.Callback):
             "warmup_epochs": self.warmup_epochs,
             "min_ratio": self.min_ratio,
             "warmup_start": self.warmup_start,
+            "max_warmup_share": self.max_warmup_share,
         }
