@@ -65,6 +65,7 @@ SHIFTED_STYLE = {
     "noise": 16.0,  # noisier (train: 8)
     "rotation_deg": 20.0,  # more tilted (train: 10)
     "variety": "classic",  # the version-1 drawing routine, only restyled
+    "twins": False,  # independent faces, like every evaluation set
 }
 
 NO_AUGMENT = "augment=none"
@@ -99,7 +100,10 @@ def _bin(name: str) -> str:
     return str(Path(sys.executable).parent / name)
 
 
-SUBTLE_STYLE = {"cues": 0.0, "subtle": 1.0}  # the demo's drawing, every mouth barely curved
+SUBTLE_STYLE = {"cues": 0.0, "subtle": 1.0, "twins": False}  # every mouth barely curved
+# The demo-drawn evaluation sets hold independent faces, not twins: the same sets every
+# session has measured on (the demo trains on twins since session 10).
+IN_DIST_STYLE = {"twins": False}
 ALL_SETS = (
     "in_dist",
     "shifted",
@@ -129,7 +133,7 @@ def make_sets(
 
     common = {"per_class": per_class, "image_size": image_size, "n_corrupt": 0}
     makers = {
-        "in_dist": lambda p: ensure_demo_dataset(p, seed=seed, **common),
+        "in_dist": lambda p: ensure_demo_dataset(p, seed=seed, style=IN_DIST_STYLE, **common),
         "shifted": lambda p: ensure_demo_dataset(p, seed=seed + 1, style=SHIFTED_STYLE, **common),
         "subtle": lambda p: ensure_demo_dataset(p, seed=seed + 4, style=SUBTLE_STYLE, **common),
         "alt": lambda p: alt_faces.generate(p, per_class, image_size, seed=seed + 2),

@@ -137,6 +137,39 @@ def test_style_validation() -> None:
         demo._resolve_style({"variety": "baroque"})
     with pytest.raises(ValueError, match="cues"):
         demo._resolve_style({"cues": 2})
+    with pytest.raises(ValueError, match="twins"):
+        demo._resolve_style({"twins": "yes"})
+
+
+def _read(path: Path) -> np.ndarray:
+    return cv2.imdecode(np.frombuffer(path.read_bytes(), np.uint8), cv2.IMREAD_COLOR).astype(int)
+
+
+def _differing_share(a: Path, b: Path) -> float:
+    return float((np.abs(_read(a) - _read(b)).max(axis=2) > 24).mean())
+
+
+def test_twins_differ_only_where_the_label_is_drawn(tmp_path: Path) -> None:
+    """With twins, happy_i and sad_i share their draws (same file type, same face, same
+    background): only the mouth (and a cue's sign) tells them apart. By default the classes
+    draw from their own streams and the faces have nothing in common."""
+    twins = generate_demo_dataset(
+        tmp_path / "twins", **SMALL, seed=4, n_corrupt=0, style={"twins": True}
+    )
+    apart = generate_demo_dataset(tmp_path / "apart", **SMALL, seed=4, n_corrupt=0)
+    assert twins["args"]["style"]["twins"] is True and apart["args"]["style"]["twins"] is False
+
+    def names(root: Path, cls: str) -> list[Path]:
+        return sorted((root / cls).iterdir())
+
+    twin_dir, apart_dir = tmp_path / "twins", tmp_path / "apart"
+    pairs = list(zip(names(twin_dir, "happy"), names(twin_dir, "sad"), strict=True))
+    assert all(h.suffix == s.suffix for h, s in pairs)
+    shares = [_differing_share(h, s) for h, s in pairs]
+    assert max(shares) < 0.12 and min(shares) > 0.0, shares  # a mouth, never nothing
+    apart_pairs = zip(names(apart_dir, "happy"), names(apart_dir, "sad"), strict=True)
+    assert np.median([_differing_share(h, s) for h, s in apart_pairs]) > 0.3
+    assert twins["counts"]["happy"] == twins["counts"]["sad"] == SMALL["per_class"]
 
 
 def _pair(seed: int, style: dict | None = None, size: int = 64):

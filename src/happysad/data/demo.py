@@ -6,7 +6,9 @@ the sign of the mouth's curvature (smile: corners above the centre; frown: corne
 small CNN can learn it while colour, position, size, noise and blur are nuisance factors.
 
 Every image has its own sub-seed derived from ``(seed, class, index)``, so the same arguments give
-byte-identical files and growing ``per_class`` keeps the first images unchanged. A few corrupt
+byte-identical files and growing ``per_class`` keeps the first images unchanged. With twins
+(``data.demo.twins``), ``happy_i`` and ``sad_i`` share one sub-seed ``(seed, index)``: every draw
+is label-independent, so the two differ only where the label is drawn. A few corrupt
 files are planted on purpose so the data-cleaning path is exercised by the demo too.
 """
 
@@ -28,13 +30,15 @@ import numpy as np
 from happysad.config import DemoConf
 from happysad.data.progress import Progress
 
-VERSION = 4
+VERSION = 5
 """Bump whenever the drawing changes, so ``ensure_demo_dataset`` never reuses stale images.
 
 2: the ``wide`` variety (domain randomisation) became the default.
 3: cues drawn for both classes alike (each kind has a happy and a sad form, a tear is drawn on
 either), and the share of subtle mouths is ``data.demo.subtle``.
-4: a share ``data.demo.faint`` of wide mouths is drawn close to the skin's tone."""
+4: a share ``data.demo.faint`` of wide mouths is drawn close to the skin's tone.
+5: ``data.demo.twins`` (off by default: the same images as version 4): each happy face and its
+sad namesake share their random draws."""
 
 MARKER = "DEMO_DATASET.json"
 CLASSES: tuple[str, str] = ("happy", "sad")
@@ -43,6 +47,7 @@ _SUBTLE_K = (0.04, 0.15)  # sag / half-width of a subtle mouth: correctly signed
 _FAINT_ALPHA = (0.35, 0.7)  # a faint mouth's colour: this far from the skin towards the ink
 _PNG_FRACTION = 0.3  # the rest are JPEG, so both decoders are exercised
 _TRUNCATE_FRACTION = 0.4
+_TWIN_STREAM = 7  # the sub-seed's middle entry for twins: not a class index, not the corrupt files'
 _SHIFT = 4  # cv2 fixed-point bits: sub-pixel geometry keeps small faces smooth
 _ONE = 1 << _SHIFT
 
@@ -59,6 +64,7 @@ _DEFAULT_STYLE: dict[str, Any] = {
     "cues": DemoConf.cues,
     "subtle": DemoConf.subtle,
     "faint": DemoConf.faint,
+    "twins": DemoConf.twins,  # not a drawing: whether happy_i and sad_i share their draws
 }
 # The default sizes are the config's (config.DemoConf, data.demo.*): written once, so
 # `make demo-data`, scripts/make_demo_data.py and `make train` generate the same set.
@@ -108,6 +114,7 @@ class _Style:
     cues: float
     subtle: float
     faint: float
+    twins: bool
 
 
 def _range(key: str, value: Any, lo: float, hi: float) -> tuple[float, float]:
@@ -143,6 +150,8 @@ def _resolve_style(style: dict | None) -> _Style:
         raise ValueError(f"style['palette'] must be one of {_PALETTES}, got {s['palette']!r}")
     if s["variety"] not in _VARIETIES:
         raise ValueError(f"style['variety'] must be one of {_VARIETIES}, got {s['variety']!r}")
+    if not isinstance(s["twins"], bool):
+        raise ValueError(f"style['twins'] must be true or false, got {s['twins']!r}")
     return _Style(
         palette=str(s["palette"]),
         scale_range=_range("scale_range", s["scale_range"], 0.2, 1.2),
@@ -154,6 +163,7 @@ def _resolve_style(style: dict | None) -> _Style:
         cues=_scalar("cues", s["cues"], 0.0, 1.0),
         subtle=_scalar("subtle", s["subtle"], 0.0, 1.0),
         faint=_scalar("faint", s["faint"], 0.0, 1.0),
+        twins=s["twins"],
     )
 
 
@@ -672,7 +682,8 @@ def _write_dataset(target: Path, args: dict, st: _Style) -> dict[str, Any]:
         for ci, cls in enumerate(CLASSES):
             (target / cls).mkdir(parents=True, exist_ok=True)
             for i in range(per_class):
-                rng = np.random.default_rng([seed, ci, i])  # per-image sub-seed
+                # per-image sub-seed; twins share theirs, so they differ only in the label
+                rng = np.random.default_rng([seed, _TWIN_STREAM, i] if st.twins else [seed, ci, i])
                 ext = ".png" if rng.random() < _PNG_FRACTION else ".jpg"
                 face, meta = _render_face(rng, cls == "happy", size, st)
                 rel = f"{cls}/{cls}_{i:05d}{ext}"

@@ -378,6 +378,7 @@ def ensure_demo_data(cfg: DictConfig) -> None:
                 "cues": float(d.demo.cues),
                 "subtle": float(d.demo.subtle),
                 "faint": float(d.demo.faint),
+                "twins": bool(d.demo.twins),
             },
         )
     except (ValueError, FileExistsError) as err:
