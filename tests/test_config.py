@@ -61,9 +61,13 @@ def test_the_optimizer_and_warm_up_follow_the_data_source(compose) -> None:
     demo = compose()
     assert demo.optimizer._target_ == "keras.optimizers.Adam" and demo.optimizer.lr == 3e-3
     assert demo.callbacks.lr_schedule.warmup_epochs == 5
+    assert demo.callbacks.lr_schedule.max_warmup_share == 0.25  # trainer.epochs=5 still decays
     for source in ("folder", "faces"):
         cfg = compose([f"data={source}", "data.root=/tmp"])
-        assert (cfg.optimizer.lr, cfg.callbacks.lr_schedule.warmup_epochs) == (1e-3, 1), source
+        sched = cfg.callbacks.lr_schedule
+        assert (cfg.optimizer.lr, sched.warmup_epochs, sched.max_warmup_share) == (1e-3, 1, 1.0)
+    for preset in ("quick", "transfer", "seed"):  # measured at Adam's 1e-3, on any data
+        assert compose([f"experiment={preset}"]).optimizer.lr == 1e-3, preset
     sgd = OmegaConf.load(config_dir() / "optimizer" / "sgd.yaml")
     assert compose(["optimizer=sgd"]).optimizer == sgd
     assert compose(["optimizer=adam"]).optimizer.lr == 1e-3

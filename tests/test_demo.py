@@ -119,6 +119,53 @@ def test_ensure_reuses_and_refuses_mismatch(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("*.tmp-*"))
 
 
+def test_a_version_4_set_is_reused_without_twins_only(tmp_path: Path) -> None:
+    """Version 5 without twins draws version 4's images, so a set made before the upgrade
+    (a marker with version 4 and no `twins`) is reused, e.g. by a resumed run; with twins it
+    is a different set and refused."""
+    root = tmp_path / "v4"
+    generate_demo_dataset(root, **SMALL, n_corrupt=0)
+    info = json.loads((root / MARKER).read_text())
+    info["version"] = 4
+    del info["args"]["style"]["twins"]
+    (root / MARKER).write_text(json.dumps(info))
+    before = _hashes(root)
+    assert ensure_demo_dataset(root, **SMALL, n_corrupt=0) == root
+    with pytest.raises(ValueError, match="other demo-dataset args"):
+        ensure_demo_dataset(root, **SMALL, n_corrupt=0, style={"twins": True})
+    info["version"] = 3  # an older drawing is never taken for the current one
+    (root / MARKER).write_text(json.dumps(info))
+    with pytest.raises(ValueError, match="other demo-dataset args"):
+        ensure_demo_dataset(root, **SMALL, n_corrupt=0)
+    assert {k: v for k, v in _hashes(root).items() if k != MARKER} == {
+        k: v for k, v in before.items() if k != MARKER
+    }
+
+
+def test_the_training_stage_draws_the_configured_twins(compose, tmp_path: Path) -> None:
+    """data.demo.twins reaches the generator through the training stage, and the data root
+    names it, so a twin set and an independent one never share a folder."""
+    from happysad.training.stages import ensure_demo_data
+
+    roots = []
+    for twins in (True, False):
+        cfg = compose(
+            [
+                f"paths.demo_dir={tmp_path}",
+                "data.demo.per_class=2",
+                "data.demo.image_size=64",
+                "data.demo.n_corrupt=0",
+                f"data.demo.twins={str(twins).lower()}",
+            ]
+        )
+        ensure_demo_data(cfg)
+        root = Path(cfg.data.root)
+        assert f"twins{twins}" in root.name
+        assert json.loads((root / MARKER).read_text())["args"]["style"]["twins"] is twins
+        roots.append(root)
+    assert roots[0] != roots[1]
+
+
 def test_generate_refuses_nonempty_dir(tmp_path: Path) -> None:
     (tmp_path / "keep.txt").write_text("mine")
     with pytest.raises(FileExistsError):

@@ -130,7 +130,9 @@ def test_warmup_cosine_rises_peaks_and_decays_by_absolute_epoch() -> None:
 def test_warmup_is_capped_at_a_share_of_a_short_phase() -> None:
     """The demo's 5-epoch warm-up on a 4-epoch run: one epoch of warm-up, then decay, so the
     run still ends low instead of at its peak."""
-    sched = WarmupCosineDecay(warmup_epochs=5, min_ratio=0.1, warmup_start=0.1)
+    sched = WarmupCosineDecay(
+        warmup_epochs=5, min_ratio=0.1, warmup_start=0.1, max_warmup_share=0.25
+    )
     sched.steps = 10
     sched.set_span(0, 4, 1e-3)
     rates = [sched.rate(e, b) for e in range(4) for b in range(10)]
@@ -141,6 +143,10 @@ def test_warmup_is_capped_at_a_share_of_a_short_phase() -> None:
     assert sched.rate(4, 9) < sched.rate(5, 0) == pytest.approx(1e-3, rel=1e-6)
     with pytest.raises(ValueError, match="max_warmup_share"):
         WarmupCosineDecay(max_warmup_share=1.5)
+    uncapped = WarmupCosineDecay(warmup_epochs=5)  # the class default: no cap
+    uncapped.steps = 10
+    uncapped.set_span(0, 4, 1e-3)
+    assert uncapped.rate(3, 9) < 1e-3  # still rising in the last batch
 
 
 # --- end to end ------------------------------------------------------------------------------

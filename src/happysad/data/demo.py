@@ -7,8 +7,8 @@ small CNN can learn it while colour, position, size, noise and blur are nuisance
 
 Every image has its own sub-seed derived from ``(seed, class, index)``, so the same arguments give
 byte-identical files and growing ``per_class`` keeps the first images unchanged. With twins
-(``data.demo.twins``), ``happy_i`` and ``sad_i`` share one sub-seed ``(seed, index)``: every draw
-is label-independent, so the two differ only where the label is drawn. A few corrupt
+(``data.demo.twins``), ``happy_i`` and ``sad_i`` share one sub-seed ``(seed, 7, index)``: every
+draw is label-independent, so the two differ only where the label is drawn. A few corrupt
 files are planted on purpose so the data-cleaning path is exercised by the demo too.
 """
 
@@ -771,6 +771,16 @@ def _read_marker(path: Path) -> dict | None:
         return None
 
 
+def _as_current(have: dict) -> dict:
+    """A version-4 set's (version, args) as version 5 would write them: version 5 without
+    twins draws byte-identical images, so a run started before the upgrade still resumes
+    on its data."""
+    style = (have.get("args") or {}).get("style")
+    if have.get("version") != 4 or not isinstance(style, dict) or "twins" in style:
+        return have
+    return {"version": 5, "args": {**have["args"], "style": {**style, "twins": False}}}
+
+
 def ensure_demo_dataset(
     out_dir: str | Path,
     per_class: int = _DEMO.per_class,
@@ -797,7 +807,7 @@ def ensure_demo_dataset(
             return False
         info = _read_marker(out)
         have = None if info is None else {"version": info.get("version"), "args": info.get("args")}
-        if have != want:
+        if have is None or _as_current(have) != want:
             what = "other demo-dataset args" if info is not None else "files that are not this demo"
             raise ValueError(
                 f"{out} already exists with {what}; delete it or choose another data.root"

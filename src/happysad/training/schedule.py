@@ -19,9 +19,9 @@ class WarmupCosineDecay(keras.callbacks.Callback):
     `min_ratio` x peak at the end of the phase; updated every batch.
 
     The peak is the optimizer's configured rate (model.fine_tune.lr in a fine-tuning phase).
-    The warm-up lasts `warmup_epochs`, but never more than `max_warmup_share` of the phase: a
-    5-epoch warm-up measured for a 32-epoch run must not turn `trainer.epochs=5` into a run
-    that ends at its peak rate.
+    The warm-up lasts `warmup_epochs`, but never more than `max_warmup_share` of the phase
+    (the demo sets 0.25: its 5-epoch warm-up, measured for 32 epochs, must not turn
+    `trainer.epochs=5` into a run that ends at its peak rate).
     """
 
     def __init__(
@@ -29,7 +29,7 @@ class WarmupCosineDecay(keras.callbacks.Callback):
         warmup_epochs: float = 1.0,
         min_ratio: float = 0.05,
         warmup_start: float = 0.1,
-        max_warmup_share: float = 0.25,
+        max_warmup_share: float = 1.0,
     ) -> None:
         super().__init__()
         self.warmup_epochs = float(warmup_epochs)
