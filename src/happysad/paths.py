@@ -130,9 +130,10 @@ def help_groups() -> str:
     generated from what Hydra finds, so it cannot drift from conf/.
 
     Internal: the `schema` entries, and in a group whose default is `${data}` (augment,
-    optimizer, schedule, init) the options named after a data source that only point at another option
-    (a `defaults` list): each is that source's measured default, picked through `data=`, not a
-    choice of its own (augment/faces.yaml, a list of its own, stays a choice).
+    optimizer, schedule, init) the options named after a data source that only point at
+    another option (a `defaults` list): each is that source's measured default, picked
+    through `data=`, not a choice of its own (augment/faces.yaml, a list of its own, stays a
+    choice).
     """
     import yaml
     from hydra.core.global_hydra import GlobalHydra

@@ -47,7 +47,8 @@ _SUBTLE_K = (0.04, 0.15)  # sag / half-width of a subtle mouth: correctly signed
 _FAINT_ALPHA = (0.35, 0.7)  # a faint mouth's colour: this far from the skin towards the ink
 _PNG_FRACTION = 0.3  # the rest are JPEG, so both decoders are exercised
 _TRUNCATE_FRACTION = 0.4
-_TWIN_STREAM = 7  # the sub-seed's middle entry for twins: not a class index, not the corrupt files'
+# The middle entry of a twin pair's sub-seed: neither a class index nor the corrupt files' 2.
+_TWIN_STREAM = 7
 _SHIFT = 4  # cv2 fixed-point bits: sub-pixel geometry keeps small faces smooth
 _ONE = 1 << _SHIFT
 
