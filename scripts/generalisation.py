@@ -70,6 +70,7 @@ SHIFTED_STYLE = {
     "rotation_deg": 20.0,  # more tilted (train: 10)
     "variety": "classic",  # the version-1 drawing routine, only restyled
     "twins": False,  # independent faces, like every evaluation set
+    "dotted": 0.0,
 }
 
 NO_AUGMENT = "augment=none"
@@ -104,10 +105,11 @@ def _bin(name: str) -> str:
     return str(Path(sys.executable).parent / name)
 
 
-SUBTLE_STYLE = {"cues": 0.0, "subtle": 1.0, "twins": False}  # every mouth barely curved
-# The demo-drawn evaluation sets hold independent faces, never twins (data.demo.twins): the
-# same sets every session has measured on, whatever the training set's setting.
-IN_DIST_STYLE = {"twins": False}
+SUBTLE_STYLE = {"cues": 0.0, "subtle": 1.0, "twins": False, "dotted": 0.0}  # all barely curved
+# The demo-drawn evaluation sets hold independent faces, never twins (data.demo.twins), and
+# no dotted mouths (data.demo.dotted): the same sets every session has measured on, whatever
+# the training set's settings.
+IN_DIST_STYLE = {"twins": False, "dotted": 0.0}
 ALL_SETS = (
     "in_dist",
     "shifted",

@@ -119,20 +119,24 @@ def test_ensure_reuses_and_refuses_mismatch(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("*.tmp-*"))
 
 
-def test_a_version_4_set_is_reused_without_twins_only(tmp_path: Path) -> None:
-    """Version 5 without twins draws version 4's images, so a set made before the upgrade
-    (a marker with version 4 and no `twins`) is reused, e.g. by a resumed run; with twins it
-    is a different set and refused."""
-    root = tmp_path / "v4"
+@pytest.mark.parametrize("version", [4, 5])
+def test_an_older_set_is_reused_without_twins_and_dots_only(tmp_path: Path, version: int) -> None:
+    """Version 6 without twins or dots draws the images of versions 4 and 5, so a set made
+    before an upgrade (a marker with version 4 and neither key, or version 5 without
+    `dotted`) is reused, e.g. by a resumed run; with twins or dots it is another set."""
+    root = tmp_path / f"v{version}"
     generate_demo_dataset(root, **SMALL, n_corrupt=0)
     info = json.loads((root / MARKER).read_text())
-    info["version"] = 4
-    del info["args"]["style"]["twins"]
+    info["version"] = version
+    del info["args"]["style"]["dotted"]
+    if version == 4:
+        del info["args"]["style"]["twins"]
     (root / MARKER).write_text(json.dumps(info))
     before = _hashes(root)
     assert ensure_demo_dataset(root, **SMALL, n_corrupt=0) == root
-    with pytest.raises(ValueError, match="other demo-dataset args"):
-        ensure_demo_dataset(root, **SMALL, n_corrupt=0, style={"twins": True})
+    for other in ({"twins": True}, {"dotted": 0.3}):
+        with pytest.raises(ValueError, match="other demo-dataset args"):
+            ensure_demo_dataset(root, **SMALL, n_corrupt=0, style=other)
     info["version"] = 3  # an older drawing is never taken for the current one
     (root / MARKER).write_text(json.dumps(info))
     with pytest.raises(ValueError, match="other demo-dataset args"):
@@ -142,13 +146,13 @@ def test_a_version_4_set_is_reused_without_twins_only(tmp_path: Path) -> None:
     }
 
 
-def test_the_training_stage_draws_the_configured_twins(compose, tmp_path: Path) -> None:
-    """data.demo.twins reaches the generator through the training stage, and the data root
-    names it, so a twin set and an independent one never share a folder."""
+def test_the_training_stage_draws_the_configured_twins_and_dots(compose, tmp_path: Path) -> None:
+    """data.demo.twins and data.demo.dotted reach the generator through the training stage,
+    and the data root names them, so sets that differ in either never share a folder."""
     from happysad.training.stages import ensure_demo_data
 
     roots = []
-    for twins in (True, False):
+    for twins, dotted in ((True, 0.0), (False, 0.0), (False, 0.5)):
         cfg = compose(
             [
                 f"paths.demo_dir={tmp_path}",
@@ -156,14 +160,41 @@ def test_the_training_stage_draws_the_configured_twins(compose, tmp_path: Path) 
                 "data.demo.image_size=64",
                 "data.demo.n_corrupt=0",
                 f"data.demo.twins={str(twins).lower()}",
+                f"data.demo.dotted={dotted}",
             ]
         )
         ensure_demo_data(cfg)
         root = Path(cfg.data.root)
-        assert f"twins{twins}" in root.name
-        assert json.loads((root / MARKER).read_text())["args"]["style"]["twins"] is twins
+        assert f"twins{twins}_dots{dotted}" in root.name
+        style = json.loads((root / MARKER).read_text())["args"]["style"]
+        assert (style["twins"], style["dotted"]) == (twins, dotted)
         roots.append(root)
-    assert roots[0] != roots[1]
+    assert len(set(roots)) == 3
+
+
+def test_dotted_mouths_are_dots_along_the_same_curve() -> None:
+    """A dotted mouth is drawn where the line would be (same curve, so the same sign), as
+    separate dots; an open mouth stays open. Both classes, many random draws."""
+    dotted_seen = 0
+    for seed in range(24):
+        masks = []
+        for dotted in (0.0, 1.0):
+            img = np.zeros((128, 128, 3), np.uint8)
+            cv = demo._Canvas(img, 64.0, 64.0, 0.0)
+            rng = np.random.default_rng(seed)
+            demo._wide_mouth(
+                rng, cv, seed % 2 == 0, 40.0, 48.0, (255, 255, 255), 3.0, 0.0, None, dotted
+            )
+            masks.append(img[..., 0] > 127)  # anti-aliased rims may touch
+        line, dots = masks
+        if (line == dots).all():  # an open mouth: never dotted
+            continue
+        dotted_seen += 1
+        near_line = cv2.dilate(line.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+        assert dots.any() and (dots & ~near_line).sum() == 0
+        n_parts, _ = cv2.connectedComponents(dots.astype(np.uint8))
+        assert 5 <= n_parts - 1 <= 9  # background + 5-9 separate dots
+    assert dotted_seen >= 12
 
 
 def test_generate_refuses_nonempty_dir(tmp_path: Path) -> None:
@@ -186,6 +217,8 @@ def test_style_validation() -> None:
         demo._resolve_style({"cues": 2})
     with pytest.raises(ValueError, match="twins"):
         demo._resolve_style({"twins": "yes"})
+    with pytest.raises(ValueError, match="dotted"):
+        demo._resolve_style({"dotted": 1.5})
 
 
 def _read(path: Path) -> np.ndarray:

@@ -77,6 +77,9 @@ class DemoConf:
     # differs only in the mouth (and a cue's sign). Over 9 seeds every development set rose a
     # little but the held-out sets did not (docs/generalisation.md, session 10): off
     twins: bool = False
+    # wide: share of closed mouths drawn as a row of dots (coal on a snowman, an LED sign,
+    # beads, stitches), either class; 0 draws exactly the images of demo version 5
+    dotted: float = 0.0
 
 
 @dataclass

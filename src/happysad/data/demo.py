@@ -30,7 +30,7 @@ import numpy as np
 from happysad.config import DemoConf
 from happysad.data.progress import Progress
 
-VERSION = 5
+VERSION = 6
 """Bump whenever the drawing changes, so ``ensure_demo_dataset`` never reuses stale images.
 
 2: the ``wide`` variety (domain randomisation) became the default.
@@ -38,7 +38,9 @@ VERSION = 5
 either), and the share of subtle mouths is ``data.demo.subtle``.
 4: a share ``data.demo.faint`` of wide mouths is drawn close to the skin's tone.
 5: ``data.demo.twins`` (off by default: the same images as version 4): each happy face and its
-sad namesake share their random draws."""
+sad namesake share their random draws.
+6: a share ``data.demo.dotted`` of wide closed mouths is a row of dots (0, the default: the same
+images as versions 4 and 5)."""
 
 MARKER = "DEMO_DATASET.json"
 CLASSES: tuple[str, str] = ("happy", "sad")
@@ -66,6 +68,7 @@ _DEFAULT_STYLE: dict[str, Any] = {
     "subtle": DemoConf.subtle,
     "faint": DemoConf.faint,
     "twins": DemoConf.twins,  # not a drawing: whether happy_i and sad_i share their draws
+    "dotted": DemoConf.dotted,
 }
 # The default sizes are the config's (config.DemoConf, data.demo.*): written once, so
 # `make demo-data`, scripts/make_demo_data.py and `make train` generate the same set.
@@ -116,6 +119,7 @@ class _Style:
     subtle: float
     faint: float
     twins: bool
+    dotted: float
 
 
 def _range(key: str, value: Any, lo: float, hi: float) -> tuple[float, float]:
@@ -165,6 +169,7 @@ def _resolve_style(style: dict | None) -> _Style:
         subtle=_scalar("subtle", s["subtle"], 0.0, 1.0),
         faint=_scalar("faint", s["faint"], 0.0, 1.0),
         twins=s["twins"],
+        dotted=_scalar("dotted", s["dotted"], 0.0, 1.0),
     )
 
 
@@ -508,12 +513,14 @@ def _wide_mouth(
     lw: float,
     subtle: float,
     faint_colour: tuple[int, int, int] | None,
+    dotted: float = 0.0,
 ) -> tuple[np.ndarray, float, bool, bool]:
     """A smile or frown of any width, depth, thickness and profile: (curve, sag/hw, hard,
     faint). A share ``subtle`` of mouths is barely curved: what separates a slight smile from
     a slight frown is the model's hardest lesson, and both classes get the same share of it.
     ``faint_colour`` (when given) replaces ``colour`` unless the mouth is barely curved: a
-    mouth both faint and flat is one a person could not call either."""
+    mouth both faint and flat is one a person could not call either. A share ``dotted`` of
+    closed mouths is a row of 5-9 dots along the same curve."""
     hw = rx * rng.uniform(0.25, 0.6)
     my = ry * rng.uniform(0.3, 0.6)
     hard = bool(rng.random() < subtle)
@@ -538,6 +545,18 @@ def _wide_mouth(
             band = np.stack([xs * 0.8, np.full_like(xs, my - sag / 2)], axis=1)
             cv.line(band, (250, 250, 250), max(1, round(abs(sag) * 0.35)))
         cv2.polylines(cv.img, [_pts(curve)], True, colour, max(1, thick // 2), aa, _SHIFT)
+    elif dotted and rng.random() < dotted:  # no draw at 0: version 5's images stay the same
+        # separate dots (coal, LEDs, beads): the gap between two is at least a dot's width
+        n = int(rng.integers(5, 10))
+        length = float(np.linalg.norm(np.diff(curve, axis=0), axis=1).sum())
+        radius = max(0.8, length / (n - 1) * rng.uniform(0.15, 0.3))
+        at = np.linspace(0, len(curve) - 1, n)
+        for x, y in zip(
+            np.interp(at, np.arange(len(curve)), curve[:, 0]),
+            np.interp(at, np.arange(len(curve)), curve[:, 1]),
+            strict=True,
+        ):
+            cv.ellipse((float(x), float(y)), radius, radius, colour, -1)
     else:
         cv2.polylines(cv.img, [_pts(curve)], False, colour, thick, aa, _SHIFT)
     return curve, float(sag / hw), hard, faint
@@ -628,7 +647,7 @@ def _render_wide(
     geo = {"ex": ex, "ey": ey, "er": max(er, ery), "rx": rx, "skin": skin}
     _wide_cues(rng, cv, happy, geo, ink, lw, st.cues)
     curve, curvature, hard, faint = _wide_mouth(
-        rng, cv, happy, rx, ry, mouth_col, lw, st.subtle, faint_colour if faint else None
+        rng, cv, happy, rx, ry, mouth_col, lw, st.subtle, faint_colour if faint else None, st.dotted
     )
     out = _degrade(rng, cv.img, st)
     if rng.random() < 0.15:  # grey
@@ -773,13 +792,17 @@ def _read_marker(path: Path) -> dict | None:
 
 
 def _as_current(have: dict) -> dict:
-    """A version-4 set's (version, args) as version 5 would write them: version 5 without
-    twins draws byte-identical images, so a run started before the upgrade still resumes
-    on its data."""
+    """A version-4 or -5 set's (version, args) as version 6 would write them: version 6
+    without twins and dots draws byte-identical images, so a run started before an upgrade
+    still resumes on its data."""
     style = (have.get("args") or {}).get("style")
-    if have.get("version") != 4 or not isinstance(style, dict) or "twins" in style:
+    if not isinstance(style, dict):
         return have
-    return {"version": 5, "args": {**have["args"], "style": {**style, "twins": False}}}
+    if have.get("version") == 4 and "twins" not in style:
+        have, style = {**have, "version": 5}, {**style, "twins": False}
+    if have.get("version") == 5 and "dotted" not in style:
+        have, style = {**have, "version": 6}, {**style, "dotted": 0.0}
+    return {**have, "args": {**have["args"], "style": style}}
 
 
 def ensure_demo_dataset(

@@ -379,6 +379,7 @@ def ensure_demo_data(cfg: DictConfig) -> None:
                 "subtle": float(d.demo.subtle),
                 "faint": float(d.demo.faint),
                 "twins": bool(d.demo.twins),
+                "dotted": float(d.demo.dotted),
             },
         )
     except (ValueError, FileExistsError) as err:
