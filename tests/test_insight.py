@@ -668,10 +668,11 @@ def test_generalisation_check_reports_both_accuracies(tmp_path: Path) -> None:
         ("outside", "OUTSIDE_FACES.json"),
         ("distant", "DISTANT_FACES.json"),
         ("remote", "REMOTE_FACES.json"),
+        ("yonder", "YONDER_FACES.json"),
     ):
         assert all(r[f"{held_out}_n"] == 20 for r in results)
         assert (tmp_path / "sets" / held_out / marker_file).is_file()
-    assert not (tmp_path / "sets" / "yonder").exists()  # reserved: run only when named
+    assert not (tmp_path / "sets" / "farther").exists()  # reserved: run only when named
     marker = json.loads((tmp_path / "sets" / "shifted" / "DEMO_DATASET.json").read_text())
     assert marker["args"]["style"]["palette"] == "alt"  # drawn differently, other seed
     assert (

@@ -1,5 +1,5 @@
 """The newest held-out face generators (scripts/fresh_faces.py, outside_faces.py, distant_faces.py,
-remote_faces.py, yonder_faces.py):
+remote_faces.py, yonder_faces.py, farther_faces.py):
 the label lives in the mouth only, and a generator never touches a folder it did not write."""
 
 from __future__ import annotations
@@ -15,7 +15,14 @@ from tests.conftest import script_module
 
 @pytest.fixture(
     scope="module",
-    params=["fresh_faces", "outside_faces", "distant_faces", "remote_faces", "yonder_faces"],
+    params=[
+        "fresh_faces",
+        "outside_faces",
+        "distant_faces",
+        "remote_faces",
+        "yonder_faces",
+        "farther_faces",
+    ],
 )
 def gen(request: pytest.FixtureRequest):
     """Each generator script, loaded once for all the tests of this file."""
