@@ -1867,7 +1867,8 @@ def _holds_set(out: Path, want: dict) -> bool:
 
 
 def generate(out: Path, per_class: int, image_size: int, seed: int) -> Path:
-    """Write out/happy and out/sad atomically and return out (untouched if it already holds the set)."""
+    """Write out/happy and out/sad atomically and return out (untouched if it already holds
+    the set)."""
     per_class, image_size, seed = (operator.index(v) for v in (per_class, image_size, seed))
     if per_class < 1:
         raise ValueError(f"per_class must be at least 1, not {per_class}")

@@ -160,7 +160,7 @@ def make_sets(
         import remote_faces  # held out: first run after session 10's defaults were frozen
         import sketch_faces
         import unseen_faces  # held out: first run after the five-block model was frozen
-        import yonder_faces  # held out: first run in session 11, after AdamW was frozen
+        import yonder_faces  # held out: first run in session 11 (defaults, AdamW candidate)
 
         makers["sketch"] = lambda p: sketch_faces.generate(p, per_class, image_size, seed + 5)
         makers["blind"] = lambda p: blind_faces.generate(p, per_class, image_size, seed + 6)

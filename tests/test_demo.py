@@ -146,6 +146,34 @@ def test_an_older_set_is_reused_without_twins_and_dots_only(tmp_path: Path, vers
     }
 
 
+@pytest.mark.parametrize(
+    ("version", "style", "reused"),
+    [
+        (5, {"twins": True}, True),  # version 5's twins are version 6's twins without dots
+        (4, {"twins": False}, False),  # version 4 never wrote `twins`: not a version-4 marker
+        (6, {}, False),  # version 6 always writes `dotted`
+    ],
+)
+def test_older_markers_are_upgraded_only_where_the_images_match(
+    tmp_path: Path, version: int, style: dict, reused: bool
+) -> None:
+    """Only a marker that version 6 would have drawn identically counts as current; the
+    others are refused, and nothing in the folder is touched either way."""
+    root = tmp_path / "set"
+    generate_demo_dataset(root, **SMALL, n_corrupt=0, style={"twins": style.get("twins", False)})
+    info = json.loads((root / MARKER).read_text())
+    info["version"] = version
+    del info["args"]["style"]["dotted"]
+    (root / MARKER).write_text(json.dumps(info))
+    before = _hashes(root)
+    if reused:
+        assert ensure_demo_dataset(root, **SMALL, n_corrupt=0, style=style) == root
+    else:
+        with pytest.raises(ValueError, match="other demo-dataset args"):
+            ensure_demo_dataset(root, **SMALL, n_corrupt=0, style=style)
+    assert _hashes(root) == before
+
+
 def test_the_training_stage_draws_the_configured_twins_and_dots(compose, tmp_path: Path) -> None:
     """data.demo.twins and data.demo.dotted reach the generator through the training stage,
     and the data root names them, so sets that differ in either never share a folder."""

@@ -546,7 +546,8 @@ def _wide_mouth(
             cv.line(band, (250, 250, 250), max(1, round(abs(sag) * 0.35)))
         cv2.polylines(cv.img, [_pts(curve)], True, colour, max(1, thick // 2), aa, _SHIFT)
     elif dotted and rng.random() < dotted:  # no draw at 0: version 5's images stay the same
-        # separate dots (coal, LEDs, beads): the gap between two is at least a dot's width
+        # separate dots (coal, LEDs, beads) that never touch: evenly spaced in x, so the gap
+        # between two is at least about a quarter of a dot's width
         n = int(rng.integers(5, 10))
         length = float(np.linalg.norm(np.diff(curve, axis=0), axis=1).sum())
         radius = max(0.8, length / (n - 1) * rng.uniform(0.15, 0.3))
