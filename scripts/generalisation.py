@@ -46,6 +46,10 @@ temperature when it has one).
 ``--vary-data`` trains each seed on its own demo data set (``data.demo.seed`` = the seed), so
 the spread covers independently made training sets, not only initialisations.
 
+``--eval-only RUN_DIR... --ensemble K`` evaluates each K consecutive run dirs as one model: the
+mean of their probabilities (what an ensemble of K seeds would answer; docs/generalisation.md,
+session 11).
+
 It prints a Markdown table (in-distribution accuracy, shifted accuracy, the gap) and writes
 ``results.json``. The gap, not the in-distribution score, is the number to improve.
 
@@ -199,21 +203,35 @@ def train_variant(out: Path, name: str, overrides: list[str], seed: int) -> Path
     return newest.parent.parent  # this run's, when an earlier one trained into the same --out
 
 
-def evaluate(run_dir: Path, sets: dict[str, Path]) -> dict[str, float]:
+def evaluate(run_dir: Path | list[Path], sets: dict[str, Path]) -> dict[str, float]:
+    """Every set's accuracy, AUC, ECE and per-class recall for one run dir, or for an
+    ensemble of run dirs (`--ensemble K`): the mean of the members' probabilities (each with
+    its own calibration), thresholded like the first member. Members must share class names
+    and preprocessing."""
+    import numpy as np
+
     from happysad.data.loader import load_images
     from happysad.data.scan import scan_folder
     from happysad.evaluate import evaluate_predictions
     from happysad.serving.packaging import load_model
 
-    loaded = load_model(str(run_dir))
+    dirs = [Path(d) for d in run_dir] if isinstance(run_dir, list) else [Path(run_dir)]
+    models = [load_model(str(d)) for d in dirs]
+    loaded = models[0]
     names = loaded.metadata.class_names
+    for d, m in zip(dirs[1:], models[1:], strict=True):
+        if (m.metadata.class_names, m.metadata.preprocessing) != (
+            names,
+            loaded.metadata.preprocessing,
+        ):
+            raise SystemExit(f"--ensemble: {d} has other classes or preprocessing than {dirs[0]}")
     out: dict[str, float] = {}
     for key, root in sets.items():
         scanned = scan_folder(root, class_names=names)
         x, y = load_images(scanned.records, loaded.metadata.preprocessing)
-        probs = loaded.predict_arrays(x)
+        probs = np.mean([m.predict_arrays(x) for m in models], axis=0)
         ev = evaluate_predictions(y, probs, names, loaded.metadata.threshold, prefix="")
-        if loaded.metadata.calibration:  # the same model's ECE without its temperature
+        if len(models) == 1 and loaded.metadata.calibration:  # ECE without the temperature
             saved, loaded.metadata.calibration = loaded.metadata.calibration, None
             raw = loaded.predict_arrays(x)
             loaded.metadata.calibration = saved
@@ -225,7 +243,14 @@ def evaluate(run_dir: Path, sets: dict[str, Path]) -> dict[str, float]:
         for name in names:
             out[f"{key}_recall_{name}"] = ev.metrics[f"recall_{name}"]
         out[f"{key}_n"] = ev.metrics["n_images"]
-    metrics = json.loads((run_dir / "metrics.json").read_text())
+    runs = [json.loads((d / "metrics.json").read_text()) for d in dirs]
+    if len(runs) > 1:  # the members' own test splits differ: their mean, and the total fit
+        out["members"] = len(runs)
+        out["test_accuracy"] = float(np.mean([m["test_accuracy"] for m in runs]))
+        out["epochs_run"] = round(float(np.mean([m["epochs_run"] for m in runs])), 1)
+        out["fit_seconds"] = float(sum(m["fit_seconds"] for m in runs))
+        return out
+    metrics = runs[0]
     out["test_accuracy"] = metrics["test_accuracy"]
     out["epochs_run"] = metrics["epochs_run"]
     out["fit_seconds"] = metrics["fit_seconds"]
@@ -284,6 +309,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--variants", nargs="+", default=["baseline", "augment"], choices=VARIANTS)
     p.add_argument("--seeds", nargs="+", type=int, default=[42])
     p.add_argument("--eval-only", nargs="+", default=[], help="run dirs to evaluate, no training")
+    p.add_argument(
+        "--ensemble",
+        type=int,
+        default=1,
+        help="with --eval-only: average the probabilities of each K consecutive run dirs",
+    )
     p.add_argument("--per-class", type=int, default=200, help="images per class in each eval set")
     p.add_argument("--set-seed", type=int, default=1000, help="generator seed of the eval sets")
     p.add_argument("--tiny", action="store_true", help="tiny model and data: checks the mechanism")
@@ -300,16 +331,24 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--name", help="label the runs with this name instead of the variant's")
     p.add_argument("overrides", nargs="*", help="extra happysad-train overrides for every variant")
     args = p.parse_args(argv)
+    if args.ensemble != 1 and (args.ensemble < 1 or len(args.eval_only) % args.ensemble):
+        p.error(
+            f"--ensemble {args.ensemble}: needs --eval-only with a multiple of "
+            f"{args.ensemble} run dirs (got {len(args.eval_only)})"
+        )
     out = Path(args.out).resolve()
     per_class = 10 if args.tiny else args.per_class
     sets = make_sets(out, per_class, 64 if args.tiny else 128, args.set_seed, tuple(args.sets))
     extra = (TINY if args.tiny else ["callbacks.tensorboard=null"]) + list(args.overrides)
     saved = out / "results.json"  # runs of earlier invocations into the same --out are kept
     results = json.loads(saved.read_text()) if saved.exists() else []
-    for i, run in enumerate(args.eval_only):  # a run evaluated before gets the new sets added
-        same = [r for r in results if Path(r["run_dir"]) == Path(run)]
+    k = args.ensemble
+    groups = [args.eval_only[i : i + k] for i in range(0, len(args.eval_only), k)]
+    for i, group in enumerate(groups):  # a run evaluated before gets the new sets added
+        run = " + ".join(group)  # an ensemble's members, in order
+        same = [r for r in results if r["run_dir"] == run or Path(r["run_dir"]) == Path(run)]
         entry = same[0] if same else {"variant": args.name or "eval", "seed": i, "run_dir": run}
-        entry.update(evaluate(Path(run), sets))
+        entry.update(evaluate([Path(d) for d in group] if k > 1 else Path(run), sets))
         results += [] if same else [entry]
         saved.write_text(json.dumps(results, indent=2))
     for name in args.variants if not args.eval_only else []:

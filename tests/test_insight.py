@@ -683,6 +683,45 @@ def test_generalisation_check_reports_both_accuracies(tmp_path: Path) -> None:
     )
     assert "| baseline |" in res.stdout and "| augment |" in res.stdout
 
+    # --ensemble 2 averages the two runs' probabilities: the same accuracy as averaging what
+    # happysad-predict's code path gives for each model, file by file.
+    runs = [r["run_dir"] for r in results]
+    script = [sys.executable, str(ROOT / "scripts" / "generalisation.py")]
+    ens_out = tmp_path / "ensemble"
+    common = ["--out", str(ens_out), "--tiny", "--sets", "in_dist", "--eval-only", *runs]
+    bad = subprocess.run([*script, *common, "--ensemble", "3"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "--ensemble 3" in bad.stderr
+    res = subprocess.run(
+        [*script, *common, "--ensemble", "2"], capture_output=True, text=True, timeout=600
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    (ens,) = json.loads((ens_out / "results.json").read_text())
+    assert ens["members"] == 2 and ens["run_dir"] == " + ".join(runs)
+    assert ens["fit_seconds"] == pytest.approx(sum(r["fit_seconds"] for r in results))
+    from happysad import api
+
+    per_model = [
+        {
+            p.path: p.probabilities["happy"]
+            for p in api.predict(run, ens_out / "sets" / "in_dist", recursive=True)
+        }
+        for run in runs
+    ]
+    mean = {f: (per_model[0][f] + per_model[1][f]) / 2 for f in per_model[0]}
+    right = [(p >= 0.5) == (Path(f).parent.name == "happy") for f, p in mean.items()]
+    assert len(right) == ens["in_dist_n"] == 20
+    assert ens["in_dist_accuracy"] == pytest.approx(sum(right) / len(right))
+    happy = [p for f, p in mean.items() if Path(f).parent.name == "happy"]
+    sad = [p for f, p in mean.items() if Path(f).parent.name == "sad"]
+    pairs = [(h > s) + 0.5 * (h == s) for h in happy for s in sad]  # AUC: the mean's ranking
+    assert ens["in_dist_roc_auc"] == pytest.approx(sum(pairs) / len(pairs), abs=1e-6)
+    from happysad.evaluate import expected_calibration_error
+
+    # ECE: the mean's values (P(sad), class 1), which neither member alone gives
+    p_sad = np.array([1.0 - p for p in mean.values()])
+    is_sad = np.array([Path(f).parent.name == "sad" for f in mean], dtype=np.int64)
+    assert ens["in_dist_ece"] == pytest.approx(expected_calibration_error(is_sad, p_sad), abs=1e-5)
+
 
 @pytest.mark.slow
 def test_stability_and_warm_start_scripts_report_per_run_and_summary(tmp_path: Path) -> None:
