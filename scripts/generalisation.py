@@ -346,9 +346,9 @@ def main(argv: list[str] | None = None) -> int:
     groups = [args.eval_only[i : i + k] for i in range(0, len(args.eval_only), k)]
     for i, group in enumerate(groups):  # a run evaluated before gets the new sets added
         run = " + ".join(group)  # an ensemble's members, in order
-        same = [r for r in results if r["run_dir"] == run or Path(r["run_dir"]) == Path(run)]
+        same = [r for r in results if Path(r["run_dir"]) == Path(run)]
         entry = same[0] if same else {"variant": args.name or "eval", "seed": i, "run_dir": run}
-        entry.update(evaluate([Path(d) for d in group] if k > 1 else Path(run), sets))
+        entry.update(evaluate([Path(d) for d in group], sets))
         results += [] if same else [entry]
         saved.write_text(json.dumps(results, indent=2))
     for name in args.variants if not args.eval_only else []:
